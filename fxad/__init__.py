@@ -1,0 +1,52 @@
+"""fxad: composable automatic differentiation for NumPy, in pure Python.
+
+The public API: transformations from ``fxad.api``, pytrees in
+``fxad.tree_util``, differentiable NumPy in ``fxad.numpy``, primitives in
+``fxad.lax``, numerical checks in ``fxad.test_util``.
+
+Example:
+    >>> import fxad, fxad.numpy as fnp
+    >>> float(fxad.grad(lambda x: fnp.sin(x) * x)(0.0))
+    0.0
+"""
+
+from fxad import errors, lax, tree_util  # noqa: F401
+from fxad import numpy  # noqa: F401
+from fxad.api import (
+    grad,
+    hessian,
+    jacfwd,
+    jacrev,
+    jvp,
+    linear_transpose,
+    linearize,
+    make_jaxpr,
+    stop_gradient,
+    value_and_grad,
+    vjp,
+)
+from fxad.core import ClosedJaxpr, Jaxpr, ShapedArray, check_jaxpr
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "grad",
+    "value_and_grad",
+    "jvp",
+    "vjp",
+    "linearize",
+    "linear_transpose",
+    "jacfwd",
+    "jacrev",
+    "hessian",
+    "stop_gradient",
+    "make_jaxpr",
+    "ClosedJaxpr",
+    "Jaxpr",
+    "ShapedArray",
+    "check_jaxpr",
+    "errors",
+    "lax",
+    "numpy",
+    "tree_util",
+]

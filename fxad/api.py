@@ -1,0 +1,619 @@
+"""The public transformations: grad, value_and_grad, jvp, vjp, linearize,
+linear_transpose, jacfwd, jacrev, hessian, stop_gradient, make_jaxpr.
+
+Each flattens its pytree arguments, runs an interpreter from
+``fxad.interpreters`` on the flat function, and unflattens the result.
+Results leave as NumPy values: arrays, and NumPy scalars for 0-d results.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from fxad import tree_util
+from fxad.core import ClosedJaxpr, Tracer, get_aval
+from fxad.interpreters import ad
+from fxad.interpreters.ad import Zero, backward_pass, instantiate, jvp_flat, linearize_flat
+from fxad.interpreters.partial_eval import trace_to_jaxpr
+
+__all__ = [
+    "grad",
+    "value_and_grad",
+    "jvp",
+    "vjp",
+    "linearize",
+    "linear_transpose",
+    "jacfwd",
+    "jacrev",
+    "hessian",
+    "stop_gradient",
+    "make_jaxpr",
+]
+
+# ---------------------------------------------------------------------------
+# Values in and out
+
+_PY_TO_NP = {float: np.float64, int: np.int64, bool: np.bool_, complex: np.complex128}
+
+
+def _to_value(x, where: str):
+    if isinstance(x, (Tracer, np.ndarray)):
+        return x
+    if isinstance(x, np.generic):
+        return x
+    t = _PY_TO_NP.get(type(x))
+    if t is not None:
+        return t(x)
+    raise TypeError(
+        f"{where}: argument of type {type(x).__name__} is not a valid fxad value: {x!r}. "
+        "Arguments must be NumPy arrays, NumPy scalars or Python numbers, or pytrees "
+        "(tuples, lists, dicts) of them; pass other values through a closure."
+    )
+
+
+def _to_output(x):
+    """NumPy out: 0-d results as NumPy scalars, writable arrays."""
+    if isinstance(x, Tracer):
+        return x
+    if isinstance(x, np.ndarray):
+        if x.ndim == 0:
+            return x[()]
+        if not x.flags.writeable:
+            return np.array(x)
+        return x
+    if isinstance(x, np.generic):
+        return x
+    if type(x) in _PY_TO_NP:
+        return _PY_TO_NP[type(x)](x)
+    return x
+
+
+def _strip_finished(x):
+    """Auxiliary outputs may hold tracers of a transformation that has ended;
+    their primal value is what the caller wants."""
+    while isinstance(x, ad.JVPTracer) and not x._trace.active:
+        x = x.primal
+    return x
+
+
+def _argnums_tuple(argnums, nargs, where):
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    for n in nums:
+        if not isinstance(n, int) or not -nargs <= n < nargs:
+            raise ValueError(
+                f"{where}: argnums {argnums!r} out of range for a function called with "
+                f"{nargs} positional argument(s)"
+            )
+    return single, tuple(n % nargs for n in nums)
+
+
+def _dtype_of_leaf(x):
+    return get_aval(x).dtype
+
+
+def _check_differentiable(leaves_per_arg, argnums, where, holomorphic=False):
+    for n, leaves in zip(argnums, leaves_per_arg):
+        for x in leaves:
+            dt = _dtype_of_leaf(x)
+            if holomorphic:
+                if not np.issubdtype(dt, np.complexfloating):
+                    raise TypeError(
+                        f"{where} with holomorphic=True requires complex inputs, but "
+                        f"argument {n} has dtype {dt.name}."
+                    )
+            elif not np.issubdtype(dt, np.inexact):
+                raise TypeError(
+                    f"{where} requires real- or complex-valued (floating-point) inputs, "
+                    f"but argument {n} has dtype {dt.name}. Pass it as a float "
+                    f"(e.g. np.float64(x) or x.astype(float)), or leave it out of argnums."
+                )
+
+
+class _FlatFun:
+    """Wraps ``fun(*args)`` as a function of the flat leaves of ``args[argnums]``,
+    recording the output tree (and aux) on the side."""
+
+    def __init__(self, fun, args, kwargs, argnums, has_aux, where):
+        self.fun = fun
+        self.args = list(args)
+        self.kwargs = kwargs
+        self.argnums = argnums
+        self.has_aux = has_aux
+        self.where = where
+        dyn = tuple(args[i] for i in argnums)
+        leaves, self.in_tree = tree_util.tree_flatten(dyn)
+        self.in_leaves = [_to_value(x, where) for x in leaves]
+        self.out_tree = None
+        self.aux = None
+
+    def leaves_per_arg(self):
+        out, start = [], 0
+        for i in self.argnums:
+            n = len(tree_util.tree_leaves(self.args[i]))
+            out.append(self.in_leaves[start:start + n])
+            start += n
+        return out
+
+    def __call__(self, *leaves):
+        dyn = tree_util.tree_unflatten(self.in_tree, list(leaves))
+        args = list(self.args)
+        for i, v in zip(self.argnums, dyn):
+            args[i] = v
+        out = self.fun(*args, **self.kwargs)
+        if self.has_aux:
+            if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                raise TypeError(
+                    f"{self.where} with has_aux=True requires the function to return a "
+                    f"pair (output, aux), got {type(out).__name__}."
+                )
+            out, self.aux = out
+        out_leaves, self.out_tree = tree_util.tree_flatten(out)
+        for x in out_leaves:
+            get_aval(x)  # a clear TypeError for a non-array output
+        return out_leaves
+
+    def take_aux(self):
+        return tree_util.tree_map(lambda x: _to_output(_strip_finished(x)), self.aux)
+
+    def unflatten_in(self, leaves, single):
+        tree = tree_util.tree_unflatten(self.in_tree, leaves)
+        return tree[0] if single else tree
+
+
+# ---------------------------------------------------------------------------
+# Forward mode
+
+
+def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = False):
+    """Forward mode: evaluate ``fun`` at ``primals`` and its derivative along ``tangents``.
+
+    Args:
+      fun: a function of arrays (pytrees of arrays) returning arrays.
+      primals: a tuple or list of the arguments.
+      tangents: a tuple or list of the same structure, shapes and dtypes.
+      has_aux: ``fun`` returns ``(output, aux)``; aux is returned without tangent.
+
+    Returns:
+      ``(primals_out, tangents_out)`` (and ``aux`` when ``has_aux``).
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp
+        >>> y, y_dot = fxad.jvp(fnp.sin, (0.0,), (2.0,))
+        >>> float(y), float(y_dot)
+        (0.0, 2.0)
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp: primals and tangents must be tuples or lists of arguments, "
+                        f"got {type(primals).__name__} and {type(tangents).__name__}")
+    if len(primals) != len(tangents):
+        raise TypeError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    flat = _FlatFun(fun, primals, {}, tuple(range(len(primals))), has_aux, "jvp")
+    t_leaves, t_tree = tree_util.tree_flatten(tuple(tangents))
+    if t_tree != flat.in_tree:
+        raise TypeError(f"jvp: primal structure {flat.in_tree} and tangent structure "
+                        f"{t_tree} differ")
+    t_leaves = [_to_value(t, "jvp") for t in t_leaves]
+    for p, t in zip(flat.in_leaves, t_leaves):
+        pa, ta = get_aval(p), get_aval(t)
+        if pa.shape != ta.shape:
+            raise ValueError(f"jvp: primal {pa.str_short()} and tangent {ta.str_short()} "
+                             "must have the same shape")
+        if np.issubdtype(pa.dtype, np.inexact) and pa.dtype != ta.dtype:
+            raise TypeError(f"jvp: primal dtype {pa.dtype.name} and tangent dtype "
+                            f"{ta.dtype.name} must be equal")
+    tangents_in = [t if np.issubdtype(get_aval(p).dtype, np.inexact) else Zero.from_value(p)
+                   for p, t in zip(flat.in_leaves, t_leaves)]
+    po, to = jvp_flat(flat, flat.in_leaves, tangents_in)
+    po = tree_util.tree_unflatten(flat.out_tree, [_to_output(x) for x in po])
+    to = tree_util.tree_unflatten(flat.out_tree, [_to_output(instantiate(t)) for t in to])
+    if has_aux:
+        return po, to, flat.take_aux()
+    return po, to
+
+
+def linearize(fun: Callable, *primals):
+    """Evaluate ``fun`` and stage its derivative at ``primals`` as a linear jaxpr.
+
+    Returns:
+      ``(primals_out, f_jvp)`` where ``f_jvp(*tangents)`` evaluates the staged
+      linear program (no re-tracing of ``fun``).
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp
+        >>> y, f_jvp = fxad.linearize(fnp.sin, 0.0)
+        >>> float(f_jvp(3.0))
+        3.0
+    """
+    flat = _FlatFun(fun, primals, {}, tuple(range(len(primals))), False, "linearize")
+    po, linear, _ = linearize_flat(flat, flat.in_leaves)
+    out_tree = flat.out_tree
+    in_avals = [get_aval(x) for x in flat.in_leaves]
+
+    def f_jvp(*tangents):
+        t_leaves, t_tree = tree_util.tree_flatten(tangents)
+        if t_tree != flat.in_tree:
+            raise TypeError(f"linearize: tangent structure {t_tree} does not match the primal "
+                            f"structure {flat.in_tree}")
+        for a, t in zip(in_avals, t_leaves):
+            if get_aval(t).shape != a.shape:
+                raise ValueError(f"linearize: tangent {get_aval(t).str_short()} does not "
+                                 f"match primal {a.str_short()}")
+        outs = linear(*[_to_value(t, "linearize") for t in t_leaves])
+        return tree_util.tree_unflatten(out_tree, [_to_output(o) for o in outs])
+
+    f_jvp.jaxpr = linear  # the staged linear program, for inspection
+    return tree_util.tree_unflatten(out_tree, [_to_output(x) for x in po]), f_jvp
+
+
+# ---------------------------------------------------------------------------
+# Reverse mode
+
+
+def vjp(fun: Callable, *primals, has_aux: bool = False):
+    """Reverse mode: ``(primals_out, vjp_fun)`` with ``vjp_fun(ct)`` the
+    cotangent-Jacobian product.  Computed as linearize followed by transpose.
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp
+        >>> y, f_vjp = fxad.vjp(fnp.sin, 0.0)
+        >>> f_vjp(2.0)
+        (np.float64(2.0),)
+    """
+    flat = _FlatFun(fun, primals, {}, tuple(range(len(primals))), has_aux, "vjp")
+    po, linear, _ = linearize_flat(flat, flat.in_leaves)
+    out_tree = flat.out_tree
+    out_avals = [get_aval(x) for x in po]
+    in_avals = [get_aval(x) for x in flat.in_leaves]
+
+    def vjp_fun(ct):
+        ct_leaves, ct_tree = tree_util.tree_flatten(ct)
+        if ct_tree != out_tree:
+            raise TypeError(f"vjp: cotangent structure {ct_tree} does not match the output "
+                            f"structure {out_tree}")
+        cts = []
+        for a, c in zip(out_avals, ct_leaves):
+            c = _to_value(c, "vjp")
+            ca = get_aval(c)
+            if ca.shape != a.shape:
+                raise ValueError(f"vjp: cotangent {ca.str_short()} does not match the "
+                                 f"output {a.str_short()}")
+            cts.append(c)
+        cts_in = backward_pass(linear.jaxpr, linear.consts, cts)
+        outs = [_to_output(_ct_value(c, a)) for c, a in zip(cts_in, in_avals)]
+        return tree_util.tree_unflatten(flat.in_tree, outs)
+
+    primals_out = tree_util.tree_unflatten(out_tree, [_to_output(x) for x in po])
+    if has_aux:
+        return primals_out, vjp_fun, flat.take_aux()
+    return primals_out, vjp_fun
+
+
+def _ct_value(c, aval):
+    if type(c) is Zero:
+        return np.zeros(aval.shape, aval.dtype)
+    return c
+
+
+def linear_transpose(fun: Callable, *primals):
+    """The transpose of a linear function ``fun``; ``primals`` give the
+    shapes and dtypes of its inputs (their values are not used).
+
+    Example:
+        >>> import fxad, numpy as np
+        >>> f_t = fxad.linear_transpose(lambda x: 2.0 * x, 1.0)
+        >>> f_t(3.0)
+        (np.float64(6.0),)
+    """
+    leaves, in_tree = tree_util.tree_flatten(primals)
+    in_avals = [get_aval(_to_value(x, "linear_transpose")).strip_weak_type() for x in leaves]
+    store = {}
+
+    def flat_fun(*xs):
+        out = fun(*tree_util.tree_unflatten(in_tree, list(xs)))
+        out_leaves, store["tree"] = tree_util.tree_flatten(out)
+        return out_leaves
+
+    closed = trace_to_jaxpr(flat_fun, in_avals)
+    out_tree = store["tree"]
+    out_avals = closed.out_avals
+
+    def transposed(*cts):
+        ct = cts[0] if len(cts) == 1 else cts
+        ct_leaves, ct_tree = tree_util.tree_flatten(ct)
+        if ct_tree != out_tree:
+            raise TypeError(f"linear_transpose: cotangent structure {ct_tree} does not match "
+                            f"the output structure {out_tree}")
+        for a, c in zip(out_avals, ct_leaves):
+            if get_aval(c).shape != a.shape:
+                raise ValueError(f"linear_transpose: cotangent {get_aval(c).str_short()} "
+                                 f"does not match the output {a.str_short()}")
+        cts_in = backward_pass(closed.jaxpr, closed.consts,
+                               [_to_value(c, "linear_transpose") for c in ct_leaves])
+        outs = [_to_output(_ct_value(c, a)) for c, a in zip(cts_in, in_avals)]
+        return tree_util.tree_unflatten(in_tree, outs)
+
+    transposed.jaxpr = closed
+    return transposed
+
+
+def _check_scalar_output(out_leaves, out_tree, where):
+    if len(out_leaves) != 1 or out_tree != tree_util.tree_structure(0.0):
+        raise TypeError(
+            f"{where} requires a scalar (0-d array) output, but the function returned "
+            f"a pytree {out_tree}. Use fxad.jacrev or fxad.vjp for non-scalar outputs."
+        )
+    aval = get_aval(out_leaves[0])
+    if aval.shape != ():
+        raise TypeError(
+            f"{where} requires a scalar (0-d array) output, but the function returned "
+            f"shape {aval.shape} ({aval.str_short()}). Use fxad.jacrev (or fxad.jacfwd) "
+            "for the Jacobian, or fxad.vjp for a vector-Jacobian product; or reduce the "
+            "output to a scalar (e.g. with .sum())."
+        )
+    if not np.issubdtype(aval.dtype, np.inexact):
+        raise TypeError(
+            f"{where} requires a real- or complex-valued (floating-point) output, got "
+            f"{aval.dtype.name}."
+        )
+    return aval
+
+
+def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+                   holomorphic: bool = False):
+    """``fun`` and its gradient in one pass.
+
+    Returns a function computing ``(value, grad)``, or ``((value, aux), grad)``
+    with ``has_aux``.
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp
+        >>> v, g = fxad.value_and_grad(lambda x: x ** 2)(3.0)
+        >>> float(v), float(g)
+        (9.0, 6.0)
+    """
+    where = "value_and_grad"
+
+    @functools.wraps(fun)
+    def value_and_grad_f(*args, **kwargs):
+        single, nums = _argnums_tuple(argnums, len(args), where)
+        flat = _FlatFun(fun, args, kwargs, nums, has_aux, "grad")
+        _check_differentiable(flat.leaves_per_arg(), nums, "grad", holomorphic)
+
+        def scalar_fun(*leaves):
+            outs = flat(*leaves)
+            _check_scalar_output(outs, flat.out_tree, "grad")
+            return outs
+
+        po, linear, _ = linearize_flat(scalar_fun, flat.in_leaves)
+        aval = get_aval(po[0])
+        if np.issubdtype(aval.dtype, np.complexfloating) and not holomorphic:
+            raise TypeError(
+                "grad requires a real-valued output, got complex; use holomorphic=True "
+                "for holomorphic functions, or take the real part.")
+        ct = aval.dtype.type(1)
+        cts_in = backward_pass(linear.jaxpr, linear.consts, [ct])
+        in_avals = [get_aval(x) for x in flat.in_leaves]
+        g = [_to_output(_ct_value(c, a)) for c, a in zip(cts_in, in_avals)]
+        g = flat.unflatten_in(g, single)
+        value = _to_output(po[0])
+        if has_aux:
+            return (value, flat.take_aux()), g
+        return value, g
+
+    return value_and_grad_f
+
+
+def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+         holomorphic: bool = False):
+    """The gradient of a scalar-valued ``fun`` with respect to ``argnums``.
+
+    Args:
+      fun: function returning a scalar (0-d) real output.
+      argnums: which positional argument(s) to differentiate (int or tuple).
+      has_aux: ``fun`` returns ``(output, aux)``; grad then returns ``(g, aux)``.
+      holomorphic: complex inputs and output, ``fun`` holomorphic.
+
+    Returns:
+      A function with ``fun``'s signature returning the gradient, shaped like
+      the argument(s) (a tuple of them for a tuple ``argnums``).
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp
+        >>> float(fxad.grad(fnp.sin)(0.0))
+        1.0
+        >>> float(fxad.grad(fxad.grad(lambda x: x ** 3))(2.0))
+        12.0
+    """
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic)
+
+    @functools.wraps(fun)
+    def grad_f(*args, **kwargs):
+        (value, g) = vg(*args, **kwargs)
+        if has_aux:
+            return g, value[1]
+        return g
+
+    return grad_f
+
+
+# ---------------------------------------------------------------------------
+# Jacobians
+
+
+def _std_basis(aval):
+    """Yield one-hot arrays of ``aval`` (one per element)."""
+    n = aval.size
+    for k in range(n):
+        e = np.zeros(n, aval.dtype)
+        e[k] = 1
+        yield e.reshape(aval.shape)
+
+
+def _stack_rows(rows, lead_shape, tail_shape, dtype):
+    """Stack per-basis results into ``lead_shape + tail_shape`` (works on tracers)."""
+    import fxad.numpy as fnp
+
+    if not rows:
+        return np.zeros(tuple(lead_shape) + tuple(tail_shape), dtype)
+    if any(isinstance(r, Tracer) for r in rows):
+        return fnp.reshape(fnp.stack(rows), tuple(lead_shape) + tuple(tail_shape))
+    return np.stack([np.asarray(r) for r in rows]).reshape(tuple(lead_shape) + tuple(tail_shape))
+
+
+def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+           holomorphic: bool = False):
+    """The Jacobian of ``fun`` by forward mode (one JVP per input element).
+
+    The result has, for each output leaf and each input leaf, shape
+    ``output.shape + input.shape``, nested as the output tree of input trees.
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp, numpy as np
+        >>> fxad.jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 4.]])
+    """
+
+    @functools.wraps(fun)
+    def jacfun(*args, **kwargs):
+        single, nums = _argnums_tuple(argnums, len(args), "jacfwd")
+        flat = _FlatFun(fun, args, kwargs, nums, has_aux, "jacfwd")
+        _check_differentiable(flat.leaves_per_arg(), nums, "jacfwd", holomorphic)
+        po, linear, out_zero = linearize_flat(flat, flat.in_leaves)
+        in_avals = [get_aval(x) for x in flat.in_leaves]
+        out_avals = [get_aval(x) for x in po]
+        # columns[i][o]: derivative of output o along each element of input i
+        cols = [[[] for _ in po] for _ in in_avals]
+        for i, a in enumerate(in_avals):
+            for e in _std_basis(a):
+                tangents = [e if j == i else np.zeros(b.shape, b.dtype)
+                            for j, b in enumerate(in_avals)]
+                outs = linear(*tangents)
+                for o, t in enumerate(outs):
+                    cols[i][o].append(t)
+        blocks = []
+        for o, oa in enumerate(out_avals):
+            row = []
+            for i, ia in enumerate(in_avals):
+                dt = np.result_type(oa.dtype, ia.dtype)
+                j = _stack_rows(cols[i][o], ia.shape, oa.shape, dt)  # in.shape + out.shape
+                j = _move_in_dims_last(j, len(ia.shape), len(oa.shape))
+                row.append(_to_output(j))
+            blocks.append(flat.unflatten_in(row, single))
+        jac = tree_util.tree_unflatten(flat.out_tree, blocks)
+        if has_aux:
+            return jac, flat.take_aux()
+        return jac
+
+    return jacfun
+
+
+def _move_in_dims_last(j, n_in, n_out):
+    import fxad.numpy as fnp
+
+    if n_in == 0 or n_out == 0:
+        return j
+    perm = tuple(range(n_in, n_in + n_out)) + tuple(range(n_in))
+    return fnp.transpose(j, perm) if isinstance(j, Tracer) else np.transpose(j, perm)
+
+
+def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+           holomorphic: bool = False):
+    """The Jacobian of ``fun`` by reverse mode (one VJP per output element).
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp, numpy as np
+        >>> fxad.jacrev(lambda x: x ** 2)(np.array([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 4.]])
+    """
+
+    @functools.wraps(fun)
+    def jacfun(*args, **kwargs):
+        single, nums = _argnums_tuple(argnums, len(args), "jacrev")
+        flat = _FlatFun(fun, args, kwargs, nums, has_aux, "jacrev")
+        _check_differentiable(flat.leaves_per_arg(), nums, "jacrev", holomorphic)
+        po, linear, _ = linearize_flat(flat, flat.in_leaves)
+        in_avals = [get_aval(x) for x in flat.in_leaves]
+        out_avals = [get_aval(x) for x in po]
+        rows = [[[] for _ in in_avals] for _ in po]
+        for o, oa in enumerate(out_avals):
+            if not np.issubdtype(oa.dtype, np.inexact):
+                raise TypeError(f"jacrev: output {o} has dtype {oa.dtype.name}, which has "
+                                "no derivative; return only floating-point outputs.")
+            for e in _std_basis(oa):
+                cts = [e if k == o else Zero(b) for k, b in enumerate(out_avals)]
+                cts_in = backward_pass(linear.jaxpr, linear.consts, cts)
+                for i, (c, ia) in enumerate(zip(cts_in, in_avals)):
+                    rows[o][i].append(_ct_value(c, ia))
+        blocks = []
+        for o, oa in enumerate(out_avals):
+            row = [_to_output(_stack_rows(rows[o][i], oa.shape, ia.shape,
+                                          np.result_type(oa.dtype, ia.dtype)))
+                   for i, ia in enumerate(in_avals)]
+            blocks.append(flat.unflatten_in(row, single))
+        jac = tree_util.tree_unflatten(flat.out_tree, blocks)
+        if has_aux:
+            return jac, flat.take_aux()
+        return jac
+
+    return jacfun
+
+
+def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+            holomorphic: bool = False):
+    """The Hessian of a scalar ``fun``: ``jacfwd(jacrev(fun))``.
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp, numpy as np
+        >>> fxad.hessian(lambda x: fnp.sum(x ** 3))(np.array([1.0, 2.0]))
+        array([[ 6.,  0.],
+               [ 0., 12.]])
+    """
+    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
+
+
+# ---------------------------------------------------------------------------
+# Misc
+
+
+def stop_gradient(x: Any):
+    """Identity on values, zero derivative: ``x`` is treated as a constant by
+    every enclosing transformation.  Works on pytrees.
+
+    Example:
+        >>> import fxad
+        >>> float(fxad.grad(lambda x: x * fxad.stop_gradient(x))(3.0))
+        3.0
+    """
+    import fxad.numpy as fnp
+
+    return tree_util.tree_map(fnp.stop_gradient, x)
+
+
+def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = ()):
+    """Trace ``fun`` to a ``ClosedJaxpr`` for the given example arguments.
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp
+        >>> print(fxad.make_jaxpr(lambda x1, x2: x1 * x2 + fnp.sin(x2))(1.0, 2.0))
+        { lambda ; a:f64[] b:f64[]. let
+            c:f64[] = mul a b
+            d:f64[] = sin b
+            e:f64[] = add c d
+          in (e,) }
+    """
+    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+
+    @functools.wraps(fun)
+    def make_jaxpr_f(*args, **kwargs) -> ClosedJaxpr:
+        nums = tuple(i for i in range(len(args)) if i not in static)
+        flat = _FlatFun(fun, args, kwargs, nums, False, "make_jaxpr")
+        avals = [get_aval(x).strip_weak_type() for x in flat.in_leaves]
+        return trace_to_jaxpr(flat, avals)
+
+    return make_jaxpr_f

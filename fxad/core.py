@@ -1,0 +1,827 @@
+"""fxad's core: abstract values, primitives, bind, traces and tracers, the jaxpr.
+
+Reading order: helpers; abstract values (``ShapedArray``); ``Primitive`` and
+``bind``; the trace stack; ``Trace`` and ``Tracer``; the IR (``Var``,
+``Literal``, ``JaxprEqn``, ``Jaxpr``, ``ClosedJaxpr``), its printer, its
+checker and its evaluator.
+
+Design: *levels on a stack*.  Every active transformation (a JVP, a staging
+trace for ``make_jaxpr``/``linearize``, ...) is a ``Trace`` object pushed on
+a per-thread stack and numbered by its depth (``level``).  A tracer belongs to
+exactly one trace.  ``bind`` hands a primitive application to the trace of
+highest level among its arguments' tracers; a value from a lower level (or a
+plain array) is a constant for that trace.  With no tracer among the
+arguments, ``bind`` calls the primitive's NumPy ``impl`` directly, so eager
+code pays one loop over the arguments and nothing else.  Two nested JVPs of
+the same function therefore never mix their tangents (no perturbation
+confusion): each tangent is tied to its own trace object.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable
+
+import numpy as np
+
+from fxad.errors import ConcretizationTypeError, UnexpectedTracerError
+
+# ---------------------------------------------------------------------------
+# Length-checked helpers: a silent truncation in the core is always a bug.
+
+
+def safe_zip(*args):
+    n = len(args[0])
+    for a in args[1:]:
+        if len(a) != n:
+            raise ValueError(f"safe_zip: length mismatch {[len(a) for a in args]}")
+    return list(zip(*args))
+
+
+def safe_map(f, *args):
+    n = len(args[0])
+    for a in args[1:]:
+        if len(a) != n:
+            raise ValueError(f"safe_map: length mismatch {[len(a) for a in args]}")
+    return list(map(f, *args))
+
+
+# ---------------------------------------------------------------------------
+# Abstract values
+
+
+_DTYPE_SHORT = {
+    "float64": "f64", "float32": "f32", "float16": "f16",
+    "int64": "i64", "int32": "i32", "int16": "i16", "int8": "i8",
+    "uint64": "u64", "uint32": "u32", "uint16": "u16", "uint8": "u8",
+    "bool": "bool", "complex128": "c128", "complex64": "c64",
+}
+
+
+class ShapedArray:
+    """The abstract value of an array: its shape and dtype.
+
+    ``weak_type`` marks values that came from Python scalars, which NumPy 2
+    promotion treats as weakly typed.  Instances are interned (see ``shaped``)
+    so that they are cheap to make and compare on every traced operation.
+    """
+
+    __slots__ = ("shape", "dtype", "weak_type", "ndim", "_hash")
+
+    def __init__(self, shape, dtype, weak_type=False):
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+        self.weak_type = bool(weak_type)
+        self.ndim = len(self.shape)
+        self._hash = hash((self.shape, self.dtype, self.weak_type))
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def __eq__(self, other):
+        return (
+            type(other) is ShapedArray
+            and self.shape == other.shape
+            and self.dtype == other.dtype
+            and self.weak_type == other.weak_type
+        )
+
+    def __hash__(self):
+        return self._hash
+
+    def strip_weak_type(self):
+        return shaped(self.shape, self.dtype) if self.weak_type else self
+
+    def str_short(self):
+        name = _DTYPE_SHORT.get(self.dtype.name, self.dtype.name)
+        return f"{name}[{','.join(map(str, self.shape))}]"
+
+    def __repr__(self):
+        weak = ", weak_type=True" if self.weak_type else ""
+        return f"ShapedArray({self.shape}, {self.dtype.name}{weak})"
+
+
+_aval_cache: dict = {}
+
+
+def shaped(shape, dtype, weak_type=False) -> ShapedArray:
+    """Interned ``ShapedArray``: one object per (shape, dtype, weak_type)."""
+    key = (shape, dtype, weak_type)
+    try:
+        return _aval_cache[key]
+    except (KeyError, TypeError):
+        pass
+    aval = ShapedArray(shape, dtype, weak_type)
+    _aval_cache[(aval.shape, aval.dtype, aval.weak_type)] = aval
+    return aval
+
+
+_PY_SCALAR_DTYPES = {
+    bool: (np.dtype(bool), False),
+    int: (np.dtype(np.int64), True),
+    float: (np.dtype(np.float64), True),
+    complex: (np.dtype(np.complex128), True),
+}
+
+
+def get_aval(x) -> ShapedArray:
+    """The abstract value of a tracer, a NumPy value or a Python scalar."""
+    if isinstance(x, Tracer):
+        return x.aval
+    if isinstance(x, (np.ndarray, np.generic)):
+        return shaped(x.shape, x.dtype)
+    t = type(x)
+    if t in _PY_SCALAR_DTYPES:
+        dt, weak = _PY_SCALAR_DTYPES[t]
+        return shaped((), dt, weak)
+    raise TypeError(
+        f"fxad: a value of type {t.__name__} is not a valid array: {x!r}. "
+        "Pass NumPy arrays, NumPy scalars or Python numbers (or pytrees of them)."
+    )
+
+
+def is_float_dtype(dtype) -> bool:
+    return np.issubdtype(dtype, np.inexact)
+
+
+# ---------------------------------------------------------------------------
+# Primitives and bind
+
+
+class Primitive:
+    """A primitive operation: a name, an ``impl`` and an ``abstract_eval``.
+
+    Interpreters keep their own rule tables keyed by the primitive
+    (``ad.jvp_rules``, ``ad.transpose_rules``).  Arrays are positional,
+    parameters keyword-only: ``bind(prim, *arrays, **params)``.
+    """
+
+    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "__weakref__")
+
+    def __init__(self, name: str, multiple_results: bool = False):
+        self.name = name
+        self.multiple_results = multiple_results
+        self.impl: Callable | None = None
+        self.abstract_eval: Callable | None = None
+
+    def def_impl(self, impl):
+        self.impl = impl
+        return impl
+
+    def def_abstract_eval(self, abstract_eval):
+        self.abstract_eval = abstract_eval
+        return abstract_eval
+
+    def bind(self, *args, **params):
+        return bind(self, *args, **params)
+
+    def __repr__(self):
+        return self.name
+
+
+#: Every primitive ever made, by name (the completeness test walks it).
+primitives: dict[str, Primitive] = {}
+
+
+def new_primitive(name: str, multiple_results: bool = False) -> Primitive:
+    if name in primitives:
+        raise ValueError(f"primitive {name!r} is already registered")
+    p = Primitive(name, multiple_results)
+    primitives[name] = p
+    return p
+
+
+def bind(prim: Primitive, *args, **params):
+    """Apply ``prim`` to ``args``: in the top trace among them, else eagerly."""
+    top = None
+    level = -1
+    for x in args:
+        if isinstance(x, Tracer):
+            t = x._trace
+            if t.level > level:
+                top, level = t, t.level
+            elif t.level == level and t is not top:
+                raise _escaped_error(x)
+    if top is None:
+        return prim.impl(*args, **params)
+    if not top.active:
+        raise _escaped_error(next(a for a in args if isinstance(a, Tracer) and a._trace is top))
+    return top.process_primitive(prim, args, params)
+
+
+def bind1(prim, *args, **params):
+    """``bind`` for primitives with one result (used by the lax layer)."""
+    return bind(prim, *args, **params)
+
+
+def _escaped_error(tracer):
+    return UnexpectedTracerError(
+        f"fxad: a {type(tracer).__name__} ({tracer.aval.str_short()}) from a "
+        "transformation that has already finished was used. A traced value was "
+        "probably stored in a global, a closure or an attribute inside a "
+        "transformed function; return it as an output instead."
+    )
+
+
+# ---------------------------------------------------------------------------
+# The trace stack (one per thread)
+
+
+class _TraceState(threading.local):
+    def __init__(self):
+        self.stack: list[Trace] = []
+
+
+trace_state = _TraceState()
+
+
+@contextmanager
+def new_trace(trace_type, *args, **kwargs):
+    """Push a new trace of ``trace_type`` for the duration of the block.
+
+    The stack is restored on the way out, exception or not, and the trace is
+    marked inactive so that tracers which escape are detected when used.
+    """
+    stack = trace_state.stack
+    trace = trace_type(len(stack), *args, **kwargs)
+    stack.append(trace)
+    try:
+        yield trace
+    finally:
+        trace.active = False
+        # Restore even if an inner trace failed to pop (it cannot, but be safe).
+        del stack[trace.level:]
+
+
+def current_level() -> int:
+    return len(trace_state.stack)
+
+
+class Trace:
+    """One active transformation.  Subclasses define ``process_primitive``."""
+
+    __slots__ = ("level", "active")
+
+    def __init__(self, level: int):
+        self.level = level
+        self.active = True
+
+    def process_primitive(self, prim, args, params):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}(level={self.level})"
+
+
+# The NumPy-like namespace installs itself here so that tracers get Python's
+# operators without the core importing it (it sits on top of the core).
+_numpy_ns: Any = None
+
+
+def _np():
+    global _numpy_ns
+    if _numpy_ns is None:
+        import fxad.numpy as fnp
+
+        _numpy_ns = fnp
+    return _numpy_ns
+
+
+class Tracer:
+    """A value inside a transformation.  Behaves like a NumPy array."""
+
+    __slots__ = ("_trace",)
+    # Make NumPy's operators defer to ours: ``np.ones(3) * tracer`` calls
+    # ``Tracer.__rmul__`` instead of building an object array.
+    __array_priority__ = 1000
+    __array_ufunc__ = None
+
+    @property
+    def aval(self) -> ShapedArray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def to_concrete_value(self):
+        """The concrete value, or None when it is abstract."""
+        return None
+
+    # -- array attributes -------------------------------------------------
+    @property
+    def shape(self):
+        return self.aval.shape
+
+    @property
+    def dtype(self):
+        return self.aval.dtype
+
+    @property
+    def ndim(self):
+        return self.aval.ndim
+
+    @property
+    def size(self):
+        return self.aval.size
+
+    def __len__(self):
+        if not self.aval.shape:
+            raise TypeError("len() of unsized object (a 0-d traced array)")
+        return self.aval.shape[0]
+
+    def __iter__(self):
+        if not self.aval.shape:
+            raise TypeError("iteration over a 0-d traced array")
+        return (self[i] for i in range(self.aval.shape[0]))
+
+    @property
+    def T(self):
+        return _np().transpose(self)
+
+    @property
+    def real(self):
+        return _np().real(self)
+
+    @property
+    def imag(self):
+        return _np().imag(self)
+
+    # -- operators ---------------------------------------------------------
+    def __neg__(self):
+        return _np().negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _np().abs(self)
+
+    def __add__(self, o):
+        return _np().add(self, o)
+
+    def __radd__(self, o):
+        return _np().add(o, self)
+
+    def __sub__(self, o):
+        return _np().subtract(self, o)
+
+    def __rsub__(self, o):
+        return _np().subtract(o, self)
+
+    def __mul__(self, o):
+        return _np().multiply(self, o)
+
+    def __rmul__(self, o):
+        return _np().multiply(o, self)
+
+    def __truediv__(self, o):
+        return _np().true_divide(self, o)
+
+    def __rtruediv__(self, o):
+        return _np().true_divide(o, self)
+
+    def __pow__(self, o):
+        return _np().power(self, o)
+
+    def __rpow__(self, o):
+        return _np().power(o, self)
+
+    def __matmul__(self, o):
+        return _np().matmul(self, o)
+
+    def __rmatmul__(self, o):
+        return _np().matmul(o, self)
+
+    def __lt__(self, o):
+        return _np().less(self, o)
+
+    def __le__(self, o):
+        return _np().less_equal(self, o)
+
+    def __gt__(self, o):
+        return _np().greater(self, o)
+
+    def __ge__(self, o):
+        return _np().greater_equal(self, o)
+
+    def __eq__(self, o):
+        return _np().equal(self, o)
+
+    def __ne__(self, o):
+        return _np().not_equal(self, o)
+
+    def __and__(self, o):
+        return _np().logical_and(self, o)
+
+    def __or__(self, o):
+        return _np().logical_or(self, o)
+
+    def __invert__(self):
+        return _np().logical_not(self)
+
+    __hash__ = None  # arrays are unhashable, as in NumPy
+
+    def __getitem__(self, idx):
+        return _np()._getitem(self, idx)
+
+    def __setitem__(self, idx, value):
+        raise TypeError(
+            "fxad arrays inside a transformation are immutable: "
+            f"`x[{_idx_repr(idx)}] = v` is not supported. Build a new array instead, "
+            "for example with fxad.numpy.where or fxad.numpy.concatenate."
+        )
+
+    # -- methods -------------------------------------------------------------
+    def sum(self, axis=None, dtype=None, keepdims=False):
+        return _np().sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def mean(self, axis=None, dtype=None, keepdims=False):
+        return _np().mean(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def prod(self, axis=None, dtype=None, keepdims=False):
+        return _np().prod(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return _np().max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return _np().min(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, ddof=0, keepdims=False):
+        return _np().var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis=None, ddof=0, keepdims=False):
+        return _np().std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def reshape(self, *shape, order="C"):
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+            shape = shape[0]
+        return _np().reshape(self, shape, order=order)
+
+    def ravel(self, order="C"):
+        return _np().ravel(self, order=order)
+
+    def flatten(self, order="C"):
+        return _np().ravel(self, order=order)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
+            axes = axes[0]
+        return _np().transpose(self, axes or None)
+
+    def swapaxes(self, a, b):
+        return _np().swapaxes(self, a, b)
+
+    def squeeze(self, axis=None):
+        return _np().squeeze(self, axis)
+
+    def astype(self, dtype):
+        return _np().astype(self, dtype)
+
+    def dot(self, other):
+        return _np().dot(self, other)
+
+    def conj(self):
+        return _np().conj(self)
+
+    conjugate = conj
+
+    def clip(self, min=None, max=None):
+        return _np().clip(self, min, max)
+
+    def cumsum(self, axis=None):
+        return _np().cumsum(self, axis)
+
+    # -- concretization ------------------------------------------------------
+    def _concrete(self, what: str):
+        raise ConcretizationTypeError(
+            f"fxad: {what} needs a concrete value, but got a traced array "
+            f"{self.aval.str_short()} ({type(self).__name__}). {self._concrete_hint()}"
+        )
+
+    def _concrete_hint(self) -> str:
+        return (
+            "Its value is abstract here (inside make_jaxpr or jit), so Python "
+            "cannot branch on it or convert it. Use fxad.numpy.where for "
+            "data-dependent choices, or make the argument static "
+            "(jit's static_argnums)."
+        )
+
+    def __bool__(self):
+        v = self.to_concrete_value()
+        if v is None:
+            self._concrete("bool() / an `if` or `while` on a traced value")
+        return bool(v)
+
+    def __float__(self):
+        self._concrete("float()")
+
+    def __int__(self):
+        self._concrete("int()")
+
+    def __complex__(self):
+        self._concrete("complex()")
+
+    def __index__(self):
+        self._concrete("using a traced value as an index (__index__)")
+
+    def item(self, *args):
+        self._concrete(".item()")
+
+    def tolist(self):
+        self._concrete(".tolist()")
+
+    def __array__(self, dtype=None, copy=None):
+        self._concrete("numpy.asarray / numpy.array on a traced value")
+
+    def __repr__(self):
+        v = self.to_concrete_value()
+        base = f"{type(self).__name__}<{self.aval.str_short()}>"
+        if v is None:
+            return base
+        return f"{base}(value={np.array2string(np.asarray(v), precision=6)})"
+
+    __str__ = __repr__
+
+
+def _idx_repr(idx):
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    out = []
+    for i in idx:
+        if isinstance(i, slice):
+            s = "" if i.start is None else str(i.start)
+            s += ":" + ("" if i.stop is None else str(i.stop))
+            if i.step is not None:
+                s += f":{i.step}"
+            out.append(s)
+        elif i is Ellipsis:
+            out.append("...")
+        elif isinstance(i, (int, np.integer)):
+            out.append(str(i))
+        else:
+            out.append("idx")
+    return ", ".join(out)
+
+
+def full_lower_concrete(x):
+    """Whether ``x`` has a concrete value (plain value, or concrete tracer)."""
+    if isinstance(x, Tracer):
+        return x.to_concrete_value()
+    return x
+
+
+# ---------------------------------------------------------------------------
+# The IR: Var, Literal, JaxprEqn, Jaxpr, ClosedJaxpr
+
+
+class Var:
+    """A variable of the IR: just an abstract value and an identity."""
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Var({self.aval.str_short()})"
+
+
+class Literal:
+    """A scalar constant written inline in the IR."""
+
+    __slots__ = ("val", "aval")
+
+    def __init__(self, val, aval: ShapedArray):
+        self.val = val
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Literal({self.val!r})"
+
+
+class JaxprEqn:
+    """``outvars = primitive[params] invars``."""
+
+    __slots__ = ("primitive", "invars", "params", "outvars")
+
+    def __init__(self, primitive, invars, params, outvars):
+        self.primitive = primitive
+        self.invars = invars
+        self.params = params
+        self.outvars = outvars
+
+    def __repr__(self):
+        return f"JaxprEqn({self.primitive.name}, {len(self.invars)} in, {len(self.outvars)} out)"
+
+
+class Jaxpr:
+    """A typed, first-order program: ``{ lambda constvars ; invars. let eqns in outvars }``."""
+
+    __slots__ = ("constvars", "invars", "eqns", "outvars")
+
+    def __init__(self, constvars, invars, eqns, outvars):
+        self.constvars = list(constvars)
+        self.invars = list(invars)
+        self.eqns = list(eqns)
+        self.outvars = list(outvars)
+
+    @property
+    def in_avals(self):
+        return [v.aval for v in self.invars]
+
+    @property
+    def out_avals(self):
+        return [v.aval for v in self.outvars]
+
+    def __str__(self):
+        return pp_jaxpr(self)
+
+    __repr__ = __str__
+
+
+class ClosedJaxpr:
+    """A jaxpr with values for its constvars."""
+
+    __slots__ = ("jaxpr", "consts")
+
+    def __init__(self, jaxpr: Jaxpr, consts):
+        self.jaxpr = jaxpr
+        self.consts = list(consts)
+
+    @property
+    def in_avals(self):
+        return self.jaxpr.in_avals
+
+    @property
+    def out_avals(self):
+        return self.jaxpr.out_avals
+
+    @property
+    def eqns(self):
+        return self.jaxpr.eqns
+
+    def __call__(self, *args):
+        return eval_jaxpr(self.jaxpr, self.consts, *args)
+
+    def __str__(self):
+        return pp_jaxpr(self.jaxpr)
+
+    __repr__ = __str__
+
+    def _repr_pretty_(self, p, cycle):  # IPython
+        p.text(str(self))
+
+
+# ---------------------------------------------------------------------------
+# Printer (JAX's notation)
+
+
+def _var_names():
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    n = 0
+    while True:
+        k, s = n, ""
+        while True:
+            s = letters[k % 26] + s
+            k = k // 26 - 1
+            if k < 0:
+                break
+        yield s
+        n += 1
+
+
+def _pp_param(v):
+    if isinstance(v, np.dtype):
+        return v.name
+    if isinstance(v, type) and issubclass(v, np.generic):
+        return np.dtype(v).name
+    if isinstance(v, tuple):
+        inner = ", ".join(_pp_param(x) for x in v)
+        return f"({inner},)" if len(v) == 1 else f"({inner})"
+    if isinstance(v, Jaxpr):
+        return "\n" + pp_jaxpr(v)
+    if isinstance(v, slice):
+        return f"slice({v.start}, {v.stop}, {v.step})"
+    return repr(v) if isinstance(v, str) else str(v)
+
+
+def _pp_literal(lit: Literal):
+    v = lit.val
+    if isinstance(v, (np.ndarray, np.generic)):
+        v = v.item()
+    return f"{v!r}:{lit.aval.str_short()}"
+
+
+def pp_jaxpr(jaxpr: Jaxpr, indent: int = 0) -> str:
+    names: dict = {}
+    gen = _var_names()
+
+    def name(v):
+        if isinstance(v, Literal):
+            return _pp_literal(v)
+        if v not in names:
+            names[v] = next(gen)
+        return names[v]
+
+    def decl(v):
+        return f"{name(v)}:{v.aval.str_short()}"
+
+    pad = " " * indent
+    consts = " ".join(decl(v) for v in jaxpr.constvars)
+    ins = " ".join(decl(v) for v in jaxpr.invars)
+    lines = [f"{pad}{{ lambda {consts}{' ' if consts else ''}; {ins}. let"]
+    for eqn in jaxpr.eqns:
+        lhs = " ".join(decl(v) for v in eqn.outvars)
+        params = ""
+        if eqn.params:
+            params = "[" + " ".join(
+                f"{k}={_pp_param(v)}" for k, v in sorted(eqn.params.items())
+            ) + "]"
+        rhs = " ".join(name(v) for v in eqn.invars)
+        lines.append(f"{pad}    {lhs} = {eqn.primitive.name}{params} {rhs}".rstrip())
+    outs = ", ".join(name(v) for v in jaxpr.outvars)
+    lines.append(f"{pad}  in ({outs}{',' if len(jaxpr.outvars) == 1 else ''}) }}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# Checker
+
+
+class JaxprTypeError(TypeError):
+    pass
+
+
+def check_jaxpr(jaxpr: Jaxpr) -> None:
+    """Type-check ``jaxpr``: every Var bound once before use, and every
+    equation's output avals equal to what its primitive's abstract eval says.
+    Raises ``JaxprTypeError`` naming the equation at fault."""
+    env: set = set()
+
+    def bind_var(v):
+        if not isinstance(v, Var):
+            raise JaxprTypeError(f"binder {v!r} is not a Var")
+        if v in env:
+            raise JaxprTypeError(f"variable {v!r} bound twice")
+        env.add(v)
+
+    def read(x):
+        if isinstance(x, Literal):
+            if get_aval(x.val).shape != x.aval.shape:
+                raise JaxprTypeError(f"literal {x!r} does not match its aval {x.aval}")
+            return x.aval
+        if x not in env:
+            raise JaxprTypeError(f"variable {x!r} used before it is bound")
+        return x.aval
+
+    for v in jaxpr.constvars:
+        bind_var(v)
+    for v in jaxpr.invars:
+        bind_var(v)
+    for i, eqn in enumerate(jaxpr.eqns):
+        in_avals = [read(x) for x in eqn.invars]
+        prim = eqn.primitive
+        try:
+            out = prim.abstract_eval(*in_avals, **eqn.params)
+        except Exception as e:  # noqa: BLE001 - re-raised with context
+            raise JaxprTypeError(
+                f"equation {i} ({prim.name}): abstract evaluation failed: {e}"
+            ) from e
+        outs = list(out) if prim.multiple_results else [out]
+        if len(outs) != len(eqn.outvars):
+            raise JaxprTypeError(f"equation {i} ({prim.name}): wrong number of outputs")
+        for v, a in zip(eqn.outvars, outs):
+            if v.aval.strip_weak_type() != a.strip_weak_type():
+                raise JaxprTypeError(
+                    f"equation {i} ({prim.name}): output {v.aval.str_short()} but "
+                    f"abstract eval gives {a.str_short()}"
+                )
+            bind_var(v)
+    for x in jaxpr.outvars:
+        read(x)
+
+
+# ---------------------------------------------------------------------------
+# Evaluator
+
+
+def eval_jaxpr(jaxpr: Jaxpr, consts, *args):
+    """Run ``jaxpr`` on ``consts`` and ``args``; works on tracers too, so any
+    active transformation applies to the evaluation."""
+    env: dict = {}
+    for v, x in safe_zip(jaxpr.constvars, consts):
+        env[v] = x
+    for v, x in safe_zip(jaxpr.invars, args):
+        env[v] = x
+
+    def read(x):
+        return x.val if type(x) is Literal else env[x]
+
+    for eqn in jaxpr.eqns:
+        out = bind(eqn.primitive, *[read(x) for x in eqn.invars], **eqn.params)
+        if eqn.primitive.multiple_results:
+            for v, o in safe_zip(eqn.outvars, out):
+                env[v] = o
+        else:
+            env[eqn.outvars[0]] = out
+    return [read(x) for x in jaxpr.outvars]

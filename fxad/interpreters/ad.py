@@ -1,0 +1,389 @@
+"""Automatic differentiation: JVP (forward mode), linearize, and transpose.
+
+* ``JVPTrace`` carries ``(primal, tangent)`` pairs through primitives with
+  the table ``jvp_rules``.  A tangent known to be zero is the symbolic
+  ``Zero(aval)`` and costs nothing: a primitive whose tangents are all Zero
+  is applied to the primals only and its output carries no tangent.
+* ``linearize`` runs the JVP with the tangent inputs being tracers of a
+  staging trace one level below, so primal work is done now and the tangent
+  equations (linear in the tangents) are staged into a jaxpr.
+* ``backward_pass`` transposes a linear jaxpr with the table
+  ``transpose_rules``, walking its equations backwards, accumulating
+  cotangents and skipping zeros.  ``vjp`` is ``linearize`` then
+  ``backward_pass``: there is no table of VJP rules.
+
+Rule conventions: a JVP rule is ``rule(primals, tangents, **params) ->
+(out, out_dot)``; a transpose rule is ``rule(ct, *args, **params)`` with
+``UndefinedPrimal`` standing for the linear inputs, returning one cotangent
+(or ``None``/``Zero``) per input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fxad import core
+from fxad.core import Literal, Trace, Tracer, get_aval, new_trace, safe_zip, shaped
+from fxad.interpreters.partial_eval import JaxprTrace
+
+jvp_rules: dict = {}
+transpose_rules: dict = {}
+#: Primitives whose outputs carry no derivative (comparisons, argmax, ...).
+nondiff_primitives: set = set()
+#: Primitives that are linear in (some of) their inputs and may appear in a
+#: linear jaxpr; each must have a transpose rule.
+linear_primitives: set = set()
+
+
+# ---------------------------------------------------------------------------
+# Symbolic zeros
+
+
+class Zero:
+    """A tangent or cotangent known to be zero, of the given aval."""
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Zero({self.aval.str_short()})"
+
+    @staticmethod
+    def from_value(x):
+        return Zero(tangent_aval(get_aval(x)))
+
+
+def tangent_aval(aval):
+    """Tangent space of an aval: same shape and dtype (float/complex only)."""
+    return aval.strip_weak_type()
+
+
+def zeros_like_aval(aval):
+    return np.zeros(aval.shape, aval.dtype)
+
+
+def instantiate(t):
+    """A concrete array for a tangent that may be a symbolic ``Zero``."""
+    if type(t) is Zero:
+        return zeros_like_aval(t.aval)
+    return t
+
+
+def add_tangents(a, b):
+    if type(a) is Zero:
+        return b
+    if type(b) is Zero:
+        return a
+    return core.bind(_add_p(), a, b)
+
+
+_ADD = None
+
+
+def _add_p():
+    global _ADD
+    if _ADD is None:
+        from fxad.lax.lax import add_p
+
+        _ADD = add_p
+    return _ADD
+
+
+# ---------------------------------------------------------------------------
+# JVP
+
+
+class JVPTracer(Tracer):
+    __slots__ = ("primal", "tangent")
+
+    def __init__(self, trace, primal, tangent):
+        self._trace = trace
+        self.primal = primal
+        self.tangent = tangent
+
+    @property
+    def aval(self):
+        return get_aval(self.primal)
+
+    def to_concrete_value(self):
+        p = self.primal
+        if isinstance(p, Tracer):
+            return p.to_concrete_value()
+        return p
+
+    def _concrete_hint(self):
+        if self.to_concrete_value() is not None:
+            return (
+                "It carries a derivative (inside grad/jvp), which converting it "
+                "to a Python or NumPy value would silently drop. Keep computing "
+                "with fxad.numpy on the traced value, or wrap it in "
+                "fxad.stop_gradient(x) first if the derivative is not wanted."
+            )
+        return super()._concrete_hint()
+
+    def __float__(self):
+        self._concrete("float()")
+
+
+class JVPTrace(Trace):
+    __slots__ = ()
+
+    def process_primitive(self, prim, args, params):
+        primals = []
+        tangents = []
+        nonzero = False
+        for x in args:
+            if type(x) is JVPTracer and x._trace is self:
+                primals.append(x.primal)
+                tangents.append(x.tangent)
+                nonzero = True
+            else:
+                primals.append(x)
+                tangents.append(None)
+        if not nonzero:  # pragma: no cover - bind never sends us this
+            return core.bind(prim, *primals, **params)
+        rule = jvp_rules.get(prim)
+        if rule is None:
+            if prim in nondiff_primitives:
+                return core.bind(prim, *primals, **params)
+            raise NotImplementedError(
+                f"fxad: differentiation rule for primitive '{prim.name}' is not implemented."
+            )
+        tangents = [Zero.from_value(p) if t is None else t for p, t in zip(primals, tangents)]
+        out, out_dot = rule(primals, tangents, **params)
+        if prim.multiple_results:
+            return [o if type(t) is Zero else JVPTracer(self, o, t) for o, t in safe_zip(out, out_dot)]
+        if type(out_dot) is Zero:
+            return out
+        return JVPTracer(self, out, out_dot)
+
+
+def jvp_flat(fun, primals, tangents):
+    """Forward mode on flat lists: returns ``(primals_out, tangents_out)``,
+    with symbolic ``Zero`` for outputs that do not depend on the inputs."""
+    with new_trace(JVPTrace) as trace:
+        in_tracers = [
+            p if type(t) is Zero else JVPTracer(trace, p, t) for p, t in safe_zip(primals, tangents)
+        ]
+        outs = fun(*in_tracers)
+        primals_out, tangents_out = [], []
+        for o in outs:
+            if type(o) is JVPTracer and o._trace is trace:
+                primals_out.append(o.primal)
+                tangents_out.append(o.tangent)
+            else:
+                primals_out.append(o)
+                tangents_out.append(Zero.from_value(o))
+    return primals_out, tangents_out
+
+
+def jvp_jaxpr(closed):
+    """The JVP of a closed jaxpr as a jaxpr: ``(*primals, *tangents) ->
+    (*primals_out, *tangents_out)``."""
+    from fxad.interpreters.partial_eval import trace_to_jaxpr
+
+    n = len(closed.in_avals)
+
+    def f(*args):
+        po, to = jvp_flat(lambda *xs: closed(*xs), list(args[:n]), list(args[n:]))
+        return po + [instantiate(t) for t in to]
+
+    return trace_to_jaxpr(f, list(closed.in_avals) + [tangent_aval(a) for a in closed.in_avals])
+
+
+# ---------------------------------------------------------------------------
+# Linearize
+
+
+def linearize_flat(fun, primals):
+    """Returns ``(primals_out, linear_jaxpr, out_zero)``: the linear jaxpr maps
+    input tangents to output tangents; ``out_zero[i]`` says output i's tangent
+    is identically zero."""
+    with new_trace(JaxprTrace) as staging:
+        t_in = [staging.new_arg(tangent_aval(get_aval(p))) for p in primals]
+        with new_trace(JVPTrace) as trace:
+            in_tracers = [JVPTracer(trace, p, t) for p, t in safe_zip(primals, t_in)]
+            outs = fun(*in_tracers)
+            primals_out, tangents_out, out_zero = [], [], []
+            for o in outs:
+                if type(o) is JVPTracer and o._trace is trace:
+                    primals_out.append(o.primal)
+                    tangents_out.append(o.tangent)
+                    out_zero.append(type(o.tangent) is Zero)
+                else:
+                    primals_out.append(o)
+                    tangents_out.append(Zero.from_value(o))
+                    out_zero.append(True)
+        out_vals = []
+        for t in tangents_out:
+            if type(t) is Zero:
+                out_vals.append(_staged_zeros(staging, t.aval))
+            else:
+                out_vals.append(t)
+        linear = staging.to_jaxpr(t_in, out_vals)
+    return primals_out, linear, out_zero
+
+
+def _staged_zeros(staging, aval):
+    """A zero output of a linear jaxpr, staged as ``broadcast_in_dim 0.0``."""
+    from fxad.lax.lax import broadcast_in_dim_p
+
+    lit = Literal(aval.dtype.type(0), shaped((), aval.dtype))
+    var = staging.emit(
+        broadcast_in_dim_p, [lit], dict(shape=aval.shape, broadcast_dimensions=())
+    )
+    from fxad.interpreters.partial_eval import JaxprTracer
+
+    return JaxprTracer(staging, var.aval, var)
+
+
+# ---------------------------------------------------------------------------
+# Transpose
+
+
+class UndefinedPrimal:
+    """Marks a linear input of an equation in a transpose rule."""
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"UndefinedPrimal({self.aval.str_short()})"
+
+
+def is_undefined(x) -> bool:
+    return type(x) is UndefinedPrimal
+
+
+def backward_pass(jaxpr, consts, cts_out, linear_in=None):
+    """Transpose a linear ``jaxpr``: given output cotangents, return input
+    cotangents (``Zero`` where none flows).  Iterative, so deep programs do not
+    recurse.  ``linear_in[i]`` False marks input i as a non-linear constant
+    input (its value must then be given in ``consts`` order after constvars)."""
+    linear_vars = set(jaxpr.invars) if linear_in is None else {
+        v for v, lin in safe_zip(jaxpr.invars, linear_in) if lin
+    }
+    env = dict(safe_zip(jaxpr.constvars, consts))
+
+    def read(x):
+        return x.val if type(x) is Literal else env[x]
+
+    # Forward: evaluate the non-linear equations, find the linear ones.
+    lin_eqns = []
+    for eqn in jaxpr.eqns:
+        if any(type(v) is not Literal and v in linear_vars for v in eqn.invars):
+            for v in eqn.outvars:
+                linear_vars.add(v)
+            lin_eqns.append(eqn)
+        else:
+            out = core.bind(eqn.primitive, *[read(x) for x in eqn.invars], **eqn.params)
+            outs = out if eqn.primitive.multiple_results else [out]
+            for v, o in safe_zip(eqn.outvars, outs):
+                env[v] = o
+
+    ct_env: dict = {}
+
+    def write_ct(v, ct):
+        if ct is None or type(ct) is Zero or type(v) is Literal or v not in linear_vars:
+            return
+        prev = ct_env.get(v)
+        ct_env[v] = ct if prev is None else core.bind(_add_p(), prev, ct)
+
+    for v, ct in safe_zip(jaxpr.outvars, cts_out):
+        write_ct(v, ct)
+
+    for eqn in reversed(lin_eqns):
+        prim = eqn.primitive
+        if prim.multiple_results:
+            cts = [ct_env.pop(v, None) for v in eqn.outvars]
+            if all(c is None for c in cts):
+                continue
+            cts = [Zero(v.aval) if c is None else c for c, v in zip(cts, eqn.outvars)]
+        else:
+            cts = ct_env.pop(eqn.outvars[0], None)
+            if cts is None:
+                continue
+        rule = transpose_rules.get(prim)
+        if rule is None:
+            raise NotImplementedError(
+                f"fxad: transpose rule for primitive '{prim.name}' is not implemented "
+                "(it appeared in a linear program being transposed for reverse mode)."
+            )
+        args = [
+            UndefinedPrimal(x.aval) if type(x) is not Literal and x in linear_vars else read(x)
+            for x in eqn.invars
+        ]
+        cts_in = rule(cts, *args, **eqn.params)
+        for x, ct in safe_zip(eqn.invars, list(cts_in)):
+            write_ct(x, ct)
+
+    return [ct_env.get(v, Zero(v.aval)) for v in jaxpr.invars]
+
+
+# ---------------------------------------------------------------------------
+# Rule helpers (used by the lax blocks)
+
+
+def defjvp(prim, *jvp_fns):
+    """JVP rule from one function per input, ``fn(t, *primals, **params)``,
+    each giving that input's contribution to the output tangent (None for an
+    input with no derivative).  Zero tangents cost nothing."""
+
+    def rule(primals, tangents, **params):
+        ans = core.bind(prim, *primals, **params)
+        acc = None
+        for fn, t in zip(jvp_fns, tangents):
+            if fn is None or type(t) is Zero:
+                continue
+            v = fn(t, *primals, **params)
+            acc = v if acc is None else core.bind(_add_p(), acc, v)
+        return ans, (Zero.from_value(ans) if acc is None else acc)
+
+    jvp_rules[prim] = rule
+    return rule
+
+
+def defjvp2(prim, *jvp_fns):
+    """Like ``defjvp`` but each ``fn(t, ans, *primals, **params)`` also gets the
+    primal output, so rules can reuse it (``exp``'s derivative is its answer)."""
+
+    def rule(primals, tangents, **params):
+        ans = core.bind(prim, *primals, **params)
+        acc = None
+        for fn, t in zip(jvp_fns, tangents):
+            if fn is None or type(t) is Zero:
+                continue
+            v = fn(t, ans, *primals, **params)
+            acc = v if acc is None else core.bind(_add_p(), acc, v)
+        return ans, (Zero.from_value(ans) if acc is None else acc)
+
+    jvp_rules[prim] = rule
+    return rule
+
+
+def defjvp_zero(prim):
+    """The output does not depend differentiably on the inputs (floor, sign)."""
+    nondiff_primitives.add(prim)
+
+
+def deflinear(prim, transpose_rule):
+    """``prim`` is linear in all its inputs: its JVP applies it to tangents."""
+
+    def rule(primals, tangents, **params):
+        ans = core.bind(prim, *primals, **params)
+        if all(type(t) is Zero for t in tangents):
+            return ans, Zero.from_value(ans)
+        return ans, core.bind(prim, *[instantiate(t) for t in tangents], **params)
+
+    jvp_rules[prim] = rule
+    transpose_rules[prim] = transpose_rule
+    linear_primitives.add(prim)
+
+
+def deftranspose(prim, transpose_rule):
+    transpose_rules[prim] = transpose_rule
+    linear_primitives.add(prim)

@@ -1,0 +1,1390 @@
+"""Strict primitives: one block per primitive (impl, abstract eval, JVP,
+transpose), named and parametrised as in ``jax.lax``.
+
+Strict means: binary elementwise primitives take operands of one dtype and
+of equal shapes, where a 0-d operand also stands for a full array of its
+value (scalar broadcasting, which keeps constants such as ``x * 0.5`` from
+being materialised).  Every other broadcast and every dtype promotion is
+explicit, done by ``fxad.numpy``.  Rules that meet a 0-d operand next to a
+shaped output broadcast its tangent and sum its cotangent back (``_bcast`` and
+``_unbcast``), so gradient shapes always match the inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fxad.core import bind, get_aval, new_primitive, shaped
+from fxad.interpreters.ad import (
+    Zero,
+    defjvp,
+    defjvp2,
+    defjvp_zero,
+    deflinear,
+    deftranspose,
+    instantiate,
+    is_undefined,
+    jvp_rules,
+    linear_primitives,
+    nondiff_primitives,
+)
+
+# ---------------------------------------------------------------------------
+# Helpers
+
+
+def _aval(x):
+    return x.aval if is_undefined(x) else get_aval(x)
+
+
+def _c(like, val):
+    """A scalar constant ``val`` of the dtype of ``like``."""
+    return _aval(like).dtype.type(val)
+
+
+def _bcast(t, shape):
+    """Broadcast a 0-d tangent/cotangent to ``shape`` (scalar broadcasting)."""
+    if _aval(t).shape == shape:
+        return t
+    return broadcast_in_dim(t, shape, ())
+
+
+def _unbcast(ct, aval):
+    """Sum a cotangent back to the shape of a 0-d operand it was broadcast from."""
+    if ct is None or type(ct) is Zero:
+        return ct
+    if _aval(ct).shape == aval.shape:
+        return ct
+    return reduce_sum(ct, tuple(range(_aval(ct).ndim)))
+
+
+def _check_same_dtype(name, *avals):
+    dt = avals[0].dtype
+    for a in avals[1:]:
+        if a.dtype != dt:
+            raise TypeError(
+                f"lax.{name} requires arguments of one dtype, got "
+                f"{', '.join(a.dtype.name for a in avals)}; convert with "
+                "convert_element_type (fxad.numpy promotes for you)."
+            )
+
+
+def _binop_shape(name, x, y):
+    if x.shape == y.shape or not y.shape:
+        return x.shape
+    if not x.shape:
+        return y.shape
+    raise TypeError(
+        f"lax.{name} requires equal shapes or a 0-d operand, got "
+        f"{x.str_short()} and {y.str_short()}; broadcast explicitly with "
+        "broadcast_in_dim (fxad.numpy broadcasts for you)."
+    )
+
+
+def _unop_abstract_eval(name, float_only=True):
+    def abstract_eval(x):
+        if float_only and not np.issubdtype(x.dtype, np.inexact):
+            raise TypeError(f"lax.{name} requires a floating-point input, got {x.dtype.name}")
+        return x
+
+    return abstract_eval
+
+
+def _binop_abstract_eval(name, out_dtype=None):
+    def abstract_eval(x, y):
+        _check_same_dtype(name, x, y)
+        shape = _binop_shape(name, x, y)
+        dtype = x.dtype if out_dtype is None else out_dtype
+        return shaped(shape, dtype, x.weak_type and y.weak_type and out_dtype is None)
+
+    return abstract_eval
+
+
+def standard_unop(name, impl, float_only=True):
+    p = new_primitive(name)
+    p.def_impl(impl)
+    p.def_abstract_eval(_unop_abstract_eval(name, float_only))
+    return p
+
+
+def standard_binop(name, impl, out_dtype=None):
+    p = new_primitive(name)
+    p.def_impl(impl)
+    p.def_abstract_eval(_binop_abstract_eval(name, out_dtype))
+    return p
+
+
+# ---------------------------------------------------------------------------
+# Arithmetic
+
+
+def neg(x):
+    return bind(neg_p, x)
+
+
+neg_p = standard_unop("neg", np.negative, float_only=False)
+deflinear(neg_p, lambda ct, x: [neg(ct)])
+
+
+def add(x, y):
+    return bind(add_p, x, y)
+
+
+def _add_jvp(primals, tangents):
+    x, y = primals
+    tx, ty = tangents
+    ans = add(x, y)
+    shape = get_aval(ans).shape
+    if type(tx) is Zero:
+        return ans, _bcast(ty, shape)
+    if type(ty) is Zero:
+        return ans, _bcast(tx, shape)
+    return ans, add(tx, ty)
+
+
+def _add_transpose(ct, x, y):
+    return [_unbcast(ct, _aval(x)) if is_undefined(x) else None,
+            _unbcast(ct, _aval(y)) if is_undefined(y) else None]
+
+
+add_p = standard_binop("add", np.add)
+jvp_rules[add_p] = _add_jvp
+deftranspose(add_p, _add_transpose)
+
+
+def sub(x, y):
+    return bind(sub_p, x, y)
+
+
+def _sub_jvp(primals, tangents):
+    x, y = primals
+    tx, ty = tangents
+    ans = sub(x, y)
+    shape = get_aval(ans).shape
+    if type(tx) is Zero:
+        return ans, _bcast(neg(ty), shape)
+    if type(ty) is Zero:
+        return ans, _bcast(tx, shape)
+    return ans, sub(tx, ty)
+
+
+def _sub_transpose(ct, x, y):
+    return [_unbcast(ct, _aval(x)) if is_undefined(x) else None,
+            _unbcast(neg(ct), _aval(y)) if is_undefined(y) else None]
+
+
+sub_p = standard_binop("sub", np.subtract)
+jvp_rules[sub_p] = _sub_jvp
+deftranspose(sub_p, _sub_transpose)
+
+
+def mul(x, y):
+    return bind(mul_p, x, y)
+
+
+def _mul_transpose(ct, x, y):
+    if is_undefined(x) and is_undefined(y):
+        raise TypeError("mul is not linear in both operands at once (a product of two tangents)")
+    if is_undefined(x):
+        return [_unbcast(mul(ct, y), x.aval), None]
+    return [None, _unbcast(mul(x, ct), y.aval)]
+
+
+mul_p = standard_binop("mul", np.multiply)
+defjvp(mul_p, lambda t, x, y: mul(t, y), lambda t, x, y: mul(x, t))
+deftranspose(mul_p, _mul_transpose)
+
+
+def div(x, y):
+    return bind(div_p, x, y)
+
+
+def _div_transpose(ct, x, y):
+    if is_undefined(y):
+        raise TypeError("div is linear in its numerator only")
+    return [_unbcast(div(ct, y), x.aval), None]
+
+
+def _div_impl(x, y):
+    if np.issubdtype(np.result_type(x), np.integer):
+        return np.floor_divide(x, y)  # lax.div on integers rounds; used by floor_divide
+    return np.true_divide(x, y)
+
+
+div_p = standard_binop("div", _div_impl)
+defjvp2(div_p,
+        lambda t, ans, x, y: div(t, y),
+        lambda t, ans, x, y: neg(mul(t, div(ans, y))))
+deftranspose(div_p, _div_transpose)
+
+
+def integer_pow(x, y: int):
+    return bind(integer_pow_p, x, y=y)
+
+
+def _integer_pow_impl(x, *, y):
+    if y == 2:
+        return np.multiply(x, x)
+    return np.power(x, y) if y >= 0 else np.power(x, float(y)) if np.issubdtype(
+        np.result_type(x), np.integer) else np.power(x, y)
+
+
+def _integer_pow_jvp(t, x, *, y):
+    if y == 0:
+        return mul(t, _c(x, 0))
+    if y == 1:
+        return t
+    return mul(t, mul(_c(x, y), integer_pow(x, y - 1)))
+
+
+integer_pow_p = new_primitive("integer_pow")
+integer_pow_p.def_impl(_integer_pow_impl)
+integer_pow_p.def_abstract_eval(lambda x, *, y: x)
+defjvp(integer_pow_p, _integer_pow_jvp)
+
+
+def pow(x, y):  # noqa: A001 - the lax name
+    return bind(pow_p, x, y)
+
+
+def _pow_jvp_x(t, ans, x, y):
+    # y * x ** (y - 1), computed without dividing by x (finite at x == 0).
+    return mul(t, mul(y, pow(x, sub(y, _c(y, 1)))))
+
+
+def _pow_jvp_y(t, ans, x, y):
+    # log(x) * x ** y, taken as 0 where x == 0 (JAX's convention).
+    zero = eq(x, _c(x, 0))
+    safe_x = select_n(zero, x, _bcast(_c(x, 1), _aval(x).shape))
+    return mul(t, select_n(_bcast(zero, _aval(ans).shape) if not _aval(x).shape else zero,
+                           mul(log(safe_x), ans), _bcast(_c(ans, 0), _aval(ans).shape))) \
+        if _aval(x).shape == _aval(ans).shape else mul(t, mul(log(safe_x), ans))
+
+
+pow_p = standard_binop("pow", np.power)
+defjvp2(pow_p, _pow_jvp_x, _pow_jvp_y)
+
+
+def _balanced_eq(x, z, y):
+    """1 where x == z != y, 0.5 where x == z == y, else 0 (ties share)."""
+    xz = eq(x, z)
+    yz = eq(y, z)
+    one = _c(z, 1)
+    half = _c(z, 0.5)
+    zero = _c(z, 0)
+    shape = _aval(z).shape
+    return select_n(_bcast(xz, shape), _bcast(zero, shape),
+                    select_n(_bcast(yz, shape), _bcast(one, shape), _bcast(half, shape)))
+
+
+def max(x, y):  # noqa: A001 - the lax name
+    return bind(max_p, x, y)
+
+
+def min(x, y):  # noqa: A001 - the lax name
+    return bind(min_p, x, y)
+
+
+max_p = standard_binop("max", np.maximum)
+defjvp2(max_p,
+        lambda t, ans, x, y: mul(t, _balanced_eq(x, ans, y)),
+        lambda t, ans, x, y: mul(t, _balanced_eq(y, ans, x)))
+min_p = standard_binop("min", np.minimum)
+defjvp2(min_p,
+        lambda t, ans, x, y: mul(t, _balanced_eq(x, ans, y)),
+        lambda t, ans, x, y: mul(t, _balanced_eq(y, ans, x)))
+
+
+def rem(x, y):
+    return bind(rem_p, x, y)
+
+
+rem_p = standard_binop("rem", np.fmod)
+# x - y * trunc(x / y): d/dx = 1, d/dy = -trunc(x / y).
+defjvp(rem_p,
+       lambda t, x, y: _bcast(t, np.broadcast_shapes(_aval(x).shape, _aval(y).shape)),
+       lambda t, x, y: mul(neg(t), trunc(div(x, y))))
+
+# ---------------------------------------------------------------------------
+# Elementwise transcendental functions (derivatives reuse the output)
+
+
+def _unary(name, impl):
+    p = standard_unop(name, impl)
+    return p
+
+
+exp_p = _unary("exp", np.exp)
+defjvp2(exp_p, lambda t, ans, x: mul(t, ans))
+log_p = _unary("log", np.log)
+defjvp(log_p, lambda t, x: div(t, x))
+log1p_p = _unary("log1p", np.log1p)
+defjvp(log1p_p, lambda t, x: div(t, add(x, _c(x, 1))))
+expm1_p = _unary("expm1", np.expm1)
+defjvp2(expm1_p, lambda t, ans, x: mul(t, add(ans, _c(ans, 1))))
+sin_p = _unary("sin", np.sin)
+defjvp(sin_p, lambda t, x: mul(t, cos(x)))
+cos_p = _unary("cos", np.cos)
+defjvp(cos_p, lambda t, x: neg(mul(t, sin(x))))
+tan_p = _unary("tan", np.tan)
+defjvp2(tan_p, lambda t, ans, x: mul(t, add(_c(ans, 1), mul(ans, ans))))
+asin_p = _unary("asin", np.arcsin)
+defjvp(asin_p, lambda t, x: div(t, sqrt(sub(_c(x, 1), mul(x, x)))))
+acos_p = _unary("acos", np.arccos)
+defjvp(acos_p, lambda t, x: neg(div(t, sqrt(sub(_c(x, 1), mul(x, x))))))
+atan_p = _unary("atan", np.arctan)
+defjvp(atan_p, lambda t, x: div(t, add(_c(x, 1), mul(x, x))))
+sinh_p = _unary("sinh", np.sinh)
+defjvp(sinh_p, lambda t, x: mul(t, cosh(x)))
+cosh_p = _unary("cosh", np.cosh)
+defjvp(cosh_p, lambda t, x: mul(t, sinh(x)))
+tanh_p = _unary("tanh", np.tanh)
+defjvp2(tanh_p, lambda t, ans, x: mul(t, sub(_c(ans, 1), mul(ans, ans))))
+sqrt_p = _unary("sqrt", np.sqrt)
+defjvp2(sqrt_p, lambda t, ans, x: div(t, mul(_c(ans, 2), ans)))
+asinh_p = _unary("asinh", np.arcsinh)
+defjvp(asinh_p, lambda t, x: div(t, sqrt(add(mul(x, x), _c(x, 1)))))
+acosh_p = _unary("acosh", np.arccosh)
+defjvp(acosh_p, lambda t, x: div(t, sqrt(sub(mul(x, x), _c(x, 1)))))
+atanh_p = _unary("atanh", np.arctanh)
+defjvp(atanh_p, lambda t, x: div(t, sub(_c(x, 1), mul(x, x))))
+
+
+def exp(x):
+    return bind(exp_p, x)
+
+
+def log(x):
+    return bind(log_p, x)
+
+
+def log1p(x):
+    return bind(log1p_p, x)
+
+
+def expm1(x):
+    return bind(expm1_p, x)
+
+
+def sin(x):
+    return bind(sin_p, x)
+
+
+def cos(x):
+    return bind(cos_p, x)
+
+
+def tan(x):
+    return bind(tan_p, x)
+
+
+def asin(x):
+    return bind(asin_p, x)
+
+
+def acos(x):
+    return bind(acos_p, x)
+
+
+def atan(x):
+    return bind(atan_p, x)
+
+
+def sinh(x):
+    return bind(sinh_p, x)
+
+
+def cosh(x):
+    return bind(cosh_p, x)
+
+
+def tanh(x):
+    return bind(tanh_p, x)
+
+
+def sqrt(x):
+    return bind(sqrt_p, x)
+
+
+def asinh(x):
+    return bind(asinh_p, x)
+
+
+def acosh(x):
+    return bind(acosh_p, x)
+
+
+def atanh(x):
+    return bind(atanh_p, x)
+
+
+def atan2(x, y):
+    return bind(atan2_p, x, y)
+
+
+def _atan2_denom(x, y):
+    return add(mul(x, x), mul(y, y))
+
+
+atan2_p = standard_binop("atan2", np.arctan2)
+defjvp(atan2_p,
+       lambda t, x, y: mul(t, div(y, _atan2_denom(x, y))),
+       lambda t, x, y: mul(t, neg(div(x, _atan2_denom(x, y)))))
+
+
+def abs(x):  # noqa: A001 - the lax name
+    return bind(abs_p, x)
+
+
+abs_p = standard_unop("abs", np.abs, float_only=False)
+# d|x| = sign(x) dx, so 0 at x == 0 (JAX's convention).
+defjvp(abs_p, lambda t, x: mul(t, sign(x)))
+
+# ---------------------------------------------------------------------------
+# Piecewise-constant functions: derivative zero, outputs carry no tangent
+
+
+def sign(x):
+    return bind(sign_p, x)
+
+
+def floor(x):
+    return bind(floor_p, x)
+
+
+def ceil(x):
+    return bind(ceil_p, x)
+
+
+def round(x):  # noqa: A001 - the lax name
+    return bind(round_p, x)
+
+
+def trunc(x):
+    return bind(trunc_p, x)
+
+
+sign_p = standard_unop("sign", np.sign, float_only=False)
+defjvp_zero(sign_p)
+floor_p = standard_unop("floor", np.floor)
+defjvp_zero(floor_p)
+ceil_p = standard_unop("ceil", np.ceil)
+defjvp_zero(ceil_p)
+round_p = standard_unop("round", np.round)  # half to even, as NumPy
+defjvp_zero(round_p)
+trunc_p = standard_unop("trunc", np.trunc)
+defjvp_zero(trunc_p)
+
+# ---------------------------------------------------------------------------
+# Comparisons and logic (boolean outputs, not differentiable)
+
+_BOOL = np.dtype(bool)
+
+
+def _cmp(name, impl):
+    p = standard_binop(name, impl, out_dtype=_BOOL)
+    defjvp_zero(p)
+    return p
+
+
+eq_p = _cmp("eq", np.equal)
+ne_p = _cmp("ne", np.not_equal)
+lt_p = _cmp("lt", np.less)
+le_p = _cmp("le", np.less_equal)
+gt_p = _cmp("gt", np.greater)
+ge_p = _cmp("ge", np.greater_equal)
+
+
+def eq(x, y):
+    return bind(eq_p, x, y)
+
+
+def ne(x, y):
+    return bind(ne_p, x, y)
+
+
+def lt(x, y):
+    return bind(lt_p, x, y)
+
+
+def le(x, y):
+    return bind(le_p, x, y)
+
+
+def gt(x, y):
+    return bind(gt_p, x, y)
+
+
+def ge(x, y):
+    return bind(ge_p, x, y)
+
+
+def _logical_binop(name, impl):
+    p = new_primitive(name)
+    p.def_impl(impl)
+    p.def_abstract_eval(_binop_abstract_eval(name))
+    defjvp_zero(p)
+    return p
+
+
+and_p = _logical_binop("and", np.logical_and)
+or_p = _logical_binop("or", np.logical_or)
+xor_p = _logical_binop("xor", np.logical_xor)
+not_p = standard_unop("not", np.logical_not, float_only=False)
+defjvp_zero(not_p)
+is_finite_p = new_primitive("is_finite")
+is_finite_p.def_impl(np.isfinite)
+is_finite_p.def_abstract_eval(lambda x: shaped(x.shape, _BOOL))
+defjvp_zero(is_finite_p)
+
+
+def bitwise_and(x, y):
+    return bind(and_p, x, y)
+
+
+def bitwise_or(x, y):
+    return bind(or_p, x, y)
+
+
+def bitwise_xor(x, y):
+    return bind(xor_p, x, y)
+
+
+def bitwise_not(x):
+    return bind(not_p, x)
+
+
+def is_finite(x):
+    return bind(is_finite_p, x)
+
+
+# ---------------------------------------------------------------------------
+# select_n: pick from cases by an integer or boolean predicate
+
+
+def select_n(which, *cases):
+    return bind(select_n_p, which, *cases)
+
+
+def _select_n_impl(which, *cases):
+    if len(cases) == 1:
+        return cases[0]
+    if len(cases) == 2:
+        return np.where(which, cases[1], cases[0])
+    return np.choose(np.asarray(which, dtype=np.intp), cases)
+
+
+def _select_n_abstract_eval(which, *cases):
+    if not cases:
+        raise TypeError("select_n needs at least one case")
+    _check_same_dtype("select_n", *cases)
+    shape = cases[0].shape
+    for c in cases[1:]:
+        if c.shape != shape:
+            raise TypeError(f"select_n cases must have one shape, got {[c.str_short() for c in cases]}")
+    if which.shape and which.shape != shape:
+        raise TypeError(f"select_n predicate {which.str_short()} does not match cases {shape}")
+    if which.dtype != _BOOL and not np.issubdtype(which.dtype, np.integer):
+        raise TypeError("select_n predicate must be boolean or integer")
+    return cases[0].strip_weak_type()
+
+
+def _select_n_jvp(primals, tangents):
+    which, *cases = primals
+    ans = select_n(which, *cases)
+    tcases = tangents[1:]
+    if all(type(t) is Zero for t in tcases):
+        return ans, Zero.from_value(ans)
+    return ans, select_n(which, *[instantiate(t) for t in tcases])
+
+
+def _select_n_transpose(ct, which, *cases):
+    if is_undefined(which):
+        raise TypeError("select_n is not linear in its predicate")
+    zeros = np.zeros(_aval(ct).shape, _aval(ct).dtype)
+    out = [None]
+    for i, c in enumerate(cases):
+        if is_undefined(c):
+            out.append(select_n(which, *[ct if j == i else zeros for j in range(len(cases))]))
+        else:
+            out.append(None)
+    return out
+
+
+select_n_p = new_primitive("select_n")
+select_n_p.def_impl(_select_n_impl)
+select_n_p.def_abstract_eval(_select_n_abstract_eval)
+jvp_rules[select_n_p] = _select_n_jvp
+deftranspose(select_n_p, _select_n_transpose)
+
+# ---------------------------------------------------------------------------
+# Type conversion
+
+
+def convert_element_type(x, new_dtype):
+    new_dtype = np.dtype(new_dtype)
+    if _aval(x).dtype == new_dtype and not _aval(x).weak_type:
+        return x
+    return bind(convert_element_type_p, x, new_dtype=new_dtype)
+
+
+def _convert_impl(x, *, new_dtype):
+    return np.asarray(x).astype(new_dtype)[()] if np.ndim(x) == 0 else np.asarray(x).astype(new_dtype)
+
+
+def _convert_jvp(primals, tangents, *, new_dtype):
+    (x,), (t,) = primals, tangents
+    ans = bind(convert_element_type_p, x, new_dtype=new_dtype)
+    if type(t) is Zero or not np.issubdtype(new_dtype, np.inexact):
+        return ans, Zero.from_value(ans)
+    return ans, bind(convert_element_type_p, t, new_dtype=new_dtype)
+
+
+def _convert_transpose(ct, x, *, new_dtype):
+    old = x.aval.dtype
+    if np.issubdtype(new_dtype, np.complexfloating) and not np.issubdtype(old, np.complexfloating):
+        ct = real(ct)
+    return [bind(convert_element_type_p, ct, new_dtype=old)]
+
+
+convert_element_type_p = new_primitive("convert_element_type")
+convert_element_type_p.def_impl(_convert_impl)
+convert_element_type_p.def_abstract_eval(lambda x, *, new_dtype: shaped(x.shape, new_dtype))
+jvp_rules[convert_element_type_p] = _convert_jvp
+deftranspose(convert_element_type_p, _convert_transpose)
+
+
+def real(x):
+    return bind(real_p, x)
+
+
+def _real_abstract_eval(x):
+    return shaped(x.shape, np.empty((), x.dtype).real.dtype)
+
+
+real_p = new_primitive("real")
+real_p.def_impl(np.real)
+real_p.def_abstract_eval(_real_abstract_eval)
+deflinear(real_p, lambda ct, x: [convert_element_type(ct, x.aval.dtype)])
+
+
+def conj(x):
+    return bind(conj_p, x)
+
+
+conj_p = new_primitive("conj")
+conj_p.def_impl(np.conjugate)
+conj_p.def_abstract_eval(lambda x: x)
+deflinear(conj_p, lambda ct, x: [conj(ct)])
+
+
+# ---------------------------------------------------------------------------
+# stop_gradient
+
+
+def stop_gradient_prim(x):
+    return bind(stop_gradient_p, x)
+
+
+def _stop_gradient_jvp(primals, tangents):
+    ans = stop_gradient_prim(primals[0])
+    return ans, Zero.from_value(ans)
+
+
+stop_gradient_p = new_primitive("stop_gradient")
+stop_gradient_p.def_impl(lambda x: x)
+stop_gradient_p.def_abstract_eval(lambda x: x)
+jvp_rules[stop_gradient_p] = _stop_gradient_jvp
+
+
+# ---------------------------------------------------------------------------
+# Reductions
+
+
+def _check_axes(name, aval, axes):
+    for a in axes:
+        if not 0 <= a < aval.ndim:
+            raise ValueError(f"lax.{name}: axis {a} out of range for {aval.str_short()}")
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"lax.{name}: repeated axis in {axes}")
+
+
+def _reduce_abstract_eval(name):
+    def abstract_eval(x, *, axes):
+        _check_axes(name, x, axes)
+        shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
+        return shaped(shape, x.dtype)
+
+    return abstract_eval
+
+
+def _kept_dims(ndim, axes):
+    return tuple(i for i in range(ndim) if i not in axes)
+
+
+def reduce_sum(x, axes):
+    axes = tuple(axes)
+    if not axes:
+        return x
+    return bind(reduce_sum_p, x, axes=axes)
+
+
+def _reduce_sum_impl(x, *, axes):
+    return np.sum(x, axis=axes, dtype=np.result_type(x))
+
+
+def _reduce_sum_transpose(ct, x, *, axes):
+    shape = x.aval.shape
+    return [broadcast_in_dim(ct, shape, _kept_dims(len(shape), axes))]
+
+
+reduce_sum_p = new_primitive("reduce_sum")
+reduce_sum_p.def_impl(_reduce_sum_impl)
+reduce_sum_p.def_abstract_eval(_reduce_abstract_eval("reduce_sum"))
+deflinear(reduce_sum_p, _reduce_sum_transpose)
+
+
+def _reduce_chooser_jvp(prim):
+    # The derivative flows to the locations of the extremum, shared equally
+    # among ties (JAX's convention).
+    def rule(primals, tangents, *, axes):
+        (x,), (t,) = primals, tangents
+        ans = bind(prim, x, axes=axes)
+        shape = _aval(x).shape
+        loc = convert_element_type(
+            eq(x, broadcast_in_dim(ans, shape, _kept_dims(len(shape), axes))), _aval(x).dtype)
+        counts = reduce_sum(loc, axes)
+        return ans, div(reduce_sum(mul(t, loc), axes), counts)
+
+    return rule
+
+
+def reduce_max(x, axes):
+    axes = tuple(axes)
+    return bind(reduce_max_p, x, axes=axes) if axes else x
+
+
+def reduce_min(x, axes):
+    axes = tuple(axes)
+    return bind(reduce_min_p, x, axes=axes) if axes else x
+
+
+def _reduce_max_impl(x, *, axes):
+    return np.max(x, axis=axes)
+
+
+def _reduce_min_impl(x, *, axes):
+    return np.min(x, axis=axes)
+
+
+reduce_max_p = new_primitive("reduce_max")
+reduce_max_p.def_impl(_reduce_max_impl)
+reduce_max_p.def_abstract_eval(_reduce_abstract_eval("reduce_max"))
+jvp_rules[reduce_max_p] = _reduce_chooser_jvp(reduce_max_p)
+reduce_min_p = new_primitive("reduce_min")
+reduce_min_p.def_impl(_reduce_min_impl)
+reduce_min_p.def_abstract_eval(_reduce_abstract_eval("reduce_min"))
+jvp_rules[reduce_min_p] = _reduce_chooser_jvp(reduce_min_p)
+
+
+def reduce_prod(x, axes):
+    axes = tuple(axes)
+    return bind(reduce_prod_p, x, axes=axes) if axes else x
+
+
+def _reduce_prod_impl(x, *, axes):
+    return np.prod(x, axis=axes, dtype=np.result_type(x))
+
+
+def _reduce_prod_jvp(primals, tangents, *, axes):
+    # d prod = sum_i t_i * prod_{j != i} x_j.  Written without dividing by
+    # zero: with x1 = x where x != 0 else 1 and p1 = prod(x1), the partial
+    # for element i is p1 / x_i if no element is zero, p1 at the single zero
+    # element if exactly one is zero, and 0 otherwise.
+    (x,), (t,) = primals, tangents
+    ans = reduce_prod(x, axes)
+    xa = _aval(x)
+    kept = _kept_dims(xa.ndim, axes)
+    is_zero = eq(x, _c(x, 0))
+    ones = broadcast_in_dim(_c(x, 1), xa.shape, ())
+    zeros = broadcast_in_dim(_c(x, 0), xa.shape, ())
+    x1 = select_n(is_zero, x, ones)
+    p1 = broadcast_in_dim(reduce_prod(x1, axes), xa.shape, kept)
+    nzeros = broadcast_in_dim(
+        reduce_sum(convert_element_type(is_zero, np.int64), axes), xa.shape, kept)
+    one_zero = eq(nzeros, np.int64(1))
+    no_zero = eq(nzeros, np.int64(0))
+    partial = select_n(is_zero,
+                       select_n(no_zero, zeros, div(p1, x1)),
+                       select_n(one_zero, zeros, p1))
+    return ans, reduce_sum(mul(t, partial), axes)
+
+
+reduce_prod_p = new_primitive("reduce_prod")
+reduce_prod_p.def_impl(_reduce_prod_impl)
+reduce_prod_p.def_abstract_eval(_reduce_abstract_eval("reduce_prod"))
+jvp_rules[reduce_prod_p] = _reduce_prod_jvp
+
+
+def argmax(x, axis, index_dtype=np.int64):
+    return bind(argmax_p, x, axes=(axis,), index_dtype=np.dtype(index_dtype))
+
+
+def argmin(x, axis, index_dtype=np.int64):
+    return bind(argmin_p, x, axes=(axis,), index_dtype=np.dtype(index_dtype))
+
+
+def _arg_abstract_eval(x, *, axes, index_dtype):
+    _check_axes("argmax", x, axes)
+    return shaped(tuple(d for i, d in enumerate(x.shape) if i not in axes), index_dtype)
+
+
+argmax_p = new_primitive("argmax")
+argmax_p.def_impl(lambda x, *, axes, index_dtype: np.argmax(x, axis=axes[0]).astype(index_dtype))
+argmax_p.def_abstract_eval(_arg_abstract_eval)
+defjvp_zero(argmax_p)
+argmin_p = new_primitive("argmin")
+argmin_p.def_impl(lambda x, *, axes, index_dtype: np.argmin(x, axis=axes[0]).astype(index_dtype))
+argmin_p.def_abstract_eval(_arg_abstract_eval)
+defjvp_zero(argmin_p)
+
+
+def cumsum(x, axis, reverse=False):
+    return bind(cumsum_p, x, axis=axis, reverse=reverse)
+
+
+def _cumsum_impl(x, *, axis, reverse):
+    if reverse:
+        return np.flip(np.cumsum(np.flip(x, axis), axis=axis, dtype=np.result_type(x)), axis)
+    return np.cumsum(x, axis=axis, dtype=np.result_type(x))
+
+
+def _cumsum_abstract_eval(x, *, axis, reverse):
+    _check_axes("cumsum", x, (axis,))
+    return x.strip_weak_type()
+
+
+cumsum_p = new_primitive("cumsum")
+cumsum_p.def_impl(_cumsum_impl)
+cumsum_p.def_abstract_eval(_cumsum_abstract_eval)
+deflinear(cumsum_p, lambda ct, x, *, axis, reverse: [cumsum(ct, axis, not reverse)])
+
+# ---------------------------------------------------------------------------
+# Shape operations (all linear)
+
+
+def broadcast_in_dim(x, shape, broadcast_dimensions):
+    shape = tuple(int(d) for d in shape)
+    broadcast_dimensions = tuple(broadcast_dimensions)
+    if _aval(x).shape == shape and broadcast_dimensions == tuple(range(len(shape))):
+        return x
+    return bind(broadcast_in_dim_p, x, shape=shape, broadcast_dimensions=broadcast_dimensions)
+
+
+def _broadcast_in_dim_impl(x, *, shape, broadcast_dimensions):
+    x = np.asarray(x)
+    in_shape = [1] * len(shape)
+    for i, d in enumerate(broadcast_dimensions):
+        in_shape[d] = x.shape[i]
+    return np.broadcast_to(x.reshape(in_shape), shape)
+
+
+def _broadcast_in_dim_abstract_eval(x, *, shape, broadcast_dimensions):
+    if len(broadcast_dimensions) != x.ndim:
+        raise TypeError(
+            f"broadcast_in_dim: broadcast_dimensions {broadcast_dimensions} must name one "
+            f"output axis per operand axis of {x.str_short()}")
+    for i, d in enumerate(broadcast_dimensions):
+        if not 0 <= d < len(shape) or x.shape[i] not in (1, shape[d]):
+            raise TypeError(
+                f"broadcast_in_dim: operand {x.str_short()} cannot broadcast to {shape} "
+                f"along {broadcast_dimensions}")
+    if list(broadcast_dimensions) != sorted(broadcast_dimensions):
+        raise TypeError("broadcast_in_dim: broadcast_dimensions must be increasing")
+    return shaped(shape, x.dtype)
+
+
+def _broadcast_in_dim_transpose(ct, x, *, shape, broadcast_dimensions):
+    in_shape = x.aval.shape
+    sum_axes = tuple(
+        i for i in range(len(shape))
+        if i not in broadcast_dimensions
+        or in_shape[broadcast_dimensions.index(i)] != shape[i]
+    )
+    out = reduce_sum(ct, sum_axes)
+    if _aval(out).shape != in_shape:
+        out = reshape(out, in_shape)
+    return [out]
+
+
+broadcast_in_dim_p = new_primitive("broadcast_in_dim")
+broadcast_in_dim_p.def_impl(_broadcast_in_dim_impl)
+broadcast_in_dim_p.def_abstract_eval(_broadcast_in_dim_abstract_eval)
+deflinear(broadcast_in_dim_p, _broadcast_in_dim_transpose)
+
+
+def reshape(x, new_sizes):
+    new_sizes = tuple(int(d) for d in new_sizes)
+    if _aval(x).shape == new_sizes:
+        return x
+    return bind(reshape_p, x, new_sizes=new_sizes, dimensions=None)
+
+
+def _reshape_abstract_eval(x, *, new_sizes, dimensions):
+    if int(np.prod(new_sizes, dtype=np.int64)) != x.size:
+        raise TypeError(f"reshape: cannot reshape {x.str_short()} to {new_sizes}")
+    return shaped(new_sizes, x.dtype)
+
+
+reshape_p = new_primitive("reshape")
+reshape_p.def_impl(lambda x, *, new_sizes, dimensions: np.reshape(x, new_sizes))
+reshape_p.def_abstract_eval(_reshape_abstract_eval)
+deflinear(reshape_p, lambda ct, x, **_: [reshape(ct, x.aval.shape)])
+
+
+def transpose(x, permutation):
+    permutation = tuple(int(p) for p in permutation)
+    if permutation == tuple(range(len(permutation))):
+        return x
+    return bind(transpose_p, x, permutation=permutation)
+
+
+def _transpose_abstract_eval(x, *, permutation):
+    if sorted(permutation) != list(range(x.ndim)):
+        raise TypeError(f"transpose: {permutation} is not a permutation of {x.ndim} axes")
+    return shaped(tuple(x.shape[p] for p in permutation), x.dtype)
+
+
+transpose_p = new_primitive("transpose")
+transpose_p.def_impl(lambda x, *, permutation: np.transpose(x, permutation))
+transpose_p.def_abstract_eval(_transpose_abstract_eval)
+deflinear(transpose_p,
+          lambda ct, x, *, permutation: [transpose(ct, tuple(np.argsort(permutation)))])
+
+
+def squeeze(x, dimensions):
+    dimensions = tuple(sorted(int(d) for d in dimensions))
+    if not dimensions:
+        return x
+    return bind(squeeze_p, x, dimensions=dimensions)
+
+
+def _squeeze_abstract_eval(x, *, dimensions):
+    for d in dimensions:
+        if not 0 <= d < x.ndim or x.shape[d] != 1:
+            raise TypeError(f"squeeze: axis {d} of {x.str_short()} is not of size 1")
+    return shaped(tuple(s for i, s in enumerate(x.shape) if i not in dimensions), x.dtype)
+
+
+squeeze_p = new_primitive("squeeze")
+squeeze_p.def_impl(lambda x, *, dimensions: np.squeeze(x, axis=dimensions))
+squeeze_p.def_abstract_eval(_squeeze_abstract_eval)
+deflinear(squeeze_p, lambda ct, x, **_: [reshape(ct, x.aval.shape)])
+
+
+def expand_dims(x, dimensions):
+    dimensions = tuple(sorted(int(d) for d in dimensions))
+    if not dimensions:
+        return x
+    return bind(expand_dims_p, x, dimensions=dimensions)
+
+
+def _expand_dims_abstract_eval(x, *, dimensions):
+    shape = list(x.shape)
+    n = x.ndim + len(dimensions)
+    for d in dimensions:
+        if not 0 <= d < n:
+            raise TypeError(f"expand_dims: axis {d} out of range")
+        shape.insert(d, 1)
+    return shaped(tuple(shape), x.dtype)
+
+
+expand_dims_p = new_primitive("expand_dims")
+expand_dims_p.def_impl(lambda x, *, dimensions: np.expand_dims(x, dimensions))
+expand_dims_p.def_abstract_eval(_expand_dims_abstract_eval)
+deflinear(expand_dims_p, lambda ct, x, **_: [reshape(ct, x.aval.shape)])
+
+
+def rev(x, dimensions):
+    dimensions = tuple(dimensions)
+    if not dimensions:
+        return x
+    return bind(rev_p, x, dimensions=dimensions)
+
+
+rev_p = new_primitive("rev")
+rev_p.def_impl(lambda x, *, dimensions: np.flip(x, dimensions))
+rev_p.def_abstract_eval(lambda x, *, dimensions: x.strip_weak_type())
+deflinear(rev_p, lambda ct, x, *, dimensions: [rev(ct, dimensions)])
+
+
+def slice(x, start_indices, limit_indices, strides=None):  # noqa: A001 - the lax name
+    start_indices = tuple(int(i) for i in start_indices)
+    limit_indices = tuple(int(i) for i in limit_indices)
+    strides = None if strides is None else tuple(int(s) for s in strides)
+    if strides is not None and all(s == 1 for s in strides):
+        strides = None
+    if start_indices == (0,) * len(start_indices) and limit_indices == _aval(x).shape \
+            and strides is None:
+        return x
+    return bind(slice_p, x, start_indices=start_indices, limit_indices=limit_indices,
+                strides=strides)
+
+
+def _slice_impl(x, *, start_indices, limit_indices, strides):
+    st = strides or (1,) * len(start_indices)
+    return x[tuple(_builtin_slice(a, b, s) for a, b, s in zip(start_indices, limit_indices, st))]
+
+
+_builtin_slice = __builtins__["slice"] if isinstance(__builtins__, dict) else __builtins__.slice
+
+
+def _slice_abstract_eval(x, *, start_indices, limit_indices, strides):
+    st = strides or (1,) * x.ndim
+    if not len(start_indices) == len(limit_indices) == len(st) == x.ndim:
+        raise TypeError("slice: one start, limit and stride per axis")
+    shape = []
+    for a, b, s, n in zip(start_indices, limit_indices, st, x.shape):
+        if not 0 <= a <= b <= n or s < 1:
+            raise TypeError(f"slice: bad bounds {a}:{b}:{s} for an axis of size {n}")
+        shape.append((b - a + s - 1) // s)
+    return shaped(tuple(shape), x.dtype)
+
+
+def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
+    shape = x.aval.shape
+    st = strides or (1,) * len(shape)
+    ct_shape = _aval(ct).shape
+    config = []
+    for a, s, n, m in zip(start_indices, st, shape, ct_shape):
+        used = a + (m - 1) * s + 1 if m else a
+        config.append((a, n - used, s - 1))
+    return [pad(ct, _c(ct, 0), tuple(config))]
+
+
+slice_p = new_primitive("slice")
+slice_p.def_impl(_slice_impl)
+slice_p.def_abstract_eval(_slice_abstract_eval)
+deflinear(slice_p, _slice_transpose)
+
+
+def pad(x, padding_value, padding_config):
+    padding_config = tuple(tuple(int(v) for v in c) for c in padding_config)
+    return bind(pad_p, x, padding_value, padding_config=padding_config)
+
+
+def _pad_out_shape(shape, config):
+    return tuple(lo + hi + n + builtins_max(n - 1, 0) * it for n, (lo, hi, it) in zip(shape, config))
+
+
+def builtins_max(a, b):
+    return a if a > b else b
+
+
+def _pad_impl(x, padding_value, *, padding_config):
+    x = np.asarray(x)
+    out = np.full(_pad_out_shape(x.shape, padding_config), padding_value, dtype=x.dtype)
+    idx = tuple(_builtin_slice(lo, lo + (n - 1) * (it + 1) + 1 if n else lo, it + 1)
+                for n, (lo, hi, it) in zip(x.shape, padding_config))
+    out[idx] = x
+    return out
+
+
+def _pad_abstract_eval(x, padding_value, *, padding_config):
+    if len(padding_config) != x.ndim:
+        raise TypeError("pad: one (lo, hi, interior) per axis")
+    if padding_value.shape:
+        raise TypeError("pad: padding_value must be 0-d")
+    if any(v < 0 for c in padding_config for v in c):
+        raise TypeError("pad: negative padding is not supported")
+    _check_same_dtype("pad", x, padding_value)
+    return shaped(_pad_out_shape(x.shape, padding_config), x.dtype)
+
+
+def _pad_transpose(ct, x, padding_value, *, padding_config):
+    shape = x.aval.shape if is_undefined(x) else _aval(x).shape
+    start = tuple(lo for lo, hi, it in padding_config)
+    limit = tuple(lo + (n - 1) * (it + 1) + 1 if n else lo
+                  for n, (lo, hi, it) in zip(shape, padding_config))
+    strides = tuple(it + 1 for lo, hi, it in padding_config)
+    ct_x = slice(ct, start, limit, strides)
+    ct_pad = None
+    if is_undefined(padding_value):
+        ct_pad = sub(reduce_sum(ct, tuple(range(_aval(ct).ndim))),
+                     reduce_sum(ct_x, tuple(range(len(shape)))))
+    return [ct_x if is_undefined(x) else None, ct_pad]
+
+
+pad_p = new_primitive("pad")
+pad_p.def_impl(_pad_impl)
+pad_p.def_abstract_eval(_pad_abstract_eval)
+deflinear(pad_p, _pad_transpose)
+
+
+def concatenate(operands, dimension):
+    operands = list(operands)
+    if len(operands) == 1:
+        return operands[0]
+    return bind(concatenate_p, *operands, dimension=int(dimension))
+
+
+def _concatenate_abstract_eval(*xs, dimension):
+    _check_same_dtype("concatenate", *xs)
+    nd = xs[0].ndim
+    if not 0 <= dimension < nd:
+        raise TypeError(f"concatenate: dimension {dimension} out of range")
+    for x in xs:
+        if x.ndim != nd or any(a != b for i, (a, b) in enumerate(zip(x.shape, xs[0].shape))
+                               if i != dimension):
+            raise TypeError(f"concatenate: shapes {[x.str_short() for x in xs]} do not match")
+    shape = list(xs[0].shape)
+    shape[dimension] = sum(x.shape[dimension] for x in xs)
+    return shaped(tuple(shape), xs[0].dtype)
+
+
+def _concatenate_transpose(ct, *xs, dimension):
+    out = []
+    start = 0
+    ct_shape = _aval(ct).shape
+    for x in xs:
+        n = _aval(x).shape[dimension]
+        if is_undefined(x):
+            lo = [0] * len(ct_shape)
+            hi = list(ct_shape)
+            lo[dimension] = start
+            hi[dimension] = start + n
+            out.append(slice(ct, lo, hi))
+        else:
+            out.append(None)
+        start += n
+    return out
+
+
+concatenate_p = new_primitive("concatenate")
+concatenate_p.def_impl(lambda *xs, dimension: np.concatenate(xs, axis=dimension))
+concatenate_p.def_abstract_eval(_concatenate_abstract_eval)
+deflinear(concatenate_p, _concatenate_transpose)
+
+# ---------------------------------------------------------------------------
+# gather and scatter-add: NumPy indexing as a primitive
+#
+# ``indexer`` is a static tuple with one entry per index position, after
+# ``fxad.numpy`` has expanded Ellipsis and converted boolean masks:
+#   ("s", start, stop, step)   a slice       ("i", k)   an integer
+#   ("n",)                     np.newaxis    ("a", j)   the j-th index array
+# Index arrays are operands after the array being indexed, so they may be
+# traced (e.g. computed by argmax) while the indexer stays hashable.
+
+
+def _index_tuple(indexer, arrays):
+    out = []
+    for e in indexer:
+        k = e[0]
+        if k == "s":
+            out.append(_builtin_slice(e[1], e[2], e[3]))
+        elif k == "i":
+            out.append(e[1])
+        elif k == "n":
+            out.append(None)
+        else:
+            out.append(arrays[e[1]])
+    return tuple(out)
+
+
+def _dummy(shape, dtype=np.float64):
+    return np.broadcast_to(np.zeros((), dtype), shape)
+
+
+def gather(x, indices, indexer):
+    return bind(gather_p, x, *indices, indexer=indexer)
+
+
+def _gather_impl(x, *arrays, indexer):
+    return np.asarray(x)[_index_tuple(indexer, arrays)]
+
+
+def _gather_abstract_eval(x, *arrays, indexer):
+    for a in arrays:
+        if not np.issubdtype(a.dtype, np.integer):
+            raise TypeError(f"gather: index arrays must be integer, got {a.dtype.name}")
+    dummies = [_dummy(a.shape, np.intp) for a in arrays]
+    try:
+        shape = _dummy(x.shape)[_index_tuple(indexer, dummies)].shape
+    except IndexError as e:
+        raise IndexError(f"gather: {e} (indexing {x.str_short()})") from None
+    return shaped(shape, x.dtype)
+
+
+def _gather_jvp(primals, tangents, *, indexer):
+    x, *arrays = primals
+    ans = gather(x, arrays, indexer)
+    if type(tangents[0]) is Zero:
+        return ans, Zero.from_value(ans)
+    return ans, gather(tangents[0], arrays, indexer)
+
+
+def _gather_transpose(ct, x, *arrays, indexer):
+    if any(is_undefined(a) for a in arrays):
+        raise TypeError("gather is not linear in its indices")
+    zeros = np.zeros(x.aval.shape, x.aval.dtype)
+    return [scatter_add(zeros, ct, arrays, indexer)] + [None] * len(arrays)
+
+
+gather_p = new_primitive("gather")
+gather_p.def_impl(_gather_impl)
+gather_p.def_abstract_eval(_gather_abstract_eval)
+jvp_rules[gather_p] = _gather_jvp
+deftranspose(gather_p, _gather_transpose)
+
+
+def scatter_add(operand, updates, indices, indexer):
+    return bind(scatter_add_p, operand, updates, *indices, indexer=indexer)
+
+
+def _scatter_add_impl(operand, updates, *arrays, indexer):
+    out = np.array(operand, copy=True)
+    idx = _index_tuple(indexer, arrays)
+    if not arrays:
+        out[idx] += updates  # basic indexing never repeats an element
+        return out
+    # Advanced indexing may repeat elements: find each element's flat
+    # position by indexing an arange the same way, then accumulate.
+    pos = np.arange(out.size).reshape(out.shape)[idx].ravel()
+    upd = np.broadcast_to(updates, np.shape(pos)).ravel() if np.ndim(updates) == 0 else \
+        np.asarray(updates).ravel()
+    flat = out.reshape(-1)
+    if np.issubdtype(out.dtype, np.complexfloating):
+        flat += (np.bincount(pos, upd.real, out.size)
+                 + 1j * np.bincount(pos, upd.imag, out.size)).astype(out.dtype)
+    elif np.issubdtype(out.dtype, np.floating):
+        flat += np.bincount(pos, upd, out.size).astype(out.dtype)
+    else:
+        np.add.at(flat, pos, upd)
+    return out
+
+
+def _scatter_add_abstract_eval(operand, updates, *arrays, indexer):
+    _check_same_dtype("scatter-add", operand, updates)
+    expected = _gather_abstract_eval(operand, *arrays, indexer=indexer)
+    if updates.shape != expected.shape:
+        raise TypeError(
+            f"scatter-add: updates {updates.str_short()} do not match the indexed "
+            f"shape {expected.str_short()}")
+    return operand.strip_weak_type()
+
+
+def _scatter_add_jvp(primals, tangents, *, indexer):
+    operand, updates, *arrays = primals
+    t_op, t_up = tangents[0], tangents[1]
+    ans = scatter_add(operand, updates, arrays, indexer)
+    if type(t_op) is Zero and type(t_up) is Zero:
+        return ans, Zero.from_value(ans)
+    return ans, scatter_add(instantiate(t_op), instantiate(t_up), arrays, indexer)
+
+
+def _scatter_add_transpose(ct, operand, updates, *arrays, indexer):
+    return ([ct if is_undefined(operand) else None,
+             gather(ct, arrays, indexer) if is_undefined(updates) else None]
+            + [None] * len(arrays))
+
+
+scatter_add_p = new_primitive("scatter-add")
+scatter_add_p.def_impl(_scatter_add_impl)
+scatter_add_p.def_abstract_eval(_scatter_add_abstract_eval)
+jvp_rules[scatter_add_p] = _scatter_add_jvp
+deftranspose(scatter_add_p, _scatter_add_transpose)
+
+# ---------------------------------------------------------------------------
+# dot_general
+
+
+def dot_general(x, y, dimension_numbers):
+    (lc, rc), (lb, rb) = dimension_numbers
+    dn = ((tuple(lc), tuple(rc)), (tuple(lb), tuple(rb)))
+    return bind(dot_general_p, x, y, dimension_numbers=dn)
+
+
+def _free_dims(ndim, *used):
+    u = set()
+    for d in used:
+        u.update(d)
+    return tuple(i for i in range(ndim) if i not in u)
+
+
+def _dot_general_impl(x, y, *, dimension_numbers):
+    (lc, rc), (lb, rb) = dimension_numbers
+    xn, yn = np.ndim(x), np.ndim(y)
+    if not lb:
+        if xn <= 2 and yn <= 2 and xn and yn and lc == (xn - 1,) and rc == (0,):
+            return np.dot(x, y)
+        return np.tensordot(x, y, axes=(lc, rc))
+    x = np.asarray(x)
+    y = np.asarray(y)
+    lf = _free_dims(xn, lc, lb)
+    rf = _free_dims(yn, rc, rb)
+    bshape = tuple(x.shape[d] for d in lb)
+    lfs = tuple(x.shape[d] for d in lf)
+    rfs = tuple(y.shape[d] for d in rf)
+    k = int(np.prod([x.shape[d] for d in lc], dtype=np.int64))
+    b = int(np.prod(bshape, dtype=np.int64))
+    xt = np.transpose(x, lb + lf + lc).reshape(b, int(np.prod(lfs, dtype=np.int64)), k)
+    yt = np.transpose(y, rb + rc + rf).reshape(b, k, int(np.prod(rfs, dtype=np.int64)))
+    return np.matmul(xt, yt).reshape(bshape + lfs + rfs)
+
+
+def _dot_general_abstract_eval(x, y, *, dimension_numbers):
+    (lc, rc), (lb, rb) = dimension_numbers
+    _check_same_dtype("dot_general", x, y)
+    if len(lc) != len(rc) or len(lb) != len(rb):
+        raise TypeError(f"dot_general: mismatched dimension_numbers {dimension_numbers}")
+    for a, b in list(zip(lc, rc)) + list(zip(lb, rb)):
+        if not (0 <= a < x.ndim and 0 <= b < y.ndim) or x.shape[a] != y.shape[b]:
+            raise TypeError(
+                f"dot_general: cannot contract/batch {x.str_short()} axis {a} with "
+                f"{y.str_short()} axis {b}")
+    lf = _free_dims(x.ndim, lc, lb)
+    rf = _free_dims(y.ndim, rc, rb)
+    shape = tuple(x.shape[d] for d in lb) + tuple(x.shape[d] for d in lf) + \
+        tuple(y.shape[d] for d in rf)
+    return shaped(shape, x.dtype)
+
+
+def _dot_general_transpose_lhs(ct, x_aval, y, dimension_numbers, swap=False):
+    (lc, rc), (lb, rb) = dimension_numbers
+    x_nd = x_aval.ndim
+    y_nd = _aval(y).ndim
+    lf = _free_dims(x_nd, lc, lb)
+    rf = _free_dims(y_nd, rc, rb)
+    nb = len(lb)
+    if swap:  # ct layout is (batch, y-free, x-free) when x is the rhs
+        ct_yf = tuple(range(nb, nb + len(rf)))
+    else:
+        ct_yf = tuple(range(nb + len(lf), nb + len(lf) + len(rf)))
+    res = dot_general(ct, y, ((ct_yf, rf), (tuple(range(nb)), rb)))
+    # res layout: batch, x-free (ct order), remaining y dims (= rc, sorted).
+    rc_sorted = sorted(rc)
+    out_to_x = list(lb) + list(lf) + [lc[rc.index(d)] for d in rc_sorted]
+    return transpose(res, tuple(int(i) for i in np.argsort(out_to_x)))
+
+
+def _dot_general_transpose(ct, x, y, *, dimension_numbers):
+    (lc, rc), (lb, rb) = dimension_numbers
+    if is_undefined(x) and is_undefined(y):
+        raise TypeError("dot_general is not linear in both operands at once")
+    if is_undefined(x):
+        return [_dot_general_transpose_lhs(ct, x.aval, y, dimension_numbers), None]
+    swapped = ((rc, lc), (rb, lb))
+    return [None, _dot_general_transpose_lhs(ct, y.aval, x, swapped, swap=True)]
+
+
+dot_general_p = new_primitive("dot_general")
+dot_general_p.def_impl(_dot_general_impl)
+dot_general_p.def_abstract_eval(_dot_general_abstract_eval)
+defjvp(dot_general_p,
+       lambda t, x, y, *, dimension_numbers: dot_general(t, y, dimension_numbers),
+       lambda t, x, y, *, dimension_numbers: dot_general(x, t, dimension_numbers))
+deftranspose(dot_general_p, _dot_general_transpose)
+
+
+__all__ = [n for n in dir() if not n.startswith("_")]
+_ = (linear_primitives, nondiff_primitives)

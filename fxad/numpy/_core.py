@@ -1,0 +1,409 @@
+"""Elementwise functions and reductions with NumPy semantics."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from fxad import lax
+from fxad.core import Tracer
+from fxad.numpy._util import (
+    canonical_axes,
+    convert,
+    float_,
+    promote_broadcast,
+    result_type,
+    shape_of,
+    to_inexact,
+)
+
+# ---------------------------------------------------------------------------
+# Elementwise
+
+
+def _unary(np_fn, lax_fn, float_only=True, name=None):
+    def fn(x, /):
+        if not isinstance(x, Tracer):
+            return np_fn(x)
+        dt = x.aval.dtype
+        if float_only and not np.issubdtype(dt, np.inexact):
+            x = lax.convert_element_type(x, float_)
+        return lax_fn(x)
+
+    fn.__name__ = name or np_fn.__name__
+    fn.__qualname__ = fn.__name__
+    fn.__doc__ = (
+        f"Differentiable ``numpy.{fn.__name__}``.\n\n"
+        f"Example:\n    >>> import fxad, fxad.numpy as fnp\n"
+        f"    >>> y = fnp.{fn.__name__}(0.5)\n"
+    )
+    return fn
+
+
+def _binary(np_fn, lax_fn, float_only=False, name=None):
+    def fn(x, y, /):
+        if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+            return np_fn(x, y)
+        dtype = result_type(x, y)
+        if float_only:
+            dtype = to_inexact(dtype)
+        x, y = promote_broadcast(x, y, dtype=dtype)
+        return lax_fn(x, y)
+
+    fn.__name__ = name or np_fn.__name__
+    fn.__qualname__ = fn.__name__
+    fn.__doc__ = (
+        f"Differentiable ``numpy.{fn.__name__}`` (NumPy broadcasting and promotion).\n\n"
+        f"Example:\n    >>> import fxad.numpy as fnp\n"
+        f"    >>> z = fnp.{fn.__name__}(2.0, 3.0)\n"
+    )
+    return fn
+
+
+exp = _unary(np.exp, lax.exp)
+log = _unary(np.log, lax.log)
+log1p = _unary(np.log1p, lax.log1p)
+expm1 = _unary(np.expm1, lax.expm1)
+sin = _unary(np.sin, lax.sin)
+cos = _unary(np.cos, lax.cos)
+tan = _unary(np.tan, lax.tan)
+arcsin = _unary(np.arcsin, lax.asin)
+arccos = _unary(np.arccos, lax.acos)
+arctan = _unary(np.arctan, lax.atan)
+sinh = _unary(np.sinh, lax.sinh)
+cosh = _unary(np.cosh, lax.cosh)
+tanh = _unary(np.tanh, lax.tanh)
+arcsinh = _unary(np.arcsinh, lax.asinh)
+arccosh = _unary(np.arccosh, lax.acosh)
+arctanh = _unary(np.arctanh, lax.atanh)
+sqrt = _unary(np.sqrt, lax.sqrt)
+floor = _unary(np.floor, lax.floor)
+ceil = _unary(np.ceil, lax.ceil)
+trunc = _unary(np.trunc, lax.trunc)
+absolute = _unary(np.absolute, lax.abs, float_only=False, name="absolute")
+abs = absolute  # noqa: A001 - NumPy's name
+sign = _unary(np.sign, lax.sign, float_only=False)
+negative = _unary(np.negative, lax.neg, float_only=False)
+logical_not = _unary(np.logical_not, lambda x: lax.bitwise_not(convert(x, np.dtype(bool))),
+                     float_only=False)
+isfinite = _unary(np.isfinite, lax.is_finite)
+
+
+def positive(x, /):
+    """Differentiable ``numpy.positive`` (identity)."""
+    return x
+
+
+def square(x, /):
+    """``x * x``."""
+    if not isinstance(x, Tracer):
+        return np.square(x)
+    return lax.integer_pow(x, 2)
+
+
+def reciprocal(x, /):
+    """``1 / x``."""
+    if not isinstance(x, Tracer):
+        return np.reciprocal(x)
+    return true_divide(1, x)
+
+
+def round(x, decimals=0):  # noqa: A001 - NumPy's name
+    """Differentiable ``numpy.round`` (derivative zero)."""
+    if not isinstance(x, Tracer):
+        return np.round(x, decimals)
+    if decimals == 0:
+        return lax.round(x)
+    scale = 10.0 ** decimals
+    return true_divide(lax.round(multiply(x, scale)), scale)
+
+
+around = round
+
+add = _binary(np.add, lax.add)
+subtract = _binary(np.subtract, lax.sub)
+multiply = _binary(np.multiply, lax.mul)
+true_divide = _binary(np.true_divide, lax.div, float_only=True, name="true_divide")
+divide = true_divide
+maximum = _binary(np.maximum, lax.max)
+minimum = _binary(np.minimum, lax.min)
+arctan2 = _binary(np.arctan2, lax.atan2, float_only=True)
+fmod = _binary(np.fmod, lax.rem, float_only=True)
+equal = _binary(np.equal, lax.eq)
+not_equal = _binary(np.not_equal, lax.ne)
+less = _binary(np.less, lax.lt)
+less_equal = _binary(np.less_equal, lax.le)
+greater = _binary(np.greater, lax.gt)
+greater_equal = _binary(np.greater_equal, lax.ge)
+
+
+def _logical(np_fn, lax_fn):
+    def fn(x, y, /):
+        if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+            return np_fn(x, y)
+        x, y = promote_broadcast(x, y, dtype=np.dtype(bool))
+        return lax_fn(x, y)
+
+    fn.__name__ = fn.__qualname__ = np_fn.__name__
+    fn.__doc__ = f"``numpy.{np_fn.__name__}`` (boolean output, not differentiable)."
+    return fn
+
+
+logical_and = _logical(np.logical_and, lax.bitwise_and)
+logical_or = _logical(np.logical_or, lax.bitwise_or)
+logical_xor = _logical(np.logical_xor, lax.bitwise_xor)
+
+
+def floor_divide(x, y, /):
+    """``numpy.floor_divide``: ``floor(x / y)`` (derivative zero)."""
+    if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+        return np.floor_divide(x, y)
+    dtype = result_type(x, y)
+    x, y = promote_broadcast(x, y, dtype=dtype)
+    if np.issubdtype(dtype, np.integer):
+        return lax.div(x, y)
+    return lax.floor(lax.div(x, y))
+
+
+def power(x, y, /):
+    """Differentiable ``numpy.power``; an integer exponent uses ``integer_pow``.
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp
+        >>> float(fxad.grad(lambda x: fnp.power(x, 3))(2.0))
+        12.0
+    """
+    if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+        return np.power(x, y)
+    if type(y) is int or (isinstance(y, np.integer) and not isinstance(y, np.bool_)):
+        dtype = result_type(x, y)
+        if np.issubdtype(dtype, np.integer) and y < 0:
+            raise ValueError("Integers to negative integer powers are not allowed.")
+        return lax.integer_pow(convert(x, dtype), int(y))
+    dtype = result_type(x, y)
+    if not np.issubdtype(dtype, np.inexact):
+        dtype = dtype  # integer ** integer array stays integer, as in NumPy
+    x, y = promote_broadcast(x, y, dtype=dtype)
+    return lax.pow(x, y)
+
+
+def remainder(x, y, /):
+    """``numpy.remainder`` (sign of the divisor): ``x - floor(x / y) * y``."""
+    if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+        return np.remainder(x, y)
+    return subtract(x, multiply(floor_divide(x, y), y))
+
+
+mod = remainder
+
+
+def real(x, /):
+    """Real part (identity on real input)."""
+    if not isinstance(x, Tracer):
+        return np.real(x)
+    if np.issubdtype(x.aval.dtype, np.complexfloating):
+        return lax.real(x)
+    return x
+
+
+def imag(x, /):
+    """Imaginary part (zeros on real input)."""
+    if not isinstance(x, Tracer):
+        return np.imag(x)
+    if np.issubdtype(x.aval.dtype, np.complexfloating):
+        return lax.real(lax.mul(x, x.aval.dtype.type(-1j)))
+    return zeros_like_value(x)
+
+
+def conj(x, /):
+    """Complex conjugate (identity on real input)."""
+    if not isinstance(x, Tracer):
+        return np.conj(x)
+    if np.issubdtype(x.aval.dtype, np.complexfloating):
+        return lax.conj(x)
+    return x
+
+
+conjugate = conj
+
+
+def zeros_like_value(x):
+    a = x.aval
+    return np.zeros(a.shape, a.dtype)
+
+
+def astype(x, dtype):
+    """``x.astype(dtype)``."""
+    dtype = np.dtype(dtype)
+    if not isinstance(x, Tracer):
+        return np.asarray(x).astype(dtype)
+    return lax.convert_element_type(x, dtype)
+
+
+def stop_gradient(x):
+    """Identity whose derivative is zero (see ``fxad.stop_gradient``)."""
+    if not isinstance(x, Tracer):
+        return x
+    return lax.stop_gradient_prim(x)
+
+
+# ---------------------------------------------------------------------------
+# Reductions
+
+
+def _keepdims(out, axes, ndim, keepdims):
+    if not keepdims:
+        return out
+    shape = list(shape_of(out))
+    for a in axes:
+        shape.insert(a, 1)
+    assert len(shape) == ndim
+    return lax.reshape(out, tuple(shape))
+
+
+def _sum_dtype(dt, dtype):
+    if dtype is not None:
+        return np.dtype(dtype)
+    if dt == np.bool_ or (np.issubdtype(dt, np.integer) and dt.itemsize < 8):
+        return np.dtype(np.uint64 if np.issubdtype(dt, np.unsignedinteger) else np.int64)
+    return dt
+
+
+def sum(a, axis=None, dtype=None, out=None, keepdims=False):  # noqa: A001 - NumPy's name
+    """Differentiable ``numpy.sum``.
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp, numpy as np
+        >>> fxad.grad(lambda x: fnp.sum(x ** 2))(np.array([1.0, 2.0]))
+        array([2., 4.])
+    """
+    _no_out(out)
+    if not isinstance(a, Tracer):
+        return np.sum(a, axis=axis, dtype=dtype, keepdims=keepdims)
+    axes = canonical_axes(axis, a.ndim)
+    a = convert(a, _sum_dtype(a.aval.dtype, dtype))
+    return _keepdims(lax.reduce_sum(a, axes), axes, a.ndim, keepdims)
+
+
+def prod(a, axis=None, dtype=None, out=None, keepdims=False):
+    """Differentiable ``numpy.prod`` (exact at zeros: no division)."""
+    _no_out(out)
+    if not isinstance(a, Tracer):
+        return np.prod(a, axis=axis, dtype=dtype, keepdims=keepdims)
+    axes = canonical_axes(axis, a.ndim)
+    a = convert(a, _sum_dtype(a.aval.dtype, dtype))
+    return _keepdims(lax.reduce_prod(a, axes), axes, a.ndim, keepdims)
+
+
+def _count(shape, axes):
+    n = 1
+    for ax in axes:
+        n *= shape[ax]
+    return n
+
+
+def mean(a, axis=None, dtype=None, out=None, keepdims=False):
+    """Differentiable ``numpy.mean``."""
+    _no_out(out)
+    if not isinstance(a, Tracer):
+        return np.mean(a, axis=axis, dtype=dtype, keepdims=keepdims)
+    axes = canonical_axes(axis, a.ndim)
+    dt = np.dtype(dtype) if dtype is not None else to_inexact(a.aval.dtype)
+    a = convert(a, dt)
+    n = _count(a.aval.shape, axes)
+    s = lax.reduce_sum(a, axes)
+    out_ = lax.div(s, dt.type(n) if n else dt.type(np.nan))
+    return _keepdims(out_, axes, a.ndim, keepdims)
+
+
+def _extremum(np_fn, lax_fn, name):
+    def fn(a, axis=None, out=None, keepdims=False):
+        _no_out(out)
+        if not isinstance(a, Tracer):
+            return np_fn(a, axis=axis, keepdims=keepdims)
+        axes = canonical_axes(axis, a.ndim)
+        if any(a.aval.shape[ax] == 0 for ax in axes):
+            raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
+        return _keepdims(lax_fn(a, axes), axes, a.ndim, keepdims)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Differentiable ``numpy.{name}``; ties share the derivative equally "
+                  "(JAX's convention).")
+    return fn
+
+
+max = _extremum(np.max, lax.reduce_max, "max")  # noqa: A001
+min = _extremum(np.min, lax.reduce_min, "min")  # noqa: A001
+amax = max
+amin = min
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    """Differentiable ``numpy.var``."""
+    _no_out(out)
+    if not isinstance(a, Tracer):
+        return np.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+    axes = canonical_axes(axis, a.ndim)
+    dt = np.dtype(dtype) if dtype is not None else to_inexact(a.aval.dtype)
+    a = convert(a, dt)
+    centered = subtract(a, mean(a, axis=axes, keepdims=True))
+    if np.issubdtype(dt, np.complexfloating):
+        sq = real(multiply(centered, conj(centered)))
+    else:
+        sq = multiply(centered, centered)
+    n = _count(a.aval.shape, axes) - ddof
+    s = lax.reduce_sum(sq, axes)
+    rdt = sq.aval.dtype if isinstance(sq, Tracer) else np.result_type(sq)
+    out_ = lax.div(s, rdt.type(n) if n > 0 else rdt.type(np.nan))
+    return _keepdims(out_, axes, a.ndim, keepdims)
+
+
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    """Differentiable ``numpy.std``."""
+    _no_out(out)
+    if not isinstance(a, Tracer):
+        return np.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+    return sqrt(var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims))
+
+
+def cumsum(a, axis=None, dtype=None):
+    """Differentiable ``numpy.cumsum``."""
+    if not isinstance(a, Tracer):
+        return np.cumsum(a, axis=axis, dtype=dtype)
+    if axis is None:
+        a = lax.reshape(a, (a.aval.size,))
+        axis = 0
+    ax = canonical_axes(axis, a.ndim)[0]
+    a = convert(a, _sum_dtype(a.aval.dtype, dtype))
+    return lax.cumsum(a, ax)
+
+
+def argmax(a, axis=None, keepdims=False):
+    """``numpy.argmax`` (integer output, not differentiable)."""
+    if not isinstance(a, Tracer):
+        return np.argmax(a, axis=axis, keepdims=keepdims)
+    return _arg(lax.argmax, a, axis, keepdims)
+
+
+def argmin(a, axis=None, keepdims=False):
+    """``numpy.argmin`` (integer output, not differentiable)."""
+    if not isinstance(a, Tracer):
+        return np.argmin(a, axis=axis, keepdims=keepdims)
+    return _arg(lax.argmin, a, axis, keepdims)
+
+
+def _arg(fn, a, axis, keepdims):
+    if axis is None:
+        out = fn(lax.reshape(a, (a.aval.size,)), 0)
+        return lax.reshape(out, (1,) * a.ndim) if keepdims else out
+    ax = canonical_axes(axis, a.ndim)[0]
+    return _keepdims(fn(a, ax), (ax,), a.ndim, keepdims)
+
+
+def _no_out(out):
+    if out is not None:
+        raise TypeError("fxad.numpy functions do not support out=: arrays are immutable")
+
+
+_ = builtins

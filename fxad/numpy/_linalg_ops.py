@@ -1,0 +1,176 @@
+"""Products: dot, matmul, vdot, inner, outer, tensordot, trace (on dot_general)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fxad import lax
+from fxad.core import Tracer
+from fxad.numpy._util import (
+    any_tracer,
+    asarray_value,
+    broadcast_to_shape,
+    canonical_axis,
+    convert,
+    result_type,
+    shape_of,
+)
+
+
+def _promote2(a, b):
+    a, b = asarray_value(a), asarray_value(b)
+    dt = result_type(a, b)
+    return convert(a, dt), convert(b, dt)
+
+
+def _as_traced_or_array(x):
+    return x if isinstance(x, Tracer) else np.asarray(x)
+
+
+def matmul(a, b, /):
+    """``numpy.matmul`` (``@``), with batch broadcasting.
+
+    Example:
+        >>> import fxad, numpy as np
+        >>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> fxad.grad(lambda x: (A @ x).sum())(np.ones(2))
+        array([4., 6.])
+    """
+    if not any_tracer(a, b):
+        return np.matmul(a, b)
+    a, b = _promote2(a, b)
+    a, b = _as_traced_or_array(a), _as_traced_or_array(b)
+    sa, sb = shape_of(a), shape_of(b)
+    if not sa or not sb:
+        raise ValueError("matmul: Input operand does not have enough dimensions")
+    a_vec, b_vec = len(sa) == 1, len(sb) == 1
+    if a_vec:
+        a = lax.reshape(a, (1,) + sa) if isinstance(a, Tracer) else a.reshape((1,) + sa)
+    if b_vec:
+        b = lax.reshape(b, sb + (1,)) if isinstance(b, Tracer) else b.reshape(sb + (1,))
+    sa, sb = shape_of(a), shape_of(b)
+    if sa[-1] != sb[-2]:
+        raise ValueError(f"matmul: mismatch in core dimension: {sa} @ {sb}")
+    batch = np.broadcast_shapes(sa[:-2], sb[:-2])
+    if len(batch) == 0:
+        out = lax.dot_general(a, b, (((1,), (0,)), ((), ())))
+    else:
+        a = broadcast_to_shape(a, batch + sa[-2:])
+        b = broadcast_to_shape(b, batch + sb[-2:])
+        nb = len(batch)
+        bd = tuple(range(nb))
+        out = lax.dot_general(a, b, (((nb + 1,), (nb,)), (bd, bd)))
+    shp = shape_of(out)
+    if a_vec and b_vec:
+        return lax.reshape(out, shp[:-2])
+    if a_vec:
+        return lax.reshape(out, shp[:-2] + shp[-1:])
+    if b_vec:
+        return lax.reshape(out, shp[:-1])
+    return out
+
+
+def dot(a, b, /):
+    """``numpy.dot``: scalars multiply, vectors/matrices contract the last axis
+    of ``a`` with the second-to-last of ``b``."""
+    if not any_tracer(a, b):
+        return np.dot(a, b)
+    from fxad.numpy._core import multiply
+
+    a, b = _promote2(a, b)
+    sa, sb = shape_of(a), shape_of(b)
+    if not sa or not sb:
+        return multiply(a, b)
+    ca = len(sa) - 1
+    cb = 0 if len(sb) == 1 else len(sb) - 2
+    if sa[ca] != sb[cb]:
+        raise ValueError(f"shapes {sa} and {sb} not aligned")
+    return lax.dot_general(a, b, (((ca,), (cb,)), ((), ())))
+
+
+def vdot(a, b, /):
+    """``numpy.vdot``: flatten both, conjugate ``a``, inner product."""
+    if not any_tracer(a, b):
+        return np.vdot(a, b)
+    from fxad.numpy._core import conj
+    from fxad.numpy._shape import ravel
+
+    return dot(conj(ravel(a)), ravel(b))
+
+
+def inner(a, b, /):
+    """``numpy.inner``: contract the last axes."""
+    if not any_tracer(a, b):
+        return np.inner(a, b)
+    from fxad.numpy._core import multiply
+
+    a, b = _promote2(a, b)
+    sa, sb = shape_of(a), shape_of(b)
+    if not sa or not sb:
+        return multiply(a, b)
+    return lax.dot_general(a, b, (((len(sa) - 1,), (len(sb) - 1,)), ((), ())))
+
+
+def outer(a, b):
+    """``numpy.outer`` (inputs flattened)."""
+    if not any_tracer(a, b):
+        return np.outer(a, b)
+    from fxad.numpy._shape import ravel
+
+    a, b = _promote2(a, b)
+    return lax.dot_general(ravel(a), ravel(b), (((), ()), ((), ())))
+
+
+def tensordot(a, b, axes=2):
+    """``numpy.tensordot``."""
+    if not any_tracer(a, b):
+        return np.tensordot(a, b, axes)
+    a, b = _promote2(a, b)
+    na, nb = len(shape_of(a)), len(shape_of(b))
+    if isinstance(axes, (int, np.integer)):
+        k = int(axes)
+        ca = tuple(range(na - k, na))
+        cb = tuple(range(k))
+    else:
+        ax_a, ax_b = axes
+        ax_a = (ax_a,) if isinstance(ax_a, (int, np.integer)) else tuple(ax_a)
+        ax_b = (ax_b,) if isinstance(ax_b, (int, np.integer)) else tuple(ax_b)
+        if len(ax_a) != len(ax_b):
+            raise ValueError("shape-mismatch for sum")
+        ca = tuple(canonical_axis(x, na) for x in ax_a)
+        cb = tuple(canonical_axis(x, nb) for x in ax_b)
+    return lax.dot_general(a, b, ((ca, cb), ((), ())))
+
+
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
+    """``numpy.trace``: sum along a diagonal."""
+    if not isinstance(a, Tracer):
+        return np.trace(a, offset, axis1, axis2, dtype)
+    from fxad.numpy._core import sum as _sum
+
+    d = diagonal(a, offset, axis1, axis2)
+    return _sum(d, axis=-1, dtype=dtype)
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """``numpy.diagonal`` (as a gather of the diagonal)."""
+    if not isinstance(a, Tracer):
+        return np.diagonal(a, offset, axis1, axis2)
+    from fxad.numpy._indexing import getitem
+    from fxad.numpy._shape import moveaxis
+
+    nd = a.ndim
+    ax1, ax2 = canonical_axis(axis1, nd), canonical_axis(axis2, nd)
+    if ax1 == ax2:
+        raise ValueError("axis1 and axis2 cannot be the same")
+    a = moveaxis(a, (ax1, ax2), (-2, -1))
+    n, m = a.aval.shape[-2], a.aval.shape[-1]
+    if offset >= 0:
+        k = max(0, min(n, m - offset))
+        rows = np.arange(k)
+        cols = rows + offset
+    else:
+        k = max(0, min(n + offset, m))
+        cols = np.arange(k)
+        rows = cols - offset
+    return getitem(a, (Ellipsis, rows, cols))
