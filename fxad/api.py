@@ -9,7 +9,8 @@ Results leave as NumPy values: arrays, and NumPy scalars for 0-d results.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -20,12 +20,29 @@ confusion): each tangent is tied to its own trace object.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from fxad.errors import ConcretizationTypeError, UnexpectedTracerError
+
+# ---------------------------------------------------------------------------
+# Configuration
+
+
+class _Config:
+    """Global switches.  ``check_jaxprs``: type-check every jaxpr that a
+    transformation stages (the test suite turns it on; it costs a pass)."""
+
+    __slots__ = ("check_jaxprs",)
+
+    def __init__(self):
+        self.check_jaxprs = False
+
+
+config = _Config()
 
 # ---------------------------------------------------------------------------
 # Length-checked helpers: a silent truncation in the core is always a bug.
@@ -128,11 +145,13 @@ _PY_SCALAR_DTYPES = {
 
 def get_aval(x) -> ShapedArray:
     """The abstract value of a tracer, a NumPy value or a Python scalar."""
+    t = type(x)
+    if t is np.ndarray or t is np.float64:
+        return shaped(x.shape, x.dtype)
     if isinstance(x, Tracer):
         return x.aval
     if isinstance(x, (np.ndarray, np.generic)):
         return shaped(x.shape, x.dtype)
-    t = type(x)
     if t in _PY_SCALAR_DTYPES:
         dt, weak = _PY_SCALAR_DTYPES[t]
         return shaped((), dt, weak)
@@ -729,7 +748,7 @@ def pp_jaxpr(jaxpr: Jaxpr, indent: int = 0) -> str:
     pad = " " * indent
     consts = " ".join(decl(v) for v in jaxpr.constvars)
     ins = " ".join(decl(v) for v in jaxpr.invars)
-    lines = [f"{pad}{{ lambda {consts}{' ' if consts else ''}; {ins}. let"]
+    lines = [f"{pad}{{ lambda {consts}; {ins}. let"]
     for eqn in jaxpr.eqns:
         lhs = " ".join(decl(v) for v in eqn.outvars)
         params = ""

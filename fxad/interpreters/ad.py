@@ -96,16 +96,20 @@ def _add_p():
 
 
 class JVPTracer(Tracer):
-    __slots__ = ("primal", "tangent")
+    __slots__ = ("primal", "tangent", "_aval")
 
     def __init__(self, trace, primal, tangent):
         self._trace = trace
         self.primal = primal
         self.tangent = tangent
+        self._aval = None
 
     @property
     def aval(self):
-        return get_aval(self.primal)
+        a = self._aval
+        if a is None:
+            a = self._aval = get_aval(self.primal)
+        return a
 
     def to_concrete_value(self):
         p = self.primal
@@ -154,7 +158,8 @@ class JVPTrace(Trace):
         tangents = [Zero.from_value(p) if t is None else t for p, t in zip(primals, tangents)]
         out, out_dot = rule(primals, tangents, **params)
         if prim.multiple_results:
-            return [o if type(t) is Zero else JVPTracer(self, o, t) for o, t in safe_zip(out, out_dot)]
+            return [o if type(t) is Zero else JVPTracer(self, o, t)
+                    for o, t in safe_zip(out, out_dot)]
         if type(out_dot) is Zero:
             return out
         return JVPTracer(self, out, out_dot)
@@ -259,14 +264,12 @@ def is_undefined(x) -> bool:
     return type(x) is UndefinedPrimal
 
 
-def backward_pass(jaxpr, consts, cts_out, linear_in=None):
-    """Transpose a linear ``jaxpr``: given output cotangents, return input
-    cotangents (``Zero`` where none flows).  Iterative, so deep programs do not
-    recurse.  ``linear_in[i]`` False marks input i as a non-linear constant
-    input (its value must then be given in ``consts`` order after constvars)."""
-    linear_vars = set(jaxpr.invars) if linear_in is None else {
-        v for v, lin in safe_zip(jaxpr.invars, linear_in) if lin
-    }
+def backward_pass(jaxpr, consts, cts_out):
+    """Transpose a linear ``jaxpr`` (linear in all its invars; constvars are
+    bound to ``consts``): given output cotangents (``Zero`` allowed), return
+    input cotangents (``Zero`` where none flows).  Iterative, so deep programs
+    do not recurse."""
+    linear_vars = set(jaxpr.invars)
     env = dict(safe_zip(jaxpr.constvars, consts))
 
     def read(x):

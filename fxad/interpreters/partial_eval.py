@@ -94,6 +94,8 @@ class JaxprTrace(Trace):
         invars = [t.var for t in in_tracers]
         outvars = [self.getvar(x) for x in outs]
         jaxpr = Jaxpr(self.constvars, invars, self.eqns, outvars)
+        if core.config.check_jaxprs:
+            core.check_jaxpr(jaxpr)
         return ClosedJaxpr(jaxpr, self.consts)
 
 

@@ -254,11 +254,11 @@ def _pow_jvp_x(t, ans, x, y):
 
 def _pow_jvp_y(t, ans, x, y):
     # log(x) * x ** y, taken as 0 where x == 0 (JAX's convention).
+    shape = _aval(x).shape
     zero = eq(x, _c(x, 0))
-    safe_x = select_n(zero, x, _bcast(_c(x, 1), _aval(x).shape))
-    return mul(t, select_n(_bcast(zero, _aval(ans).shape) if not _aval(x).shape else zero,
-                           mul(log(safe_x), ans), _bcast(_c(ans, 0), _aval(ans).shape))) \
-        if _aval(x).shape == _aval(ans).shape else mul(t, mul(log(safe_x), ans))
+    safe_x = select_n(zero, x, _bcast(_c(x, 1), shape))
+    logx = select_n(zero, log(safe_x), _bcast(_c(x, 0), shape))
+    return mul(t, mul(logx, ans))
 
 
 pow_p = standard_binop("pow", np.power)

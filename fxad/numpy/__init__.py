@@ -133,6 +133,7 @@ from fxad.numpy._creation import (  # noqa: F401
     zeros,
     zeros_like,
 )
+from fxad.numpy._einsum import einsum  # noqa: F401
 from fxad.numpy._indexing import getitem as _getitem  # noqa: F401
 from fxad.numpy._indexing import take  # noqa: F401
 from fxad.numpy._linalg_ops import (  # noqa: F401

@@ -35,8 +35,10 @@ def _unary(np_fn, lax_fn, float_only=True, name=None):
     fn.__qualname__ = fn.__name__
     fn.__doc__ = (
         f"Differentiable ``numpy.{fn.__name__}``.\n\n"
-        f"Example:\n    >>> import fxad, fxad.numpy as fnp\n"
-        f"    >>> y = fnp.{fn.__name__}(0.5)\n"
+        "Example:\n    >>> import fxad, fxad.numpy as fnp\n"
+        + (f"    >>> b = fnp.{fn.__name__}(0.5)\n" if fn.__name__ in ("isfinite", "logical_not")
+           else f"    >>> g = fxad.grad(fnp.{fn.__name__})"
+           f"({1.5 if fn.__name__ == 'arccosh' else 0.5})\n")
     )
     return fn
 
