@@ -10,7 +10,7 @@ Example:
     0.0
 """
 
-from fxad import errors, lax, tree_util  # noqa: F401
+from fxad import errors, lax, test_util, tree_util  # noqa: F401
 from fxad import numpy  # noqa: F401
 from fxad.api import (
     grad,
@@ -48,5 +48,6 @@ __all__ = [
     "errors",
     "lax",
     "numpy",
+    "test_util",
     "tree_util",
 ]

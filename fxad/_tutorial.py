@@ -82,6 +82,11 @@ class _Symbols:
         self.names[t.var] = name
         return t
 
+    def name(self, x, name):
+        """Call staged value ``x`` by ``name`` where it is used (no row)."""
+        if isinstance(x, JaxprTracer):
+            self.names.setdefault(x.var, name)
+
     def record(self, name, x):
         if x is None or type(x) is ad.Zero:
             self.rows[name] = "0"
@@ -161,11 +166,13 @@ def primal_walk(jaxpr, args, record):
     return [_read(env, x) for x in jaxpr.outvars]
 
 
-def forward_walk(jaxpr, primals, tangents, record):
+def forward_walk(jaxpr, primals, tangents, record, name_primal=None):
     """Forward mode by hand: call ``ad.jvp_rules[prim]`` on each equation and
-    pass every tangent through ``record(name + "_dot", tangent)``.  The
-    tangents are not symbolic zeros, so every row appears, zeros included."""
+    pass every tangent through ``record(name + "_dot", tangent)`` (and every
+    primal output through ``name_primal(value, name)``).  The tangents are not
+    symbolic zeros, so every row appears, zeros included."""
     labels = _labels(jaxpr)
+    name_primal = name_primal or (lambda x, name: None)
     env_p, env_t = {}, {}
     for v, p, t in safe_zip(jaxpr.invars, primals, tangents):
         env_p[v] = p
@@ -178,6 +185,7 @@ def forward_walk(jaxpr, primals, tangents, record):
             out, out_dot = [out], [out_dot]
         for v, o, t in safe_zip(eqn.outvars, out, out_dot):
             env_p[v] = o
+            name_primal(o, labels[v])
             env_t[v] = record(labels[v] + "_dot", t)
     return [_read(env_p, x) for x in jaxpr.outvars], [env_t[x] for x in jaxpr.outvars]
 
@@ -200,9 +208,8 @@ def linearize_walk(jaxpr, primals, name_primal=None):
         return primal_walk(jaxpr, xs, note)
 
     primals_out, linear, _ = ad.linearize_flat(fun, list(primals))
-    tangent_of = {v: tangent_of[v] for v in linear.jaxpr.invars} | tangent_of
-    for v, name in safe_zip(linear.jaxpr.invars, [labels[v] for v in jaxpr.invars]):
-        tangent_of[v] = name
+    for lv, v in safe_zip(linear.jaxpr.invars, jaxpr.invars):
+        assert tangent_of[lv] == labels[v]
     return primals_out, linear, tangent_of
 
 
@@ -299,17 +306,12 @@ class Traces:
         with new_trace(JaxprTrace) as sym:
             s = _Symbols(sym)
             vs = [s.symbol(f"v{i}", a) for i, a in enumerate(self.closed.in_avals, 1)]
-            forward_walk(jaxpr, vs, seed_in, s.record)
+            forward_walk(jaxpr, vs, seed_in, s.record, s.name)
             fwd_expr = s.rows
         with new_trace(JaxprTrace) as sym:
             s = _Symbols(sym)
             vs = [s.symbol(f"v{i}", a) for i, a in enumerate(self.closed.in_avals, 1)]
-
-            def name_primal(p, name):
-                if isinstance(p, JaxprTracer):
-                    s.names.setdefault(p.var, name)
-
-            _, linear_sym, tangent_of_sym = linearize_walk(jaxpr, vs, name_primal)
+            _, linear_sym, tangent_of_sym = linearize_walk(jaxpr, vs, s.name)
             reverse_walk(linear_sym, [seed_out], tangent_of_sym, s.record)
             rev_expr = s.rows
 
@@ -343,6 +345,14 @@ def _table(title, header, rows):
         return "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"
 
     return "\n".join([title, rule, line(header), rule, *map(line, cells[1:]), rule])
+
+
+def _summary(rows):
+    w0 = max(len(r[0]) for r in rows)
+    w2 = max(len(repr(r[2])) for r in rows)
+    lines = [f"{a.ljust(w0)} = {b.ljust(6)} = {c!r}".ljust(w0 + w2 + 12)
+             + (f"  ({note})" if note else "") for a, b, c, note in rows]
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def sections(x1=DEFAULT_AT[0], x2=DEFAULT_AT[1]) -> dict[str, str]:
@@ -385,11 +395,11 @@ def sections(x1=DEFAULT_AT[0], x2=DEFAULT_AT[1]) -> dict[str, str]:
             ["v_bar", "linear", "cotangent", "value"],
             [(n, j, f"{n} = {e}", repr(v)) for n, j, e, v in t.reverse],
         ),
-        "summary": "\n".join([
-            f"f{at}     = v7     = {t.value!r}",
-            f"df/dx1{at} = v7_dot = {t.dfdx1_forward!r}   (forward mode: one pass per input)",
-            f"df/dx1{at} = v1_bar = {g1!r}   (reverse mode: one pass for all inputs)",
-            f"df/dx2{at} = v2_bar = {g2!r}",
+        "summary": _summary([
+            (f"f{at}", "v7", t.value, ""),
+            (f"df/dx1{at}", "v7_dot", t.dfdx1_forward, "forward mode: one pass per input"),
+            (f"df/dx1{at}", "v1_bar", g1, "reverse mode: one pass for all inputs"),
+            (f"df/dx2{at}", "v2_bar", g2, "the same reverse pass"),
         ]),
     }
 
@@ -404,15 +414,20 @@ def render(x1=DEFAULT_AT[0], x2=DEFAULT_AT[1]) -> str:
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "tutorial.md"
 _BLOCK = re.compile(
-    r"(<!-- BEGIN python -m fxad: (?P<key>\w+) -->\n```text\n)(?P<body>.*?)(\n```\n"
-    r"<!-- END python -m fxad: (?P=key) -->)",
+    r"<!-- BEGIN python -m fxad: (?P<key>\w+) -->\n```text\n(?:(?P<body>.*?)\n)?```\n"
+    r"<!-- END python -m fxad: (?P=key) -->",
     re.S,
 )
 
 
+def _block(key, body):
+    return (f"<!-- BEGIN python -m fxad: {key} -->\n```text\n{body}\n```\n"
+            f"<!-- END python -m fxad: {key} -->")
+
+
 def doc_blocks(text: str) -> dict[str, str]:
     """The output blocks embedded in the tutorial, by section, in order."""
-    return {m["key"]: m["body"] for m in _BLOCK.finditer(text)}
+    return {m["key"]: m["body"] or "" for m in _BLOCK.finditer(text)}
 
 
 def write_docs(path: Path = DOCS) -> bool:
@@ -423,7 +438,7 @@ def write_docs(path: Path = DOCS) -> bool:
     if missing:
         raise SystemExit(f"{path}: no block for section(s) {sorted(missing)}; add "
                          "'<!-- BEGIN python -m fxad: KEY -->' ... '<!-- END ... -->' markers")
-    new = _BLOCK.sub(lambda m: m[1] + secs[m["key"]] + m[4], text)
+    new = _BLOCK.sub(lambda m: _block(m["key"], secs[m["key"]]), text)
     if new != text:
         path.write_text(new)
     return new != text
@@ -437,7 +452,7 @@ def _parser(prog, docs):
                     "(adjoint) trace, and the derivatives.",
     )
     p.add_argument("--at", nargs=2, type=float, metavar=("X1", "X2"), default=list(DEFAULT_AT),
-                   help="the point (default: %(default)s)")
+                   help="the point (default: 1.5 0.5)")
     if docs:
         p.add_argument("--write-docs", action="store_true",
                        help=f"rewrite the output blocks of {DOCS.name} instead of printing")

@@ -41,13 +41,13 @@ _PY_TO_NP = {float: np.float64, int: np.int64, bool: np.bool_, complex: np.compl
 
 
 def _to_value(x, where: str):
-    if isinstance(x, (Tracer, np.ndarray)):
+    if isinstance(x, (Tracer, np.ndarray, np.generic)):
         return x
-    if isinstance(x, np.generic):
-        return x
-    t = _PY_TO_NP.get(type(x))
-    if t is not None:
-        return t(x)
+    t = type(x)
+    if t is float or t is int or t is complex:
+        return x  # kept as is: weakly typed in promotion, as NumPy and JAX do
+    if t is bool:
+        return np.bool_(x)
     raise TypeError(
         f"{where}: argument of type {type(x).__name__} is not a valid fxad value: {x!r}. "
         "Arguments must be NumPy arrays, NumPy scalars or Python numbers, or pytrees "
@@ -275,14 +275,7 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
         if ct_tree != out_tree:
             raise TypeError(f"vjp: cotangent structure {ct_tree} does not match the output "
                             f"structure {out_tree}")
-        cts = []
-        for a, c in zip(out_avals, ct_leaves):
-            c = _to_value(c, "vjp")
-            ca = get_aval(c)
-            if ca.shape != a.shape:
-                raise ValueError(f"vjp: cotangent {ca.str_short()} does not match the "
-                                 f"output {a.str_short()}")
-            cts.append(c)
+        cts = [_check_ct(c, a, "vjp") for a, c in zip(out_avals, ct_leaves)]
         cts_in = backward_pass(linear.jaxpr, linear.consts, cts)
         outs = [_to_output(_ct_value(c, a)) for c, a in zip(cts_in, in_avals)]
         return tree_util.tree_unflatten(flat.in_tree, outs)
@@ -291,6 +284,22 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     if has_aux:
         return primals_out, vjp_fun, flat.take_aux()
     return primals_out, vjp_fun
+
+
+def _check_ct(c, aval, where):
+    """A cotangent must match its output's shape and dtype (a Python scalar
+    takes the output's dtype)."""
+    c = _to_value(c, where)
+    if type(c) in (float, int, complex):
+        c = aval.dtype.type(c)
+    ca = get_aval(c)
+    if ca.shape != aval.shape:
+        raise ValueError(f"{where}: cotangent {ca.str_short()} does not match the output "
+                         f"{aval.str_short()}; it must have the output's shape and dtype")
+    if ca.dtype != aval.dtype:
+        raise TypeError(f"{where}: cotangent dtype {ca.dtype.name} does not match the output "
+                        f"dtype {aval.dtype.name}; convert it with .astype first")
+    return c
 
 
 def _ct_value(c, aval):
@@ -328,12 +337,8 @@ def linear_transpose(fun: Callable, *primals):
         if ct_tree != out_tree:
             raise TypeError(f"linear_transpose: cotangent structure {ct_tree} does not match "
                             f"the output structure {out_tree}")
-        for a, c in zip(out_avals, ct_leaves):
-            if get_aval(c).shape != a.shape:
-                raise ValueError(f"linear_transpose: cotangent {get_aval(c).str_short()} "
-                                 f"does not match the output {a.str_short()}")
-        cts_in = backward_pass(closed.jaxpr, closed.consts,
-                               [_to_value(c, "linear_transpose") for c in ct_leaves])
+        cts = [_check_ct(c, a, "linear_transpose") for a, c in zip(out_avals, ct_leaves)]
+        cts_in = backward_pass(closed.jaxpr, closed.consts, cts)
         outs = [_to_output(_ct_value(c, a)) for c, a in zip(cts_in, in_avals)]
         return tree_util.tree_unflatten(in_tree, outs)
 

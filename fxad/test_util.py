@@ -34,7 +34,14 @@ drawn from ``np.random.default_rng`` with a fixed seed, so every check is
 deterministic. Complex leaves get complex directions, and the reverse check
 uses JAX's convention that the VJP is the transpose for the bilinear pairing
 ``Re(sum(a * b))``. Leaves that are not floating point (integers, booleans)
-are held fixed: their direction is zero.
+are held fixed: their direction is zero. Python scalars in ``args`` become
+NumPy scalars first (``float`` -> ``float64``), as fxad's transformations
+make them, so ``f(*args)`` sees the dtypes its derivatives see; outputs must
+then keep their dtypes under fxad (a check failure says so otherwise).
+
+Tolerances are chosen by the least precise float dtype among the inputs and
+outputs (the step by the inputs alone); a dict tolerance maps dtypes (a
+complex dtype counts as its real counterpart) to numbers.
 
 Example:
     >>> import fxad.numpy as fnp
@@ -101,6 +108,13 @@ def _lowest_precision(trees) -> np.dtype:
     return max(dts, key=lambda d: np.finfo(d).eps, default=np.dtype(np.float64))
 
 
+def _as_values(tree):
+    """Python scalars as the NumPy scalars fxad's transformations make of them,
+    so that ``f(*args)`` and ``fxad.jvp(f, args, ...)`` see the same dtypes."""
+    return tree_util.tree_map(
+        lambda x: np.asarray(x)[()] if type(x) in (bool, int, float, complex) else x, tree)
+
+
 def _out(x: np.ndarray):
     """fxad's convention: 0-d values as NumPy scalars."""
     return x[()] if x.ndim == 0 else x
@@ -147,7 +161,7 @@ def _tol(tol, dt: np.dtype) -> float:
     if tol is None:
         return _tolerance_of(dt)
     if isinstance(tol, dict):
-        tols = {np.dtype(k): v for k, v in tol.items()}
+        tols = {_real_dtype(np.dtype(k)): v for k, v in tol.items()}
         return float(tols[dt]) if dt in tols else _tolerance_of(dt)
     return float(tol)
 
@@ -272,6 +286,20 @@ def _assert_close(actual, expected, *, atol, rtol, eps, label, what):
     )
 
 
+def _assert_dtypes(actual, reference, *, label, what):
+    """Each floating leaf of ``actual`` has the dtype of its ``reference`` leaf."""
+    a_leaves, r_leaves = tree_util.tree_leaves(actual), tree_util.tree_leaves(reference)
+    if len(a_leaves) != len(r_leaves):
+        raise AssertionError(f"{label} check failed: {what}: {len(a_leaves)} leaves, "
+                             f"expected {len(r_leaves)}")
+    for k, (a, r) in enumerate(zip(a_leaves, r_leaves)):
+        a_dt, r_dt = _dtype(a), _dtype(r)
+        if np.issubdtype(r_dt, np.inexact) and a_dt != r_dt:
+            where = f" (leaf {k} of {len(a_leaves)})" if len(a_leaves) > 1 else ""
+            raise AssertionError(f"{label} check failed: {what}: dtype {a_dt.name}, "
+                                 f"expected {r_dt.name}{where}")
+
+
 def _inner(xs, ys) -> complex | float:
     """``Re(sum(x * y))`` over matching pytrees: the bilinear pairing under which
     fxad's (and JAX's) VJP is the transpose of the JVP."""
@@ -321,11 +349,15 @@ def check_jvp(f: Callable, f_jvp: Callable, args: Sequence,
         >>> from fxad.test_util import check_jvp
         >>> check_jvp(fnp.exp, functools.partial(fxad.jvp, fnp.exp), (1.0,))
     """
-    args = tuple(args)
+    args = _as_values(tuple(args))
     label = err_msg or "JVP"
     tangents = _random_like(np.random.default_rng(_SEED), args)
     out, out_dot = f_jvp(args, tangents)
     out_expected = f(*args)
+    _assert_dtypes(out, out_expected, label=label, what="the primal output of f_jvp has a "
+                   "dtype other than f(*args)'s")
+    _assert_dtypes(out_dot, out, label=label, what="the tangent output has a dtype other "
+                   "than the primal output's")
     dt = _lowest_precision([args, out_expected])
     atol, rtol = _tol(atol, dt), _tol(rtol, dt)
     eps = _eps_of(_lowest_precision([args])) if eps is None else eps
@@ -366,11 +398,13 @@ def check_vjp(f: Callable, f_vjp: Callable, args: Sequence,
         >>> f = lambda x: fnp.sum(fnp.sin(x) ** 2)
         >>> check_vjp(f, functools.partial(fxad.vjp, f), (np.arange(3.0),))
     """
-    args = tuple(args)
+    args = _as_values(tuple(args))
     label = err_msg or "VJP"
     rng = np.random.default_rng(_SEED)
     out, vjp_fun = f_vjp(*args)
     out_expected = f(*args)
+    _assert_dtypes(out, out_expected, label=label, what="the primal output of f_vjp has a "
+                   "dtype other than f(*args)'s")
     dt = _lowest_precision([args, out_expected])
     atol, rtol = _tol(atol, dt), _tol(rtol, dt)
     eps = _eps_of(_lowest_precision([args])) if eps is None else eps
@@ -384,6 +418,8 @@ def check_vjp(f: Callable, f_vjp: Callable, args: Sequence,
         raise AssertionError(f"{label} check failed: vjp_fun returned "
                              f"{type(ct_in).__name__}, expected a tuple of {len(args)} "
                              "cotangents (one per argument)")
+    _assert_dtypes(ct_in, args, label=label, what="the cotangent vjp_fun returned has a "
+                   "dtype other than its argument's")
     _assert_close(_inner(tangents, ct_in), _inner(jv, cotangents),
                   what="<vjp(u), v> differs from <u, J v> by central finite differences",
                   **kw)
@@ -428,7 +464,7 @@ def check_grads(f: Callable, args: Sequence, order: int,
         ...     print(str(e).splitlines()[0])
         VJP (order 1) check failed: <vjp(u), v> differs from <u, J v> by central finite differences
     """
-    args = tuple(args)
+    args = _as_values(tuple(args))
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     unknown = [m for m in modes if m not in ("fwd", "rev")]
     if unknown:

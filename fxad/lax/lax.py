@@ -225,8 +225,12 @@ def integer_pow(x, y: int):
 def _integer_pow_impl(x, *, y):
     if y == 2:
         return np.multiply(x, x)
-    return np.power(x, y) if y >= 0 else np.power(x, float(y)) if np.issubdtype(
-        np.result_type(x), np.integer) else np.power(x, y)
+    if y < 0 and np.issubdtype(np.result_type(x), np.integer):
+        # 1 / x**|y| in integer arithmetic, as lax does: the dtype stays integer
+        # (NumPy refuses negative integer powers of integers).
+        p = np.power(x, -y)
+        return np.where(np.abs(x) == 1, p, np.zeros_like(p))[()]
+    return np.power(x, y)
 
 
 def _integer_pow_jvp(t, x, *, y):
@@ -436,9 +440,27 @@ def abs(x):  # noqa: A001 - the lax name
     return bind(abs_p, x)
 
 
-abs_p = standard_unop("abs", np.abs, float_only=False)
-# d|x| = sign(x) dx, so 0 at x == 0 (JAX's convention).
-defjvp(abs_p, lambda t, x: mul(t, sign(x)))
+def _abs_abstract_eval(x):
+    if np.issubdtype(x.dtype, np.complexfloating):  # |z| is real
+        return shaped(x.shape, np.finfo(x.dtype).dtype)
+    return x
+
+
+def _abs_jvp(t, ans, x):
+    if not np.issubdtype(_aval(x).dtype, np.complexfloating):
+        # d|x| = sign(x) dx, so 0 at x == 0.
+        return mul(t, sign(x))
+    # d|z| = Re(conj(z) dz) / |z|, taken as 0 at z == 0.
+    shape = _aval(x).shape
+    ans_c = convert_element_type(ans, _aval(x).dtype)
+    safe = select_n(eq(ans_c, _c(ans_c, 0)), ans_c, _bcast(_c(ans_c, 1), shape))
+    return real(mul(t, div(conj(x), safe)))
+
+
+abs_p = new_primitive("abs")
+abs_p.def_impl(np.abs)
+abs_p.def_abstract_eval(_abs_abstract_eval)
+defjvp2(abs_p, _abs_jvp)
 
 # ---------------------------------------------------------------------------
 # Piecewise-constant functions: derivative zero, outputs carry no tangent
@@ -527,10 +549,11 @@ def _logical_binop(name, impl):
     return p
 
 
-and_p = _logical_binop("and", np.logical_and)
-or_p = _logical_binop("or", np.logical_or)
-xor_p = _logical_binop("xor", np.logical_xor)
-not_p = standard_unop("not", np.logical_not, float_only=False)
+# Bitwise, as in lax (logical on booleans): the output dtype is the input's.
+and_p = _logical_binop("and", np.bitwise_and)
+or_p = _logical_binop("or", np.bitwise_or)
+xor_p = _logical_binop("xor", np.bitwise_xor)
+not_p = standard_unop("not", np.invert, float_only=False)
 defjvp_zero(not_p)
 is_finite_p = new_primitive("is_finite")
 is_finite_p.def_impl(np.isfinite)
@@ -623,13 +646,18 @@ deftranspose(select_n_p, _select_n_transpose)
 
 def convert_element_type(x, new_dtype):
     new_dtype = np.dtype(new_dtype)
-    if _aval(x).dtype == new_dtype and not _aval(x).weak_type:
+    if _aval(x).dtype == new_dtype:
         return x
     return bind(convert_element_type_p, x, new_dtype=new_dtype)
 
 
 def _convert_impl(x, *, new_dtype):
-    return np.asarray(x).astype(new_dtype)[()] if np.ndim(x) == 0 else np.asarray(x).astype(new_dtype)
+    x = np.asarray(x)
+    if np.issubdtype(x.dtype, np.complexfloating) and not np.issubdtype(
+            new_dtype, np.complexfloating):
+        x = x.real  # complex -> real keeps the real part (NumPy would warn)
+    out = x.astype(new_dtype)
+    return out[()] if out.ndim == 0 else out
 
 
 def _convert_jvp(primals, tangents, *, new_dtype):
@@ -769,11 +797,25 @@ def reduce_min(x, axes):
     return bind(reduce_min_p, x, axes=axes) if axes else x
 
 
+def _reduce_identity(dtype, is_max):
+    """The identity of max/min, which an empty reduction returns (lax's)."""
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return info.min if is_max else info.max
+    if dtype == np.dtype(bool):
+        return not is_max
+    return -np.inf if is_max else np.inf
+
+
 def _reduce_max_impl(x, *, axes):
+    if np.size(x) == 0:
+        return np.max(x, axis=axes, initial=_reduce_identity(np.result_type(x), True))
     return np.max(x, axis=axes)
 
 
 def _reduce_min_impl(x, *, axes):
+    if np.size(x) == 0:
+        return np.min(x, axis=axes, initial=_reduce_identity(np.result_type(x), False))
     return np.min(x, axis=axes)
 
 
@@ -797,27 +839,35 @@ def _reduce_prod_impl(x, *, axes):
 
 
 def _reduce_prod_jvp(primals, tangents, *, axes):
-    # d prod = sum_i t_i * prod_{j != i} x_j.  Written without dividing by
-    # zero: with x1 = x where x != 0 else 1 and p1 = prod(x1), the partial
-    # for element i is p1 / x_i if no element is zero, p1 at the single zero
-    # element if exactly one is zero, and 0 otherwise.
+    # d prod = sum_i t_i * prod_{j != i} x_j, computed as JAX does: the product
+    # is taken pairwise (a balanced tree of muls over the reduced elements)
+    # carrying the tangent through the product rule.  There is no division, so
+    # zeros in x are handled exactly, and the rule is built from differentiable
+    # primitives, so higher derivatives (at zeros too) are right as well.
     (x,), (t,) = primals, tangents
     ans = reduce_prod(x, axes)
     xa = _aval(x)
     kept = _kept_dims(xa.ndim, axes)
-    is_zero = eq(x, _c(x, 0))
-    ones = broadcast_in_dim(_c(x, 1), xa.shape, ())
-    zeros = broadcast_in_dim(_c(x, 0), xa.shape, ())
-    x1 = select_n(is_zero, x, ones)
-    p1 = broadcast_in_dim(reduce_prod(x1, axes), xa.shape, kept)
-    nzeros = broadcast_in_dim(
-        reduce_sum(convert_element_type(is_zero, np.int64), axes), xa.shape, kept)
-    one_zero = eq(nzeros, np.int64(1))
-    no_zero = eq(nzeros, np.int64(0))
-    partial = select_n(is_zero,
-                       select_n(no_zero, zeros, div(p1, x1)),
-                       select_n(one_zero, zeros, p1))
-    return ans, reduce_sum(mul(t, partial), axes)
+    out_shape = tuple(xa.shape[d] for d in kept)
+    n = int(np.prod([xa.shape[a] for a in axes], dtype=np.int64))
+    m = int(np.prod(out_shape, dtype=np.int64))
+    if n == 0:
+        return ans, Zero.from_value(ans)
+    perm = tuple(axes) + kept
+    x = reshape(transpose(x, perm), (n, m))
+    t = reshape(transpose(t, perm), (n, m))
+    while n > 1:
+        if n % 2:
+            x = pad(x, _c(x, 1), ((0, 1, 0), (0, 0, 0)))
+            t = pad(t, _c(t, 0), ((0, 1, 0), (0, 0, 0)))
+            n += 1
+        h = n // 2
+        x0, x1 = slice(x, (0, 0), (h, m)), slice(x, (h, 0), (n, m))
+        t0, t1 = slice(t, (0, 0), (h, m)), slice(t, (h, 0), (n, m))
+        t = add(mul(t0, x1), mul(x0, t1))
+        x = mul(x0, x1)
+        n = h
+    return ans, reshape(t, out_shape)
 
 
 reduce_prod_p = new_primitive("reduce_prod")

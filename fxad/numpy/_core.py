@@ -22,13 +22,23 @@ from fxad.numpy._util import (
 # Elementwise
 
 
-def _unary(np_fn, lax_fn, float_only=True, name=None):
+def _ufunc_float(dtype) -> np.dtype:
+    """The float dtype a float ufunc (``sin``, ``sqrt``, ...) computes in:
+    NumPy's loop for the input (bool/int8/uint8 to float16, int16 to float32,
+    wider integers to float64; inexact dtypes unchanged)."""
+    return np.result_type(dtype, np.float16)
+
+
+def _unary(np_fn, lax_fn, float_only=True, name=None, int_identity=False):
     def fn(x, /):
         if not isinstance(x, Tracer):
             return np_fn(x)
         dt = x.aval.dtype
-        if float_only and not np.issubdtype(dt, np.inexact):
-            x = lax.convert_element_type(x, float_)
+        if not np.issubdtype(dt, np.inexact):
+            if int_identity:  # floor/ceil/trunc keep integers (NumPy 2)
+                return x
+            if float_only:
+                x = lax.convert_element_type(x, _ufunc_float(dt))
         return lax_fn(x)
 
     fn.__name__ = name or np_fn.__name__
@@ -43,13 +53,13 @@ def _unary(np_fn, lax_fn, float_only=True, name=None):
     return fn
 
 
-def _binary(np_fn, lax_fn, float_only=False, name=None):
+def _binary(np_fn, lax_fn, float_only=False, name=None, to_float=to_inexact):
     def fn(x, y, /):
         if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
             return np_fn(x, y)
         dtype = result_type(x, y)
         if float_only:
-            dtype = to_inexact(dtype)
+            dtype = to_float(dtype)
         x, y = promote_broadcast(x, y, dtype=dtype)
         return lax_fn(x, y)
 
@@ -80,9 +90,9 @@ arcsinh = _unary(np.arcsinh, lax.asinh)
 arccosh = _unary(np.arccosh, lax.acosh)
 arctanh = _unary(np.arctanh, lax.atanh)
 sqrt = _unary(np.sqrt, lax.sqrt)
-floor = _unary(np.floor, lax.floor)
-ceil = _unary(np.ceil, lax.ceil)
-trunc = _unary(np.trunc, lax.trunc)
+floor = _unary(np.floor, lax.floor, int_identity=True)
+ceil = _unary(np.ceil, lax.ceil, int_identity=True)
+trunc = _unary(np.trunc, lax.trunc, int_identity=True)
 absolute = _unary(np.absolute, lax.abs, float_only=False, name="absolute")
 abs = absolute  # noqa: A001 - NumPy's name
 sign = _unary(np.sign, lax.sign, float_only=False)
@@ -115,6 +125,13 @@ def round(x, decimals=0):  # noqa: A001 - NumPy's name
     """Differentiable ``numpy.round`` (derivative zero)."""
     if not isinstance(x, Tracer):
         return np.round(x, decimals)
+    dt = x.aval.dtype
+    if not np.issubdtype(dt, np.inexact):
+        if decimals >= 0:
+            return x  # integers are already rounded
+        scale = 10 ** -decimals  # round half to even in the integers, as NumPy
+        return lax.convert_element_type(
+            multiply(lax.round(true_divide(x, scale)), scale), dt)
     if decimals == 0:
         return lax.round(x)
     scale = 10.0 ** decimals
@@ -130,8 +147,8 @@ true_divide = _binary(np.true_divide, lax.div, float_only=True, name="true_divid
 divide = true_divide
 maximum = _binary(np.maximum, lax.max)
 minimum = _binary(np.minimum, lax.min)
-arctan2 = _binary(np.arctan2, lax.atan2, float_only=True)
-fmod = _binary(np.fmod, lax.rem, float_only=True)
+arctan2 = _binary(np.arctan2, lax.atan2, float_only=True, to_float=_ufunc_float)
+fmod = _binary(np.fmod, lax.rem)
 equal = _binary(np.equal, lax.eq)
 not_equal = _binary(np.not_equal, lax.ne)
 less = _binary(np.less, lax.lt)
@@ -157,15 +174,40 @@ logical_or = _logical(np.logical_or, lax.bitwise_or)
 logical_xor = _logical(np.logical_xor, lax.bitwise_xor)
 
 
+def _float_divmod(x, y, dtype):
+    """NumPy's ``divmod`` for floats (``npy_divmod``): the remainder from
+    ``fmod``, which is exact, then both results adjusted to the sign of the
+    divisor.  ``x - floor(x / y) * y`` would be off by up to ``y`` where
+    ``x / y`` rounds up to an integer (``1 % 0.1``)."""
+    mod = lax.rem(x, y)
+    div = true_divide(subtract(x, mod), y)
+    zero = dtype.type(0)
+    adjust = logical_and(not_equal(mod, zero), not_equal(less(y, zero), less(mod, zero)))
+    mod = _where(adjust, add(mod, y), mod)
+    div = _where(adjust, subtract(div, 1), div)
+    fdiv = lax.floor(div)
+    fdiv = _where(greater(subtract(div, fdiv), 0.5), add(fdiv, 1), fdiv)
+    return _where(equal(y, zero), true_divide(x, y), fdiv), mod
+
+
+def _where(c, x, y):
+    from fxad.numpy._shape import where
+
+    return where(c, x, y)
+
+
 def floor_divide(x, y, /):
-    """``numpy.floor_divide``: ``floor(x / y)`` (derivative zero)."""
+    """``numpy.floor_divide``: ``floor(x / y)`` as NumPy rounds it (derivative zero)."""
     if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
         return np.floor_divide(x, y)
     dtype = result_type(x, y)
     x, y = promote_broadcast(x, y, dtype=dtype)
     if np.issubdtype(dtype, np.integer):
-        return lax.div(x, y)
-    return lax.floor(lax.div(x, y))
+        return lax.div(x, y)  # lax.div of integers is floor division
+    if np.issubdtype(dtype, np.bool_):
+        raise TypeError("floor_divide is not defined for booleans")
+    x, y = stop_gradient(x), stop_gradient(y)
+    return _float_divmod(x, y, dtype)[0]
 
 
 def power(x, y, /):
@@ -183,18 +225,26 @@ def power(x, y, /):
         if np.issubdtype(dtype, np.integer) and y < 0:
             raise ValueError("Integers to negative integer powers are not allowed.")
         return lax.integer_pow(convert(x, dtype), int(y))
-    dtype = result_type(x, y)
-    if not np.issubdtype(dtype, np.inexact):
-        dtype = dtype  # integer ** integer array stays integer, as in NumPy
-    x, y = promote_broadcast(x, y, dtype=dtype)
+    # integer ** integer array stays integer, as in NumPy.
+    x, y = promote_broadcast(x, y, dtype=result_type(x, y))
     return lax.pow(x, y)
 
 
 def remainder(x, y, /):
-    """``numpy.remainder`` (sign of the divisor): ``x - floor(x / y) * y``."""
+    """``numpy.remainder`` (the sign of the divisor), exactly as NumPy computes it.
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp
+        >>> float(fxad.grad(lambda x: fnp.remainder(x, 0.3))(1.0))
+        1.0
+    """
     if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
         return np.remainder(x, y)
-    return subtract(x, multiply(floor_divide(x, y), y))
+    dtype = result_type(x, y)
+    if not np.issubdtype(dtype, np.inexact):
+        return subtract(x, multiply(floor_divide(x, y), y))
+    x, y = promote_broadcast(x, y, dtype=dtype)
+    return _float_divmod(x, y, dtype)[1]
 
 
 mod = remainder
@@ -354,10 +404,9 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
         sq = real(multiply(centered, conj(centered)))
     else:
         sq = multiply(centered, centered)
-    n = _count(a.aval.shape, axes) - ddof
-    s = lax.reduce_sum(sq, axes)
-    rdt = sq.aval.dtype if isinstance(sq, Tracer) else np.result_type(sq)
-    out_ = lax.div(s, rdt.type(n) if n > 0 else rdt.type(np.nan))
+    # NumPy divides by max(n - ddof, 0): inf or nan when the degrees of freedom run out.
+    n = builtins.max(_count(a.aval.shape, axes) - ddof, 0)
+    out_ = lax.div(lax.reduce_sum(sq, axes), sq.aval.dtype.type(n))
     return _keepdims(out_, axes, a.ndim, keepdims)
 
 
@@ -407,5 +456,3 @@ def _no_out(out):
     if out is not None:
         raise TypeError("fxad.numpy functions do not support out=: arrays are immutable")
 
-
-_ = builtins

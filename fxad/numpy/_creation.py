@@ -6,17 +6,80 @@ from __future__ import annotations
 import numpy as np
 
 from fxad.core import Tracer
-from fxad.numpy._util import broadcast_to_shape, convert, shape_of
+from fxad.errors import ConcretizationTypeError
+from fxad.numpy._util import any_tracer, broadcast_to_shape, convert, result_type, shape_of
 
 zeros = np.zeros
 ones = np.ones
 empty = np.zeros  # no uninitialised memory: deterministic results
 eye = np.eye
 identity = np.identity
-arange = np.arange
-linspace = np.linspace
 logspace = np.logspace
 tri = np.tri
+
+
+def arange(start, stop=None, step=None, dtype=None):
+    """``numpy.arange``; its arguments fix the output's shape, so they must be
+    concrete (a constant: no derivative flows through it).
+
+    Example:
+        >>> import fxad.numpy as fnp
+        >>> fnp.arange(3)
+        array([0, 1, 2])
+    """
+    if any_tracer(start, stop, step):
+        raise ConcretizationTypeError(
+            "fxad.numpy.arange: start, stop and step determine the shape of the result, "
+            "so they must be concrete Python or NumPy numbers, not traced values. Compute "
+            "them outside the transformed function (or from static shapes), or use "
+            "fxad.numpy.linspace, which is differentiable in its endpoints.")
+    args = [a for a in (start, stop, step) if a is not None]
+    return np.arange(*args, dtype=dtype) if stop is not None or step is not None else \
+        np.arange(start, dtype=dtype)
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """``numpy.linspace``, differentiable in ``start`` and ``stop``.
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp
+        >>> fxad.jacfwd(lambda b: fnp.linspace(0.0, b, 3))(2.0)
+        array([0. , 0.5, 1. ])
+    """
+    if not any_tracer(start, stop):
+        return np.linspace(start, stop, num, endpoint, retstep, dtype, axis)
+    from fxad.numpy._core import add, floor, multiply, subtract, true_divide
+    from fxad.numpy._shape import asarray, concatenate, moveaxis, reshape
+
+    num = int(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    div = num - 1 if endpoint else num
+    # NumPy: the computation dtype is that of start, stop and float(num).
+    dt = result_type(start, stop, float(num))
+    start, stop = convert(asarray(start), dt), convert(asarray(stop), dt)
+    bshape = np.broadcast_shapes(shape_of(start), shape_of(stop))
+    start, stop = broadcast_to_shape(start, bshape), broadcast_to_shape(stop, bshape)
+    delta = subtract(stop, start)
+    steps = np.arange(num, dtype=dt).reshape((num,) + (1,) * len(bshape))
+    if div > 0:
+        step = true_divide(delta, div)
+        y = add(multiply(steps, step), start)
+        if endpoint and num > 1:  # the last sample is exactly ``stop``, as in NumPy
+            y = concatenate([y[:-1], reshape(stop, (1,) + bshape)], axis=0)
+    else:
+        step = np.full(bshape, np.nan, dt)
+        y = add(multiply(steps, delta), start)
+    if axis != 0:
+        y = moveaxis(y, 0, axis)
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if np.issubdtype(dtype, np.integer):
+            y = floor(y)
+        y = convert(y, dtype)
+    if retstep:
+        return y, step
+    return y
 
 
 def _like_shape_dtype(a, dtype, shape):

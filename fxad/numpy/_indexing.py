@@ -36,9 +36,16 @@ def _normalize(shape, idx):
                 raise IndexError(f"fxad: index arrays must be integer or boolean, got "
                                  f"{i.aval.dtype.name}")
         elif isinstance(i, list):
-            i = np.asarray(i)
-            if i.size == 0:
-                i = i.astype(np.intp)
+            if _has_tracer(i):
+                from fxad.numpy._shape import array
+
+                i = array(i)
+                if not np.issubdtype(i.aval.dtype, np.integer):
+                    raise IndexError("fxad: a list of traced indices must hold integers")
+            else:
+                i = np.asarray(i)
+                if i.size == 0:
+                    i = i.astype(np.intp)
         elif isinstance(i, (bool, np.bool_)):
             i = np.asarray(i)
         items.append(i)
@@ -66,11 +73,21 @@ def _normalize(shape, idx):
     if n_ell == 0:
         expanded.extend([slice(None)] * (len(shape) - used))
 
-    indexer, arrays = [], []
+    shape = list(shape)
+    indexer, arrays, new_axes = [], [], []
     dim = 0
     for i in expanded:
         if i is None:
             indexer.append(("n",))
+            continue
+        if isinstance(i, np.ndarray) and i.dtype == np.bool_ and i.ndim == 0:
+            # A scalar mask indexes a new unit axis (inserted into the operand
+            # here) with [0] if True and [] if False: advanced indexing, as NumPy.
+            new_axes.append(dim)
+            shape.insert(dim, 1)
+            indexer.append(("a", len(arrays)))
+            arrays.append(np.zeros(int(i), np.intp))
+            dim += 1
             continue
         if isinstance(i, slice):
             n = shape[dim]
@@ -108,13 +125,21 @@ def _normalize(shape, idx):
             raise IndexError(
                 f"fxad: unsupported index {i!r} of type {type(i).__name__}; use integers, "
                 "slices, None, Ellipsis, integer arrays or concrete boolean masks.")
-    return tuple(indexer), arrays
+    return tuple(indexer), arrays, tuple(new_axes)
+
+
+def _has_tracer(x):
+    if isinstance(x, Tracer):
+        return True
+    return isinstance(x, (list, tuple)) and any(_has_tracer(e) for e in x)
 
 
 def getitem(x, idx):
     """``x[idx]`` for a tracer ``x`` (basic and advanced NumPy indexing)."""
+    indexer, arrays, new_axes = _normalize(x.aval.shape, idx)
+    if new_axes:
+        x = lax.expand_dims(x, new_axes)
     shape = x.aval.shape
-    indexer, arrays = _normalize(shape, idx)
     if all(e[0] == "s" and e[1] == 0 and e[2] == n and e[3] == 1
            for e, n in zip(indexer, shape)) and len(indexer) == len(shape):
         return x

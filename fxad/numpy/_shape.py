@@ -157,7 +157,10 @@ def moveaxis(a, source, destination):
     src = [canonical_axis(s, nd) for s in np.atleast_1d(source)]
     dst = [canonical_axis(d, nd) for d in np.atleast_1d(destination)]
     if len(src) != len(dst):
-        raise ValueError("`source` and `destination` arguments must have the same number of elements")
+        raise ValueError("`source` and `destination` arguments must have the same number of "
+                         "elements")
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError("moveaxis: repeated axis in `source` or `destination`")
     order = [n for n in range(nd) if n not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
