@@ -111,7 +111,7 @@ _INFIX = {"add": (" + ", 1), "sub": (" - ", 1), "mul": ("*", 2), "div": ("/", 2)
 _ATOM = 4
 
 
-def _expr(v, names, producer, top=True):
+def _expr(v, names, producer):
     """``(text, precedence)`` of staged variable ``v`` in Python syntax,
     stopping at named variables."""
     if type(v) is Literal:
@@ -122,7 +122,7 @@ def _expr(v, names, producer, top=True):
     eqn = producer.get(v)
     if eqn is None:
         return "?", _ATOM
-    args = [_expr(x, names, producer, top=False) for x in eqn.invars]
+    args = [_expr(x, names, producer) for x in eqn.invars]
     name = eqn.primitive.name
 
     def wrap(arg, prec, strict=False):
@@ -237,7 +237,7 @@ def reverse_walk(linear, cts_out, tangent_of, record):
         if ct is None or type(ct) is ad.Zero or type(v) is Literal or v not in linear_vars:
             return
         prev = ct_env.get(v)
-        ct_env[v] = ct if prev is None else core.bind(ad._add_p(), prev, ct)
+        ct_env[v] = ct if prev is None else ad.add_tangents(prev, ct)
 
     def take_ct(v):
         ct = ct_env.pop(v, None)

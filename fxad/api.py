@@ -619,7 +619,7 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = ()):
     def make_jaxpr_f(*args, **kwargs) -> ClosedJaxpr:
         nums = tuple(i for i in range(len(args)) if i not in static)
         flat = _FlatFun(fun, args, kwargs, nums, False, "make_jaxpr")
-        avals = [get_aval(x).strip_weak_type() for x in flat.in_leaves]
+        avals = [get_aval(x) for x in flat.in_leaves]
         return trace_to_jaxpr(flat, avals)
 
     return make_jaxpr_f
