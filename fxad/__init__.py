@@ -24,6 +24,7 @@ from fxad.api import (
     stop_gradient,
     value_and_grad,
     vjp,
+    vmap,
 )
 from fxad.core import ClosedJaxpr, Jaxpr, ShapedArray, check_jaxpr
 
@@ -41,6 +42,7 @@ __all__ = [
     "hessian",
     "stop_gradient",
     "make_jaxpr",
+    "vmap",
     "ClosedJaxpr",
     "Jaxpr",
     "ShapedArray",

@@ -257,8 +257,12 @@ def reverse_walk(linear, cts_out, tangent_of, record):
             cts = take_ct(eqn.outvars[0])
             if cts is None:
                 continue
-        args = [ad.UndefinedPrimal(x.aval) if type(x) is not Literal and x in linear_vars
-                else _read(env, x) for x in eqn.invars]
+        args = [
+            ad.UndefinedPrimal(x.aval)
+            if type(x) is not Literal and x in linear_vars
+            else _read(env, x)
+            for x in eqn.invars
+        ]
         cts_in = ad.transpose_rules[eqn.primitive](cts, *args, **eqn.params)
         for x, ct in safe_zip(eqn.invars, list(cts_in)):
             write_ct(x, ct)
@@ -319,12 +323,20 @@ class Traces:
         lnames = _pp_names(self.linear.jaxpr)
         labels = _labels(jaxpr)
         self.primal = [(n, jnames[v], prim_expr[n], prim.rows[n]) for v, n in labels.items()]
-        self.forward = [(n + "_dot", jnames[v], fwd_expr[n + "_dot"], fwd.rows[n + "_dot"])
-                        for v, n in labels.items()]
+        self.forward = [
+            (n + "_dot", jnames[v], fwd_expr[n + "_dot"], fwd.rows[n + "_dot"])
+            for v, n in labels.items()
+        ]
         lin_of = {n: v for v, n in tangent_of.items()}
-        self.reverse = [(n + "_bar", lnames[lin_of[n]] if n in lin_of else "-",
-                         rev_expr[n + "_bar"], rev.rows[n + "_bar"])
-                        for n in reversed(labels.values())]
+        self.reverse = [
+            (
+                n + "_bar",
+                lnames[lin_of[n]] if n in lin_of else "-",
+                rev_expr[n + "_bar"],
+                rev.rows[n + "_bar"],
+            )
+            for n in reversed(labels.values())
+        ]
         self.value = prim.rows[labels[jaxpr.outvars[0]]]
         self.dfdx1_forward = fwd.rows[labels[jaxpr.outvars[0]] + "_dot"]
 
@@ -350,8 +362,11 @@ def _table(title, header, rows):
 def _summary(rows):
     w0 = max(len(r[0]) for r in rows)
     w2 = max(len(repr(r[2])) for r in rows)
-    lines = [f"{a.ljust(w0)} = {b.ljust(6)} = {c!r}".ljust(w0 + w2 + 12)
-             + (f"  ({note})" if note else "") for a, b, c, note in rows]
+    lines = [
+        f"{a.ljust(w0)} = {b.ljust(6)} = {c!r}".ljust(w0 + w2 + 12)
+        + (f"  ({note})" if note else "")
+        for a, b, c, note in rows
+    ]
     return "\n".join(line.rstrip() for line in lines)
 
 
@@ -361,16 +376,18 @@ def sections(x1=DEFAULT_AT[0], x2=DEFAULT_AT[1]) -> dict[str, str]:
     at = f"({t.x1!r}, {t.x2!r})"
     g1, g2 = t.grad
     return {
-        "function": "\n".join([
-            "fxad worked example: forward and reverse mode on one function",
-            "",
-            f"  {FUNCTION}    at (x1, x2) = {at}",
-            "",
-            f"The jaxpr, fxad.make_jaxpr(f){at}. v1, v2 are its inputs and",
-            "v3..v7 its equations, in order:",
-            "",
-            str(t.closed),
-        ]),
+        "function": "\n".join(
+            [
+                "fxad worked example: forward and reverse mode on one function",
+                "",
+                f"  {FUNCTION}    at (x1, x2) = {at}",
+                "",
+                f"The jaxpr, fxad.make_jaxpr(f){at}. v1, v2 are its inputs and",
+                "v3..v7 its equations, in order:",
+                "",
+                str(t.closed),
+            ]
+        ),
         "primal": _table(
             "Primal (evaluation) trace",
             ["v", "jaxpr", "primal", "value"],
@@ -382,12 +399,14 @@ def sections(x1=DEFAULT_AT[0], x2=DEFAULT_AT[1]) -> dict[str, str]:
             ["v_dot", "jaxpr", "tangent", "value"],
             [(n, j, f"{n} = {e}", repr(v)) for n, j, e, v in t.forward],
         ),
-        "linear": "\n".join([
-            f"The linear jaxpr, fxad.linearize(f, {t.x1!r}, {t.x2!r})[1].jaxpr: the tangent",
-            "equations alone, maps (v1_dot, v2_dot) to v7_dot; primal values are constants:",
-            "",
-            str(t.linear),
-        ]),
+        "linear": "\n".join(
+            [
+                f"The linear jaxpr, fxad.linearize(f, {t.x1!r}, {t.x2!r})[1].jaxpr: the tangent",
+                "equations alone, maps (v1_dot, v2_dot) to v7_dot; primal values are constants:",
+                "",
+                str(t.linear),
+            ]
+        ),
         "reverse": _table(
             "Reverse (adjoint) trace: v_bar = df/dv, the cotangent (ct) of v, seeded with "
             "v7_bar = 1.\nThe linear jaxpr above, transposed: 'linear' names the variable "
@@ -395,12 +414,14 @@ def sections(x1=DEFAULT_AT[0], x2=DEFAULT_AT[1]) -> dict[str, str]:
             ["v_bar", "linear", "cotangent", "value"],
             [(n, j, f"{n} = {e}", repr(v)) for n, j, e, v in t.reverse],
         ),
-        "summary": _summary([
-            (f"f{at}", "v7", t.value, ""),
-            (f"df/dx1{at}", "v7_dot", t.dfdx1_forward, "forward mode: one pass per input"),
-            (f"df/dx1{at}", "v1_bar", g1, "reverse mode: one pass for all inputs"),
-            (f"df/dx2{at}", "v2_bar", g2, "the same reverse pass"),
-        ]),
+        "summary": _summary(
+            [
+                (f"f{at}", "v7", t.value, ""),
+                (f"df/dx1{at}", "v7_dot", t.dfdx1_forward, "forward mode: one pass per input"),
+                (f"df/dx1{at}", "v1_bar", g1, "reverse mode: one pass for all inputs"),
+                (f"df/dx2{at}", "v2_bar", g2, "the same reverse pass"),
+            ]
+        ),
     }
 
 
@@ -421,8 +442,10 @@ _BLOCK = re.compile(
 
 
 def _block(key, body):
-    return (f"<!-- BEGIN python -m fxad: {key} -->\n```text\n{body}\n```\n"
-            f"<!-- END python -m fxad: {key} -->")
+    return (
+        f"<!-- BEGIN python -m fxad: {key} -->\n```text\n{body}\n```\n"
+        f"<!-- END python -m fxad: {key} -->"
+    )
 
 
 def doc_blocks(text: str) -> dict[str, str]:
@@ -436,8 +459,10 @@ def write_docs(path: Path = DOCS) -> bool:
     secs = sections()
     missing = set(secs) - set(doc_blocks(text))
     if missing:
-        raise SystemExit(f"{path}: no block for section(s) {sorted(missing)}; add "
-                         "'<!-- BEGIN python -m fxad: KEY -->' ... '<!-- END ... -->' markers")
+        raise SystemExit(
+            f"{path}: no block for section(s) {sorted(missing)}; add "
+            "'<!-- BEGIN python -m fxad: KEY -->' ... '<!-- END ... -->' markers"
+        )
     new = _BLOCK.sub(lambda m: _block(m["key"], secs[m["key"]]), text)
     if new != text:
         path.write_text(new)
@@ -448,14 +473,23 @@ def _parser(prog, docs):
     p = argparse.ArgumentParser(
         prog=prog,
         description=f"Print fxad's forward and reverse traces of {FUNCTION}: the jaxpr, the "
-                    "primal trace v1..v7, the tangent trace for d/dx1, the cotangent "
-                    "(adjoint) trace, and the derivatives.",
+        "primal trace v1..v7, the tangent trace for d/dx1, the cotangent "
+        "(adjoint) trace, and the derivatives.",
     )
-    p.add_argument("--at", nargs=2, type=float, metavar=("X1", "X2"), default=list(DEFAULT_AT),
-                   help="the point (default: 1.5 0.5)")
+    p.add_argument(
+        "--at",
+        nargs=2,
+        type=float,
+        metavar=("X1", "X2"),
+        default=list(DEFAULT_AT),
+        help="the point (default: 1.5 0.5)",
+    )
     if docs:
-        p.add_argument("--write-docs", action="store_true",
-                       help=f"rewrite the output blocks of {DOCS.name} instead of printing")
+        p.add_argument(
+            "--write-docs",
+            action="store_true",
+            help=f"rewrite the output blocks of {DOCS.name} instead of printing",
+        )
     return p
 
 

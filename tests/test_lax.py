@@ -141,6 +141,19 @@ def test_empty_reductions_give_the_identity():
     assert_same(lax.reduce_prod(np.zeros((0, 3)), (0,)), np.ones(3))
 
 
+def test_scatter_add_into_non_contiguous_operand():
+    # A transposed (Fortran-ordered) or broadcast operand: vmap and jacrev
+    # produce these, and the updates must not be lost.
+    idx = [np.array([0, 0, 2]), np.array([1, 1, 3])]
+    want = np.zeros((3, 4))
+    want[0, 1], want[2, 3] = 3.0, 3.0
+    for op in (np.zeros((4, 3)).T, np.broadcast_to(np.zeros(4), (3, 4))):
+        out = lax.scatter_add(op, np.array([1.0, 2.0, 3.0]), idx, (("a", 0), ("a", 1)))
+        assert_same(out, want)
+    assert_same(lax.scatter_add(np.zeros((4, 3)).T, np.ones(4), [], (("i", 1), ("s", 0, 4, 1))),
+                np.array([[0.0] * 4, [1.0] * 4, [0.0] * 4]))
+
+
 def test_round_is_half_to_even():
     # NumPy's rounding; jax.lax.round defaults to rounding half away from zero.
     assert_same(lax.round(np.array([-2.5, -0.5, 0.5, 1.5, 2.5])),

@@ -63,9 +63,16 @@ LINEAR = all_cases(lambda r, c: bool(r.case_linear(c)) and r.case_diff(c) == "sm
 # check_grads
 
 
+def _tols(*xs):
+    """(rtol, atol) for comparing two fxad computations of the same quantity."""
+    single = any(np.asarray(x).dtype in (np.float32, np.complex64) for x in xs)
+    return (1e-5, 1e-6) if single else (1e-12, 1e-13)
+
+
 @_params(SMOOTH)
-def test_check_grads(rec, case):
-    args = _args(rec, case)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_check_grads(rec, case, seed):
+    args = case.sample(rng_for(rec.name, case.label(), seed))
     f, dargs = _diff_fun(rec, case, args)
     check_grads(f, dargs, order=rec.order, modes=("fwd", "rev"), atol=rec.tol, rtol=rec.tol)
 
@@ -80,7 +87,7 @@ _HYPOTHESIS_RECORDS = [
 
 
 @pytest.mark.parametrize("rec", _HYPOTHESIS_RECORDS, ids=[r.name for r in _HYPOTHESIS_RECORDS])
-@settings(deadline=None, max_examples=8, derandomize=True)
+@settings(deadline=None, max_examples=10, derandomize=True)
 @given(data=st.data())
 def test_check_grads_hypothesis_unary(rec, data):
     """Unary elementwise primitives at hypothesis-drawn points of their domain."""
@@ -104,9 +111,10 @@ def test_jacfwd_equals_jacrev(rec, case):
     argnums = tuple(range(len(dargs)))
     jf = fxad.jacfwd(f, argnums=argnums)(*dargs)
     jr = fxad.jacrev(f, argnums=argnums)(*dargs)
+    rtol, atol = _tols(*dargs)
     for a, b, x in zip(jf, jr, dargs):
         assert np.shape(a) == np.shape(b) == np.shape(f(*dargs)) + np.shape(x)
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
 
 
 def _random_like(rng, x):
@@ -146,8 +154,9 @@ def test_linearize_jaxpr_is_linear(rec, case):
     rng = rng_for("tangents", rec.name, case.label())
     ts = [_random_like(rng, a) for a in dargs]
     _, expected = fxad.jvp(f, dargs, ts)
-    np.testing.assert_allclose(f_jvp(*ts), expected, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(y, f(*dargs), rtol=1e-12, atol=1e-14)
+    rtol, atol = _tols(*dargs)
+    np.testing.assert_allclose(f_jvp(*ts), expected, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(y, f(*dargs), rtol=rtol, atol=atol)
 
 
 # ---------------------------------------------------------------------------
@@ -177,14 +186,15 @@ def test_transpose_inner_product(rec, case):
         assert len(cts) == len(xs)
         for c, x in zip(cts, xs):
             assert np.shape(c) == np.shape(x) and np.asarray(c).dtype == np.asarray(x).dtype
+        tol = _tols(y, *xs)[0] * 100
         lhs = _pairing(ct, y)
         rhs = sum(_pairing(c, x) for c, x in zip(cts, xs))
-        np.testing.assert_allclose(lhs, rhs, rtol=1e-10, atol=1e-12,
+        np.testing.assert_allclose(lhs, rhs, rtol=tol, atol=tol,
                                    err_msg=f"{rec.name} transpose in args {group}")
         # The transpose of the transpose is the map itself.
         f_tt = fxad.linear_transpose(f_t, ct)
         (back,) = f_tt(tuple(xs))
-        np.testing.assert_allclose(back, y, rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(back, y, rtol=tol, atol=tol)
 
 
 # ---------------------------------------------------------------------------
@@ -204,8 +214,6 @@ def test_zero_derivative(rec, case):
     assert dargs, "a zero-derivative case needs a floating-point input"
 
     def g(*xs):
-        # x * 0 keeps a tangent path alive so the op's own rule is the only
-        # thing that can make the gradient zero.
         return _float_sum(f(*xs))
 
     grads = fxad.grad(g, argnums=tuple(range(len(dargs))))(*dargs)
@@ -221,13 +229,22 @@ def test_zero_derivative(rec, case):
 
 @_params(NONE)
 def test_no_float_inputs_pass_through_transforms(rec, case):
-    """Boolean and integer ops under linearize (their inputs are JVP tracers
-    there) and jvp: no error, zero tangents."""
+    """Integer and boolean arguments only: under linearize (which makes JVP
+    tracers of them) and jvp, no error and no derivative reaches a float."""
     args = _args(rec, case)
     f = close_over(rec.fun, args, tuple(range(len(args))), case.params)
     y, f_jvp = fxad.linearize(f, *args)
     np.testing.assert_array_equal(y, rec.ref(*args, **case.params))
-    assert not _linear_eqn_names(f_jvp.jaxpr.jaxpr)
+    jaxpr = f_jvp.jaxpr.jaxpr
+    core.check_jaxpr(jaxpr)
+    linear = set(jaxpr.invars)
+    for eqn in jaxpr.eqns:
+        if any(not isinstance(v, core.Literal) and v in linear for v in eqn.invars):
+            linear.update(eqn.outvars)
+            for v in eqn.outvars:
+                assert v.aval.dtype.kind not in "fc", (
+                    f"{eqn.primitive.name} turned an integer tangent into a float one:\n"
+                    f"{f_jvp.jaxpr}")
     _, t = fxad.jvp(f, args, [np.zeros_like(a) for a in args])
     np.testing.assert_array_equal(t, np.zeros_like(t))
 
@@ -245,15 +262,15 @@ def test_grad_through_piecewise_constant_is_zero():
 # Conventions at kinks, ties, zeros and infinities (JAX's unless noted)
 
 
-def test_abs_derivative_at_zero_is_zero():
-    # d|x| = sign(x) dx.  Note: jax.lax.abs uses select(x >= 0, g, -g), which
-    # gives 1 at 0; fxad follows the sign convention (0).
-    assert fxad.grad(lax.abs)(0.0) == 0.0
-    assert fxad.grad(lax.abs)(-0.0) == 0.0
-    np.testing.assert_array_equal(fxad.jacfwd(lax.abs)(np.array([-2.0, 0.0, 3.0])),
-                                  np.diag([-1.0, 0.0, 1.0]))
-    np.testing.assert_array_equal(fxad.jacrev(lax.abs)(np.array([-2.0, 0.0, 3.0])),
-                                  np.diag([-1.0, 0.0, 1.0]))
+def test_abs_derivative_at_zero_is_one():
+    # JAX's rule for real x: select(x >= 0, t, -t), so d|x|/dx is 1 at 0 (and
+    # at -0.0, which compares >= 0).  sign(x) would give 0 there instead.
+    assert fxad.grad(lax.abs)(0.0) == 1.0
+    assert fxad.grad(lax.abs)(-0.0) == 1.0
+    x = np.array([-2.0, 0.0, 3.0])
+    np.testing.assert_array_equal(fxad.jacfwd(lax.abs)(x), np.diag([-1.0, 1.0, 1.0]))
+    np.testing.assert_array_equal(fxad.jacrev(lax.abs)(x), np.diag([-1.0, 1.0, 1.0]))
+    assert fxad.grad(fxad.grad(lax.abs))(0.0) == 0.0
 
 
 def test_abs_of_complex_derivative():
@@ -333,9 +350,11 @@ def test_select_n_unselected_branch_gets_exact_zero():
     # Forward mode: the unselected branch's tangent (inf/nan here) is dropped.
     _, t = fxad.jvp(f, (x, x), (np.array([5.0, 6.0, 7.0]), np.array([np.nan, 1.0, np.inf])))
     np.testing.assert_array_equal(t, [np.nan, 6.0, np.inf])
-    # Unselected branch that is inf-valued but with a finite partial: grad 0.
-    g = fxad.grad(lambda x: lax.select_n(lax.gt(x, 0.0), lax.div(1.0, x), x))(0.0)
-    assert g == 0.0 or np.isnan(g) is False
+    # An unselected branch whose value is inf but whose partial is finite
+    # contributes an exact 0: the gradient is the selected branch's.
+    f = lambda x: lax.select_n(lax.gt(x, 0.0), x, lax.add(x, np.inf))  # noqa: E731
+    assert fxad.grad(f)(-1.0) == 1.0
+    # (With an infinite partial, 0 * inf = nan: see test_where_of_sqrt_at_zero_is_nan.)
 
 
 def _prod_grad(x):

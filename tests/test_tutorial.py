@@ -41,8 +41,9 @@ def close(a, b, rel=1e-15, scale=None):
 
 def run_cli(*args):
     # ``-m`` puts the working directory first on sys.path: this checkout's fxad runs.
-    proc = subprocess.run([sys.executable, "-m", "fxad", *args], capture_output=True, text=True,
-                          cwd=ROOT, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "fxad", *args], capture_output=True, text=True, cwd=ROOT, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -78,8 +79,15 @@ def analytic(x1, x2):
     v["v5"] = math.exp(v["v3"])
     v["v6"] = v["v3"] - v["v4"]
     v["v7"] = v["v5"] + v["v6"]
-    dot = {"v1": 1.0, "v2": 0.0, "v3": x2, "v4": 0.0, "v5": x2 * v["v5"], "v6": x2,
-           "v7": x2 + x2 * v["v5"]}
+    dot = {
+        "v1": 1.0,
+        "v2": 0.0,
+        "v3": x2,
+        "v4": 0.0,
+        "v5": x2 * v["v5"],
+        "v6": x2,
+        "v7": x2 + x2 * v["v5"],
+    }
     bar = {"v7": 1.0, "v6": 1.0, "v5": 1.0, "v4": -1.0, "v3": 1.0 + v["v5"]}
     bar["v2"] = bar["v3"] * x1 + bar["v4"] * math.cos(x2)
     bar["v1"] = bar["v3"] * x2
@@ -101,7 +109,8 @@ def test_docs_blocks_are_current_in_process(capsys):
     assert list(blocks) == list(secs), "tutorial blocks missing or out of order"
     for key in secs:
         assert blocks[key] == secs[key], (
-            f"docs/tutorial.md block '{key}' is stale; run python -m fxad._tutorial --write-docs")
+            f"docs/tutorial.md block '{key}' is stale; run python -m fxad._tutorial --write-docs"
+        )
     assert _tutorial.main([]) == 0
     assert capsys.readouterr().out == "\n\n".join(blocks.values()) + "\n"
 
@@ -130,15 +139,21 @@ def test_printed_jaxprs_are_fxads(default_output):
 
 def test_help_and_bad_arguments():
     assert "--at X1 X2" in run_cli("--help")
-    proc = subprocess.run([sys.executable, "-m", "fxad", "--at", "1.0"], capture_output=True,
-                          text=True, cwd=ROOT, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "fxad", "--at", "1.0"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert proc.returncode == 2 and "--at" in proc.stderr
 
 
 def test_tutorial_code_runs():
     """The ``>>>`` examples of docs/tutorial.md (grad, jvp, vjp, make_jaxpr)."""
-    result = doctest.testfile(str(DOCS), module_relative=False, verbose=False,
-                              optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testfile(
+        str(DOCS), module_relative=False, verbose=False, optionflags=doctest.NORMALIZE_WHITESPACE
+    )
     assert result.attempted >= 10
     assert result.failed == 0
 
@@ -227,12 +242,24 @@ def test_forward_table_has_zero_rows(default_output):
 def test_expressions_are_fxads_rules_in_the_notes_notation(default_output):
     rows = tables(default_output)
     expected = {
-        "v3": "v1*v2", "v4": "sin(v2)", "v5": "exp(v3)", "v6": "v3 - v4", "v7": "v5 + v6",
-        "v1_dot": "1.0", "v2_dot": "0.0", "v3_dot": "v1_dot*v2 + v1*v2_dot",
-        "v4_dot": "v2_dot*cos(v2)", "v5_dot": "v3_dot*v5", "v6_dot": "v3_dot - v4_dot",
+        "v3": "v1*v2",
+        "v4": "sin(v2)",
+        "v5": "exp(v3)",
+        "v6": "v3 - v4",
+        "v7": "v5 + v6",
+        "v1_dot": "1.0",
+        "v2_dot": "0.0",
+        "v3_dot": "v1_dot*v2 + v1*v2_dot",
+        "v4_dot": "v2_dot*cos(v2)",
+        "v5_dot": "v3_dot*v5",
+        "v6_dot": "v3_dot - v4_dot",
         "v7_dot": "v5_dot + v6_dot",
-        "v7_bar": "1.0", "v6_bar": "v7_bar", "v5_bar": "v7_bar", "v4_bar": "-v6_bar",
-        "v3_bar": "v6_bar + v5_bar*v5", "v2_bar": "v4_bar*cos(v2) + v1*v3_bar",
+        "v7_bar": "1.0",
+        "v6_bar": "v7_bar",
+        "v5_bar": "v7_bar",
+        "v4_bar": "-v6_bar",
+        "v3_bar": "v6_bar + v5_bar*v5",
+        "v2_bar": "v4_bar*cos(v2) + v1*v3_bar",
         "v1_bar": "v3_bar*v2",
     }
     for name, expr in expected.items():

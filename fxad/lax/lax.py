@@ -15,6 +15,16 @@ from __future__ import annotations
 import numpy as np
 
 from fxad.core import bind, get_aval, new_primitive, shaped
+from fxad.interpreters import batching
+from fxad.interpreters.batching import (
+    batch_rules,
+    defbroadcasting,
+    defreducer,
+    defvectorized,
+    loop_batch_rule,
+    moveaxis,
+    not_mapped,
+)
 from fxad.interpreters.ad import (
     Zero,
     defjvp,
@@ -104,6 +114,7 @@ def standard_unop(name, impl, float_only=True):
     p = new_primitive(name)
     p.def_impl(impl)
     p.def_abstract_eval(_unop_abstract_eval(name, float_only))
+    defvectorized(p)
     return p
 
 
@@ -111,6 +122,7 @@ def standard_binop(name, impl, out_dtype=None):
     p = new_primitive(name)
     p.def_impl(impl)
     p.def_abstract_eval(_binop_abstract_eval(name, out_dtype))
+    defbroadcasting(p)
     return p
 
 
@@ -245,6 +257,7 @@ integer_pow_p = new_primitive("integer_pow")
 integer_pow_p.def_impl(_integer_pow_impl)
 integer_pow_p.def_abstract_eval(lambda x, *, y: x)
 defjvp(integer_pow_p, _integer_pow_jvp)
+defvectorized(integer_pow_p)
 
 
 def pow(x, y):  # noqa: A001 - the lax name
@@ -448,8 +461,8 @@ def _abs_abstract_eval(x):
 
 def _abs_jvp(t, ans, x):
     if not np.issubdtype(_aval(x).dtype, np.complexfloating):
-        # d|x| = sign(x) dx, so 0 at x == 0.
-        return mul(t, sign(x))
+        # d|x| = dx where x >= 0, else -dx: 1 at x == 0 (JAX's convention).
+        return select_n(ge(x, _c(x, 0)), neg(t), t)
     # d|z| = Re(conj(z) dz) / |z|, taken as 0 at z == 0.
     shape = _aval(x).shape
     ans_c = convert_element_type(ans, _aval(x).dtype)
@@ -461,6 +474,7 @@ abs_p = new_primitive("abs")
 abs_p.def_impl(np.abs)
 abs_p.def_abstract_eval(_abs_abstract_eval)
 defjvp2(abs_p, _abs_jvp)
+defvectorized(abs_p)
 
 # ---------------------------------------------------------------------------
 # Piecewise-constant functions: derivative zero, outputs carry no tangent
@@ -546,6 +560,7 @@ def _logical_binop(name, impl):
     p.def_impl(impl)
     p.def_abstract_eval(_binop_abstract_eval(name))
     defjvp_zero(p)
+    defbroadcasting(p)
     return p
 
 
@@ -559,6 +574,7 @@ is_finite_p = new_primitive("is_finite")
 is_finite_p.def_impl(np.isfinite)
 is_finite_p.def_abstract_eval(lambda x: shaped(x.shape, _BOOL))
 defjvp_zero(is_finite_p)
+defvectorized(is_finite_p)
 
 
 def bitwise_and(x, y):
@@ -639,6 +655,7 @@ select_n_p.def_impl(_select_n_impl)
 select_n_p.def_abstract_eval(_select_n_abstract_eval)
 jvp_rules[select_n_p] = _select_n_jvp
 deftranspose(select_n_p, _select_n_transpose)
+defbroadcasting(select_n_p, scalar_ok=lambda i: i == 0)  # only the predicate may be 0-d
 
 # ---------------------------------------------------------------------------
 # Type conversion
@@ -663,7 +680,10 @@ def _convert_impl(x, *, new_dtype):
 def _convert_jvp(primals, tangents, *, new_dtype):
     (x,), (t,) = primals, tangents
     ans = bind(convert_element_type_p, x, new_dtype=new_dtype)
-    if type(t) is Zero or not np.issubdtype(new_dtype, np.inexact):
+    # Integers and booleans have no tangent space: converting to or from them
+    # carries no derivative (linearize hands integer inputs tangent tracers).
+    if type(t) is Zero or not np.issubdtype(new_dtype, np.inexact) \
+            or not np.issubdtype(_aval(x).dtype, np.inexact):
         return ans, Zero.from_value(ans)
     return ans, bind(convert_element_type_p, t, new_dtype=new_dtype)
 
@@ -680,6 +700,7 @@ convert_element_type_p.def_impl(_convert_impl)
 convert_element_type_p.def_abstract_eval(lambda x, *, new_dtype: shaped(x.shape, new_dtype))
 jvp_rules[convert_element_type_p] = _convert_jvp
 deftranspose(convert_element_type_p, _convert_transpose)
+defvectorized(convert_element_type_p)
 
 
 def real(x):
@@ -694,6 +715,7 @@ real_p = new_primitive("real")
 real_p.def_impl(np.real)
 real_p.def_abstract_eval(_real_abstract_eval)
 deflinear(real_p, lambda ct, x: [convert_element_type(ct, x.aval.dtype)])
+defvectorized(real_p)
 
 
 def conj(x):
@@ -704,6 +726,7 @@ conj_p = new_primitive("conj")
 conj_p.def_impl(np.conjugate)
 conj_p.def_abstract_eval(lambda x: x)
 deflinear(conj_p, lambda ct, x: [conj(ct)])
+defvectorized(conj_p)
 
 
 # ---------------------------------------------------------------------------
@@ -723,6 +746,7 @@ stop_gradient_p = new_primitive("stop_gradient")
 stop_gradient_p.def_impl(lambda x: x)
 stop_gradient_p.def_abstract_eval(lambda x: x)
 jvp_rules[stop_gradient_p] = _stop_gradient_jvp
+defvectorized(stop_gradient_p)
 
 
 # ---------------------------------------------------------------------------
@@ -770,6 +794,7 @@ reduce_sum_p = new_primitive("reduce_sum")
 reduce_sum_p.def_impl(_reduce_sum_impl)
 reduce_sum_p.def_abstract_eval(_reduce_abstract_eval("reduce_sum"))
 deflinear(reduce_sum_p, _reduce_sum_transpose)
+defreducer(reduce_sum_p)
 
 
 def _reduce_chooser_jvp(prim):
@@ -823,10 +848,12 @@ reduce_max_p = new_primitive("reduce_max")
 reduce_max_p.def_impl(_reduce_max_impl)
 reduce_max_p.def_abstract_eval(_reduce_abstract_eval("reduce_max"))
 jvp_rules[reduce_max_p] = _reduce_chooser_jvp(reduce_max_p)
+defreducer(reduce_max_p)
 reduce_min_p = new_primitive("reduce_min")
 reduce_min_p.def_impl(_reduce_min_impl)
 reduce_min_p.def_abstract_eval(_reduce_abstract_eval("reduce_min"))
 jvp_rules[reduce_min_p] = _reduce_chooser_jvp(reduce_min_p)
+defreducer(reduce_min_p)
 
 
 def reduce_prod(x, axes):
@@ -874,6 +901,7 @@ reduce_prod_p = new_primitive("reduce_prod")
 reduce_prod_p.def_impl(_reduce_prod_impl)
 reduce_prod_p.def_abstract_eval(_reduce_abstract_eval("reduce_prod"))
 jvp_rules[reduce_prod_p] = _reduce_prod_jvp
+defreducer(reduce_prod_p)
 
 
 def argmax(x, axis, index_dtype=np.int64):
@@ -893,10 +921,12 @@ argmax_p = new_primitive("argmax")
 argmax_p.def_impl(lambda x, *, axes, index_dtype: np.argmax(x, axis=axes[0]).astype(index_dtype))
 argmax_p.def_abstract_eval(_arg_abstract_eval)
 defjvp_zero(argmax_p)
+defreducer(argmax_p)
 argmin_p = new_primitive("argmin")
 argmin_p.def_impl(lambda x, *, axes, index_dtype: np.argmin(x, axis=axes[0]).astype(index_dtype))
 argmin_p.def_abstract_eval(_arg_abstract_eval)
 defjvp_zero(argmin_p)
+defreducer(argmin_p)
 
 
 def cumsum(x, axis, reverse=False):
@@ -918,6 +948,7 @@ cumsum_p = new_primitive("cumsum")
 cumsum_p.def_impl(_cumsum_impl)
 cumsum_p.def_abstract_eval(_cumsum_abstract_eval)
 deflinear(cumsum_p, lambda ct, x, *, axis, reverse: [cumsum(ct, axis, not reverse)])
+defreducer(cumsum_p, "axis")
 
 # ---------------------------------------------------------------------------
 # Shape operations (all linear)
@@ -973,6 +1004,17 @@ broadcast_in_dim_p.def_abstract_eval(_broadcast_in_dim_abstract_eval)
 deflinear(broadcast_in_dim_p, _broadcast_in_dim_transpose)
 
 
+def _broadcast_in_dim_batch(args, dims, *, shape, broadcast_dimensions):
+    (x,), (d,) = args, dims
+    x = moveaxis(x, d, 0)
+    size = get_aval(x).shape[0]
+    return broadcast_in_dim(x, (size,) + shape,
+                            (0,) + tuple(b + 1 for b in broadcast_dimensions)), 0
+
+
+batch_rules[broadcast_in_dim_p] = _broadcast_in_dim_batch
+
+
 def reshape(x, new_sizes):
     new_sizes = tuple(int(d) for d in new_sizes)
     if _aval(x).shape == new_sizes:
@@ -990,6 +1032,15 @@ reshape_p = new_primitive("reshape")
 reshape_p.def_impl(lambda x, *, new_sizes, dimensions: np.reshape(x, new_sizes))
 reshape_p.def_abstract_eval(_reshape_abstract_eval)
 deflinear(reshape_p, lambda ct, x, **_: [reshape(ct, x.aval.shape)])
+
+
+def _reshape_batch(args, dims, *, new_sizes, dimensions):
+    (x,), (d,) = args, dims
+    x = moveaxis(x, d, 0)
+    return reshape(x, (get_aval(x).shape[0],) + new_sizes), 0
+
+
+batch_rules[reshape_p] = _reshape_batch
 
 
 def transpose(x, permutation):
@@ -1012,6 +1063,15 @@ deflinear(transpose_p,
           lambda ct, x, *, permutation: [transpose(ct, tuple(np.argsort(permutation)))])
 
 
+def _transpose_batch(args, dims, *, permutation):
+    (x,), (d,) = args, dims
+    x = moveaxis(x, d, 0)
+    return transpose(x, (0,) + tuple(p + 1 for p in permutation)), 0
+
+
+batch_rules[transpose_p] = _transpose_batch
+
+
 def squeeze(x, dimensions):
     dimensions = tuple(sorted(int(d) for d in dimensions))
     if not dimensions:
@@ -1030,6 +1090,7 @@ squeeze_p = new_primitive("squeeze")
 squeeze_p.def_impl(lambda x, *, dimensions: np.squeeze(x, axis=dimensions))
 squeeze_p.def_abstract_eval(_squeeze_abstract_eval)
 deflinear(squeeze_p, lambda ct, x, **_: [reshape(ct, x.aval.shape)])
+defreducer(squeeze_p, "dimensions")
 
 
 def expand_dims(x, dimensions):
@@ -1053,6 +1114,7 @@ expand_dims_p = new_primitive("expand_dims")
 expand_dims_p.def_impl(lambda x, *, dimensions: np.expand_dims(x, dimensions))
 expand_dims_p.def_abstract_eval(_expand_dims_abstract_eval)
 deflinear(expand_dims_p, lambda ct, x, **_: [reshape(ct, x.aval.shape)])
+defreducer(expand_dims_p, "dimensions")
 
 
 def rev(x, dimensions):
@@ -1066,6 +1128,7 @@ rev_p = new_primitive("rev")
 rev_p.def_impl(lambda x, *, dimensions: np.flip(x, dimensions))
 rev_p.def_abstract_eval(lambda x, *, dimensions: x.strip_weak_type())
 deflinear(rev_p, lambda ct, x, *, dimensions: [rev(ct, dimensions)])
+defreducer(rev_p, "dimensions")
 
 
 def slice(x, start_indices, limit_indices, strides=None):  # noqa: A001 - the lax name
@@ -1116,6 +1179,17 @@ slice_p = new_primitive("slice")
 slice_p.def_impl(_slice_impl)
 slice_p.def_abstract_eval(_slice_abstract_eval)
 deflinear(slice_p, _slice_transpose)
+
+
+def _slice_batch(args, dims, *, start_indices, limit_indices, strides):
+    (x,), (d,) = args, dims
+    x = moveaxis(x, d, 0)
+    size = get_aval(x).shape[0]
+    st = None if strides is None else (1,) + strides
+    return slice(x, (0,) + start_indices, (size,) + limit_indices, st), 0
+
+
+batch_rules[slice_p] = _slice_batch
 
 
 def pad(x, padding_value, padding_config):
@@ -1171,6 +1245,17 @@ pad_p.def_abstract_eval(_pad_abstract_eval)
 deflinear(pad_p, _pad_transpose)
 
 
+def _pad_batch(args, dims, *, padding_config):
+    (x, padval), (dx, dp) = args, dims
+    if dp is not not_mapped:  # a batched padding value: one pad per example
+        return loop_batch_rule(pad_p)(args, dims, padding_config=padding_config)
+    x = moveaxis(x, dx, 0)
+    return pad(x, padval, ((0, 0, 0),) + padding_config), 0
+
+
+batch_rules[pad_p] = _pad_batch
+
+
 def concatenate(operands, dimension):
     operands = list(operands)
     if len(operands) == 1:
@@ -1214,6 +1299,15 @@ concatenate_p = new_primitive("concatenate")
 concatenate_p.def_impl(lambda *xs, dimension: np.concatenate(xs, axis=dimension))
 concatenate_p.def_abstract_eval(_concatenate_abstract_eval)
 deflinear(concatenate_p, _concatenate_transpose)
+
+
+def _concatenate_batch(args, dims, *, dimension):
+    size = batching.axis_size(args, dims)
+    xs = [batching.bdim_at_front(x, d, size) for x, d in zip(args, dims)]
+    return concatenate(xs, dimension + 1), 0
+
+
+batch_rules[concatenate_p] = _concatenate_batch
 
 # ---------------------------------------------------------------------------
 # gather and scatter-add: NumPy indexing as a primitive
@@ -1287,12 +1381,47 @@ jvp_rules[gather_p] = _gather_jvp
 deftranspose(gather_p, _gather_transpose)
 
 
+def _batched_indexer(indexer, size):
+    """Prepend a full slice for the batch axis; return the new indexer and
+    where the batch axis lands in the result (advanced indices separated by a
+    slice move their broadcast axes to the front, as NumPy does)."""
+    new = (("s", 0, size, 1),) + tuple(indexer)
+    kinds = [e[0] for e in new]
+    arr_pos = [i for i, k in enumerate(kinds) if k in ("a", "i")]
+    if not any(k == "a" for k in kinds):
+        return new, 0
+    contiguous = arr_pos == list(range(arr_pos[0], arr_pos[-1] + 1))
+    if contiguous:
+        return new, 0
+    return new, None  # batch axis moves behind the broadcast index axes
+
+
+def _gather_batch(args, dims, *, indexer):
+    x, *arrays = args
+    dx, *darrays = dims
+    if any(d is not not_mapped for d in darrays):
+        return loop_batch_rule(gather_p)(args, dims, indexer=indexer)
+    x = moveaxis(x, dx, 0)
+    size = get_aval(x).shape[0]
+    new, out_dim = _batched_indexer(indexer, size)
+    if out_dim is None:
+        shapes = [get_aval(a).shape for a in arrays]
+        out_dim = len(np.broadcast_shapes(*shapes)) if shapes else 0
+    return gather(x, arrays, new), out_dim
+
+
+batch_rules[gather_p] = _gather_batch
+
+
 def scatter_add(operand, updates, indices, indexer):
     return bind(scatter_add_p, operand, updates, *indices, indexer=indexer)
 
 
 def _scatter_add_impl(operand, updates, *arrays, indexer):
-    out = np.array(operand, copy=True)
+    # C order: ``out.reshape(-1)`` below must be a view, not a copy (a copy of
+    # a transposed or broadcast operand keeps its layout, and the updates
+    # would then go to a temporary).
+    out = np.array(operand, copy=True, order="C")
     idx = _index_tuple(indexer, arrays)
     if not arrays:
         out[idx] += updates  # basic indexing never repeats an element
@@ -1343,6 +1472,24 @@ scatter_add_p.def_impl(_scatter_add_impl)
 scatter_add_p.def_abstract_eval(_scatter_add_abstract_eval)
 jvp_rules[scatter_add_p] = _scatter_add_jvp
 deftranspose(scatter_add_p, _scatter_add_transpose)
+
+
+def _scatter_add_batch(args, dims, *, indexer):
+    operand, updates, *arrays = args
+    dop, dup, *darrays = dims
+    if any(d is not not_mapped for d in darrays):
+        return loop_batch_rule(scatter_add_p)(args, dims, indexer=indexer)
+    size = batching.axis_size(args, dims)
+    operand = batching.bdim_at_front(operand, dop, size)
+    new, upd_dim = _batched_indexer(indexer, size)
+    if upd_dim is None:
+        shapes = [get_aval(a).shape for a in arrays]
+        upd_dim = len(np.broadcast_shapes(*shapes)) if shapes else 0
+    updates = batching.matchaxis(updates, dup, upd_dim, size)
+    return scatter_add(operand, updates, arrays, new), 0
+
+
+batch_rules[scatter_add_p] = _scatter_add_batch
 
 # ---------------------------------------------------------------------------
 # dot_general
@@ -1434,6 +1581,28 @@ defjvp(dot_general_p,
        lambda t, x, y, *, dimension_numbers: dot_general(t, y, dimension_numbers),
        lambda t, x, y, *, dimension_numbers: dot_general(x, t, dimension_numbers))
 deftranspose(dot_general_p, _dot_general_transpose)
+
+
+def _dot_general_batch(args, dims, *, dimension_numbers):
+    (x, y), (dx, dy) = args, dims
+    (lc, rc), (lb, rb) = dimension_numbers
+
+    def shift(ds):
+        return tuple(d + 1 for d in ds)
+
+    if dx is not not_mapped and dy is not not_mapped:
+        x, y = moveaxis(x, dx, 0), moveaxis(y, dy, 0)
+        dn = ((shift(lc), shift(rc)), ((0,) + shift(lb), (0,) + shift(rb)))
+        return dot_general(x, y, dn), 0
+    if dx is not not_mapped:  # the batch axis is the first free axis of x
+        x = moveaxis(x, dx, 0)
+        return dot_general(x, y, ((shift(lc), rc), (shift(lb), rb))), len(lb)
+    y = moveaxis(y, dy, 0)
+    x_free = get_aval(x).ndim - len(lc) - len(lb)
+    return dot_general(x, y, ((lc, shift(rc)), (lb, shift(rb)))), len(lb) + x_free
+
+
+batch_rules[dot_general_p] = _dot_general_batch
 
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -111,6 +111,8 @@ def square(x, /):
     """``x * x``."""
     if not isinstance(x, Tracer):
         return np.square(x)
+    if x.aval.dtype == np.bool_:  # NumPy squares booleans as int8
+        x = lax.convert_element_type(x, np.int8)
     return lax.integer_pow(x, 2)
 
 
@@ -126,6 +128,8 @@ def round(x, decimals=0):  # noqa: A001 - NumPy's name
     if not isinstance(x, Tracer):
         return np.round(x, decimals)
     dt = x.aval.dtype
+    if dt == np.bool_:  # NumPy rounds booleans in float16
+        return lax.convert_element_type(x, np.float16)
     if not np.issubdtype(dt, np.inexact):
         if decimals >= 0:
             return x  # integers are already rounded

@@ -33,9 +33,7 @@ def arange(start, stop=None, step=None, dtype=None):
             "so they must be concrete Python or NumPy numbers, not traced values. Compute "
             "them outside the transformed function (or from static shapes), or use "
             "fxad.numpy.linspace, which is differentiable in its endpoints.")
-    args = [a for a in (start, stop, step) if a is not None]
-    return np.arange(*args, dtype=dtype) if stop is not None or step is not None else \
-        np.arange(start, dtype=dtype)
+    return np.arange(start, stop, step, dtype=dtype)
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):

@@ -23,7 +23,8 @@ from fxad.numpy._util import any_tracer, convert, shape_of
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
-def einsum(subscripts, *operands, out=None, dtype=None, optimize=False, **kwargs):
+def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe",
+           optimize=False):
     """Differentiable ``numpy.einsum``.
 
     NumPy's subscripts syntax: explicit (``'ij,jk->ik'``) or implicit output
@@ -37,7 +38,10 @@ def einsum(subscripts, *operands, out=None, dtype=None, optimize=False, **kwargs
         subscripts: the subscripts string (or the first operand of the
             interleaved form).
         *operands: the arrays.
-        dtype: compute in this dtype instead of the operands' common one.
+        dtype: compute in this dtype instead of the operands' common one
+            (the operands must cast to it under ``casting``, as in NumPy).
+        order: memory layout of the eager result (ignored when traced).
+        casting: NumPy's casting rule for ``dtype`` (default ``'safe'``).
         optimize: ``False`` contracts left to right; anything else picks a
             greedy order that keeps intermediates small (NumPy's values are
             accepted; eagerly they are passed to ``numpy.einsum``).
@@ -58,16 +62,18 @@ def einsum(subscripts, *operands, out=None, dtype=None, optimize=False, **kwargs
     if not isinstance(subscripts, str):
         subscripts, operands = _from_interleaved(subscripts, *operands)
     if not any_tracer(*operands):
-        return np.einsum(subscripts, *operands, dtype=dtype, optimize=optimize, **kwargs)
-    if kwargs:
-        raise TypeError(f"einsum: unsupported keyword arguments {sorted(kwargs)} with traced "
-                        "operands")
+        return np.einsum(subscripts, *operands, dtype=dtype, order=order, casting=casting,
+                         optimize=optimize)
     operands = [x if isinstance(x, Tracer) else np.asarray(x) for x in operands]
     shapes = [shape_of(x) for x in operands]
     in_labels, out_labels = _parse(subscripts, shapes)
     # Operands are strongly typed here, as ``numpy.einsum`` makes them arrays.
-    dt = np.dtype(dtype) if dtype is not None else np.result_type(
-        *[x.aval.dtype if isinstance(x, Tracer) else x.dtype for x in operands])
+    dtypes = [x.aval.dtype if isinstance(x, Tracer) else x.dtype for x in operands]
+    dt = np.result_type(*dtypes) if dtype is None else np.dtype(dtype)
+    for k, d in enumerate(dtypes):
+        if not np.can_cast(d, dt, casting):
+            raise TypeError(f"einsum: operand {k} of dtype {d.name} cannot be cast to "
+                            f"{dt.name} according to the rule {casting!r}")
     operands = [convert(x, dt) for x in operands]
     terms = [_take_diagonals(x, labels) for x, labels in zip(operands, in_labels)]
     sizes = _label_sizes([t[1] for t in terms], [shape_of(t[0]) for t in terms])
