@@ -194,7 +194,7 @@ class OpRecord:
     fun: Callable  # fun(*args, **params), calling fxad.lax
     ref: Callable  # ref(*args, **params), NumPy
     cases: tuple
-    diff: str = "smooth"  # "smooth" | "zero" | "none" (see the module docstring)
+    diff: str = "smooth"  # "smooth" | "zero" | "none" | "kink" | "values" (module doc)
     order: int = 2  # highest derivative order checked for "smooth" cases
     linear: tuple = ()  # groups of argnums in which fun is linear
     tol: float | None = None  # check_grads atol/rtol when the default is too tight
@@ -591,7 +591,8 @@ RECORDS: list[OpRecord] = [
         C(Arg((3, 4), "small_int", I64), axes=(1,)),
         C(Arg((2, 0)), axes=(1,), diff="values", name="empty->-inf"),
     )),
-    OpRecord("reduce_min", lambda x, *, axes: lax.reduce_min(x, axes), _extreme_ref(np.min, False), (
+    OpRecord("reduce_min", lambda x, *, axes: lax.reduce_min(x, axes),
+             _extreme_ref(np.min, False), (
         C(Arg((4,), "distinct"), axes=(0,)), C(Arg((2, 3), "distinct"), axes=(1,)),
         C(Arg((2, 3), "distinct"), axes=(0, 1)),
         C(Arg((3, 4), "small_int", I64), axes=(0,)),

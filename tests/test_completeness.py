@@ -1,7 +1,7 @@
 """Every registered primitive is complete: an impl, an abstract eval, a JVP
 rule (or a declaration that it has no derivative), a transpose rule if it is
-linear, and a record in ``tests/op_records.py`` so that the value and
-autodiff suites cover it.  Adding a primitive without one of these fails here,
+linear, a batch rule, and a record in ``tests/op_records.py`` so that the
+value and autodiff suites cover it.  Adding a primitive without one of these fails here,
 naming the primitive and what is missing."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from op_records import RECORDS
 
 from fxad import core
-from fxad.interpreters import ad
+from fxad.interpreters import ad, batching
 
 
 def completeness_problems(prim, record_names) -> list[str]:
@@ -38,6 +38,10 @@ def completeness_problems(prim, record_names) -> list[str]:
     if prim in ad.transpose_rules and prim not in ad.linear_primitives:
         out.append(f"primitive '{name}' has a transpose rule but is not in "
                    "ad.linear_primitives (use ad.deftranspose, which adds it)")
+    if prim not in batching.batch_rules:
+        out.append(f"primitive '{name}' has no batch rule in "
+                   "fxad.interpreters.batching.batch_rules (needed by vmap, jacfwd, jacrev): "
+                   "register one in its block, e.g. with batching.defvectorized")
     if name not in record_names:
         out.append(f"primitive '{name}' has no record in tests/op_records.py: add an "
                    "OpRecord so that the value and autodiff suites test it")
@@ -87,16 +91,18 @@ def test_completeness_check_reports_a_bare_primitive():
     try:
         problems = all_problems()
         mine = [p for p in problems if f"'{name}'" in p]
-        assert len(mine) == 4, mine
+        assert len(mine) == 5, mine
         assert any("no impl" in p for p in mine)
         assert any("no abstract_eval" in p for p in mine)
         assert any("no JVP rule" in p for p in mine)
+        assert any("no batch rule" in p for p in mine)
         assert any("no record in tests/op_records.py" in p for p in mine)
-        # Declared non-differentiable, with impl and abstract eval: only the
-        # record is missing.
+        # Declared non-differentiable, with impl, abstract eval and a batch
+        # rule: only the record is missing.
         prim.def_impl(lambda x: x)
         prim.def_abstract_eval(lambda x: x)
         ad.defjvp_zero(prim)
+        batching.batch_rules[prim] = lambda args, dims: (args[0], dims[0])
         assert completeness_problems(prim, set()) == [
             f"primitive '{name}' has no record in tests/op_records.py: add an OpRecord so "
             "that the value and autodiff suites test it"]
@@ -112,5 +118,6 @@ def test_completeness_check_reports_a_bare_primitive():
         ad.linear_primitives.discard(prim)
         ad.jvp_rules.pop(prim, None)
         ad.transpose_rules.pop(prim, None)
+        batching.batch_rules.pop(prim, None)
     assert name not in core.primitives
     assert not [p for p in all_problems() if name in p]

@@ -221,10 +221,11 @@ def test_concrete_tracer_masks_and_take():
     np.testing.assert_allclose(g, 2 * x * (x > 0), rtol=1e-12)
     for axis in (None, 0, -1):
         for ind in ([2, 0, 2], np.array([[1], [0]])):
-            expected = np.take(x, ind, axis=axis)
-            assert_same(fxad.make_jaxpr(lambda a: fnp.take(a, ind, axis=axis))(x)(x)[0],
-                        expected)
-            check_grads(lambda a: fnp.take(a, ind, axis=axis), (x,), order=2)
+            def f(a, ind=ind, axis=axis):
+                return fnp.take(a, ind, axis=axis)
+
+            assert_same(fxad.make_jaxpr(f)(x)(x)[0], np.take(x, ind, axis=axis))
+            check_grads(f, (x,), order=2)
 
 
 # ---------------------------------------------------------------------------

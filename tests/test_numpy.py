@@ -316,10 +316,12 @@ def test_int_array_plus_python_float_is_float64():
 # Kinks and ties: JAX's conventions
 
 
-@pytest.mark.xfail(strict=True, reason="fxad.lax abs JVP uses sign(x) (0 at 0); JAX's rule is "
-                   "select(x >= 0, t, -t), so d|x|/dx at 0 is 1 (reported to the lax owner)")
 def test_abs_derivative_at_zero_is_one_like_jax():
+    # JAX's rule is select(x >= 0, t, -t)
     assert fxad.grad(fnp.abs)(0.0) == 1.0
+    assert fxad.grad(fnp.abs)(-0.0) == 1.0
+    np.testing.assert_array_equal(fxad.grad(lambda x: fnp.sum(abs(x)))(np.array([-1.0, 0, 2])),
+                                  [-1.0, 1.0, 1.0])
 
 
 def test_sqrt_derivative_at_zero_is_inf():

@@ -15,6 +15,7 @@ from numpy import (  # noqa: F401 - dtypes and constants, as NumPy has them
     bool_,
     complex64,
     complex128,
+    complexfloating,
     dtype,
     e,
     euler_gamma,
@@ -22,7 +23,9 @@ from numpy import (  # noqa: F401 - dtypes and constants, as NumPy has them
     float16,
     float32,
     float64,
+    floating,
     iinfo,
+    inexact,
     inf,
     int8,
     int16,
@@ -39,9 +42,6 @@ from numpy import (  # noqa: F401 - dtypes and constants, as NumPy has them
     uint8,
     uint32,
     uint64,
-    floating,
-    complexfloating,
-    inexact,
 )
 
 from fxad.numpy._core import (  # noqa: F401

@@ -11,7 +11,6 @@ from fxad.core import Tracer
 from fxad.numpy._util import (
     canonical_axes,
     convert,
-    float_,
     promote_broadcast,
     result_type,
     shape_of,

@@ -178,7 +178,8 @@ def squeeze(a, axis=None):
         dims = canonical_axes(axis, a.ndim)
         for d in dims:
             if s[d] != 1:
-                raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+                raise ValueError("cannot select an axis to squeeze out which has size not "
+                                 "equal to one")
     return lax.squeeze(a, dims)
 
 

@@ -142,7 +142,8 @@ def to_inexact(dtype) -> np.dtype:
 def canonical_axis(axis, ndim, name="axis"):
     a = int(axis)
     if not -ndim <= a < ndim:
-        raise np.exceptions.AxisError(f"{name} {axis} is out of bounds for array of dimension {ndim}")
+        raise np.exceptions.AxisError(
+            f"{name} {axis} is out of bounds for array of dimension {ndim}")
     return a % ndim if ndim else 0
 
 
