@@ -79,13 +79,13 @@ class _Symbols:
 
     def symbol(self, name, aval):
         t = self.sym.new_arg(aval)
-        self.names[t.var] = name
+        self.names[t.ir_var] = name
         return t
 
     def name(self, x, name):
         """Call staged value ``x`` by ``name`` where it is used (no row)."""
         if isinstance(x, JaxprTracer):
-            self.names.setdefault(x.var, name)
+            self.names.setdefault(x.ir_var, name)
 
     def record(self, name, x):
         if x is None or type(x) is ad.Zero:
@@ -98,7 +98,7 @@ class _Symbols:
         if not isinstance(x, JaxprTracer):
             return _number(x)
         producer = {e.outvars[0]: e for e in self.sym.eqns if len(e.outvars) == 1}
-        return _expr(x.var, self.names, producer)[0]
+        return _expr(x.ir_var, self.names, producer)[0]
 
 
 def _number(x) -> str:
@@ -199,7 +199,7 @@ def linearize_walk(jaxpr, primals, name_primal=None):
 
     def note(name, x):
         if type(x) is ad.JVPTracer and isinstance(x.tangent, JaxprTracer):
-            tangent_of.setdefault(x.tangent.var, name)
+            tangent_of.setdefault(x.tangent.ir_var, name)
             if name_primal is not None:
                 name_primal(x.primal, name)
         return x

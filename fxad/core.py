@@ -312,10 +312,19 @@ class Tracer:
     """A value inside a transformation.  Behaves like a NumPy array."""
 
     __slots__ = ("_trace",)
-    # Make NumPy's operators defer to ours: ``np.ones(3) * tracer`` calls
-    # ``Tracer.__rmul__`` instead of building an object array.
     __array_priority__ = 1000
-    __array_ufunc__ = None
+
+    # NumPy's dispatch protocols: ``np.sin(tracer)``, ``np.ones(3) * tracer``
+    # and ``np.sum(tracer)`` all route to fxad.numpy (see fxad/_dispatch.py).
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from fxad._dispatch import array_ufunc
+
+        return array_ufunc(ufunc, method, *inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        from fxad._dispatch import array_function
+
+        return array_function(func, types, args, kwargs)
 
     @property
     def aval(self) -> ShapedArray:  # pragma: no cover - abstract

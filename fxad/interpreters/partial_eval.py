@@ -32,12 +32,12 @@ from fxad.core import (
 
 
 class JaxprTracer(Tracer):
-    __slots__ = ("aval", "var")
+    __slots__ = ("aval", "ir_var")
 
     def __init__(self, trace, aval, var):
         self._trace = trace
         self.aval = aval
-        self.var = var
+        self.ir_var = var
 
 
 class JaxprTrace(Trace):
@@ -55,7 +55,7 @@ class JaxprTrace(Trace):
 
     def getvar(self, x):
         if type(x) is JaxprTracer and x._trace is self:
-            return x.var
+            return x.ir_var
         return self.const(x)
 
     def const(self, x):
@@ -91,7 +91,7 @@ class JaxprTrace(Trace):
         return outvar
 
     def to_jaxpr(self, in_tracers, outs) -> ClosedJaxpr:
-        invars = [t.var for t in in_tracers]
+        invars = [t.ir_var for t in in_tracers]
         outvars = [self.getvar(x) for x in outs]
         jaxpr = Jaxpr(self.constvars, invars, self.eqns, outvars)
         if core.config.check_jaxprs:
