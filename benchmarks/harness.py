@@ -34,6 +34,7 @@ class Settings:
       compile_timeout: seconds allowed for a jit column's first call (a
         Python-side timer: it cannot interrupt a compiler running in C++).
       small: run the workloads at their small sizes.
+      force: also run the cells a workload skips by default.
     """
 
     min_time: float = 0.2
@@ -41,6 +42,7 @@ class Settings:
     budget: float = 30.0
     compile_timeout: float = 300.0
     small: bool = False
+    force: bool = False
 
 
 QUICK = Settings(min_time=0.02, repeats=3, budget=3.0, compile_timeout=120.0)

@@ -107,6 +107,12 @@ def _check_differentiable(leaves_per_arg, argnums, where, holomorphic=False):
                         f"{where} with holomorphic=True requires complex inputs, but "
                         f"argument {n} has dtype {dt.name}."
                     )
+            elif np.issubdtype(dt, np.complexfloating) and where != "grad":
+                raise TypeError(
+                    f"{where} requires real-valued inputs for differentiation, but argument "
+                    f"{n} has dtype {dt.name}. For holomorphic functions use "
+                    f"holomorphic=True."
+                )
             elif not np.issubdtype(dt, np.inexact):
                 raise TypeError(
                     f"{where} requires real- or complex-valued (floating-point) inputs, "

@@ -271,6 +271,11 @@ def test_unary_dtypes_follow_numpy_loops():
     check_values(fnp.arctan2, (x, x), np.arctan2(x, x))
     check_values(lambda a: fnp.round(a, -1), (np.array([5, 15, 25, 14]),),
                  np.round(np.array([5, 15, 25, 14]), -1))
+    f = np.array([1.005, 2.675, -0.125, 1234.5678, 15.0, 25.0])
+    for d in (-2, -1, 0, 1, 2, 3):
+        check_values(lambda a, d=d: fnp.round(a, d), (f,), np.round(f, d))
+        check_values(lambda a, d=d: fnp.round(a, d), (f.astype(np.float32),),
+                     np.round(f.astype(np.float32), d))
 
 
 def test_power_integer_and_float_exponents():
@@ -662,9 +667,21 @@ def test_einsum_interleaved_dtypes_and_jaxpr():
     prims = [e.primitive.name for e in jaxpr.eqns]
     assert prims == ["dot_general"], prims
     assert jaxpr.eqns[0].params["dimension_numbers"] == (((2,), (1,)), ((0,), (0,)))
+    ops = normal((20, 30)), normal((30, 2), seed=1), normal((2, 40), seed=2)
     jaxpr = fxad.make_jaxpr(lambda x, y, z: fnp.einsum("ij,jk,kl->il", x, y, z, optimize=True))(
-        normal((20, 30)), normal((30, 2)), normal((2, 40)))
+        *ops)
     assert [e.primitive.name for e in jaxpr.eqns].count("dot_general") == 2
+    # greedy contracts the small pair first: (20x30 @ 30x2) before the 40 columns
+    assert jaxpr.eqns[0].outvars[0].aval.shape == (20, 2)
+    # NumPy's explicit paths are followed
+    for path in (["einsum_path", (1, 2), (0, 1)], ["einsum_path", (0, 1, 2)]):
+        check(lambda *a, path=path: fnp.einsum("ij,jk,kl->il", *a, optimize=path),
+              lambda *a, path=path: np.einsum("ij,jk,kl->il", *a, optimize=path), ops,
+              grads=False)
+        jaxpr = fxad.make_jaxpr(lambda *a, path=path: fnp.einsum("ij,jk,kl->il", *a,
+                                                                 optimize=path))(*ops)
+        first = jaxpr.eqns[0].outvars[0].aval.shape
+        assert first == ((30, 40) if path[1] == (1, 2) else (20, 2)), first
 
 
 @pytest.mark.parametrize("spec,shapes", [

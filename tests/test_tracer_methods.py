@@ -210,9 +210,6 @@ def test_var_method_under_jvp():
     check_grads(lambda a: a.var(axis=1), (x,), order=2)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="JaxprTracer's __slots__ entry 'var' (its IR variable) shadows the "
-                   "ndarray method Tracer.var (reported to the core owner)")
 def test_var_method_when_staged():
     x = normal((2, 3))
     assert_same(fxad.make_jaxpr(lambda a: a.var(axis=0))(x)(x)[0], x.var(axis=0))

@@ -28,6 +28,7 @@ class Workload:
         ``atol_scale`` times the largest magnitude of the expected answer.
       memory: also report the peak memory of one call (tracemalloc).
       notes: base library name -> a note printed under the table.
+      skip: column name -> why it is not run by default (``--force`` runs it).
     """
 
     name: str
@@ -39,6 +40,7 @@ class Workload:
     atol_scale: float = 1e-12
     memory: bool = False
     notes: dict[str, str] = field(default_factory=dict)
+    skip: dict[str, str] = field(default_factory=dict)
 
 
 def all_workloads() -> list[Workload]:

@@ -23,7 +23,16 @@ from __future__ import annotations
 import numpy as np
 
 from fxad import core
-from fxad.core import Literal, Trace, Tracer, get_aval, new_trace, safe_zip, shaped
+from fxad.core import (
+    Literal,
+    Trace,
+    Tracer,
+    get_aval,
+    is_float_dtype,
+    new_trace,
+    safe_zip,
+    shaped,
+)
 from fxad.interpreters.partial_eval import JaxprTrace
 
 jvp_rules: dict = {}
@@ -209,7 +218,9 @@ def linearize_flat(fun, primals):
     with new_trace(JaxprTrace) as staging:
         t_in = [staging.new_arg(tangent_aval(get_aval(p))) for p in primals]
         with new_trace(JVPTrace) as trace:
-            in_tracers = [JVPTracer(trace, p, t) for p, t in safe_zip(primals, t_in)]
+            # Integer and boolean inputs have no tangent (their input var stays unused).
+            in_tracers = [JVPTracer(trace, p, t) if is_float_dtype(get_aval(p).dtype) else p
+                          for p, t in safe_zip(primals, t_in)]
             outs = fun(*in_tracers)
             primals_out, tangents_out, out_zero = [], [], []
             for o in outs:

@@ -1,4 +1,19 @@
-"""Strict primitives in the style of ``jax.lax`` (see ``fxad.lax.lax``)."""
+"""Strict primitives in the style of ``jax.lax`` (see ``fxad.lax.lax``).
+
+Families of primitives live in their own modules (``fxad.lax.linalg``,
+``fxad.lax.fft``, ``fxad.lax.special``) and are imported here, so that the
+primitive registry is complete after ``import fxad`` (their impls import
+SciPy lazily, at call time, where they need it).
+"""
+
+import importlib as _importlib
 
 from fxad.lax.lax import *  # noqa: F403
 from fxad.lax.lax import __all__  # noqa: F401
+
+for _family in ("linalg", "fft", "special"):
+    try:
+        _importlib.import_module(f"fxad.lax.{_family}")
+    except ModuleNotFoundError as _e:  # the family is not written yet
+        if _e.name != f"fxad.lax.{_family}":
+            raise

@@ -137,8 +137,13 @@ def round(x, decimals=0):  # noqa: A001 - NumPy's name
             multiply(lax.round(true_divide(x, scale)), scale), dt)
     if decimals == 0:
         return lax.round(x)
-    scale = 10.0 ** decimals
-    return true_divide(lax.round(multiply(x, scale)), scale)
+    # As NumPy: multiply then divide by 10**decimals, or divide then multiply
+    # by 10**-decimals when decimals < 0 (never a rounded 0.1).
+    if decimals > 0:
+        scale = 10.0 ** decimals
+        return true_divide(lax.round(multiply(x, scale)), scale)
+    scale = 10.0 ** -decimals
+    return multiply(lax.round(true_divide(x, scale)), scale)
 
 
 around = round
@@ -268,7 +273,7 @@ def imag(x, /):
         return np.imag(x)
     if np.issubdtype(x.aval.dtype, np.complexfloating):
         return lax.real(lax.mul(x, x.aval.dtype.type(-1j)))
-    return zeros_like_value(x)
+    return _zeros_like_value(x)
 
 
 def conj(x, /):
@@ -283,7 +288,7 @@ def conj(x, /):
 conjugate = conj
 
 
-def zeros_like_value(x):
+def _zeros_like_value(x):
     a = x.aval
     return np.zeros(a.shape, a.dtype)
 

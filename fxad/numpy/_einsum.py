@@ -8,7 +8,8 @@ operands are contracted two at a time, each pair as one ``lax.dot_general``
 whose batch dimensions are the labels both share and still need, and whose
 contracting dimensions are the labels both share and nothing else needs.
 The order is greedy (the pair whose result is smallest relative to its
-inputs first) unless ``optimize=False``, which contracts left to right.
+inputs first) unless ``optimize=False``, which contracts left to right, or
+``optimize`` is an explicit path as ``numpy.einsum_path`` gives.
 A final transpose puts the labels in output order.
 """
 
@@ -42,9 +43,10 @@ def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe
             (the operands must cast to it under ``casting``, as in NumPy).
         order: memory layout of the eager result (ignored when traced).
         casting: NumPy's casting rule for ``dtype`` (default ``'safe'``).
-        optimize: ``False`` contracts left to right; anything else picks a
-            greedy order that keeps intermediates small (NumPy's values are
-            accepted; eagerly they are passed to ``numpy.einsum``).
+        optimize: ``False`` contracts left to right; a NumPy path
+            (``['einsum_path', (1, 2), (0, 1)]``, as ``numpy.einsum_path``
+            returns) is followed; anything else (``True``, ``'greedy'``,
+            ``'optimal'``) picks a greedy order that keeps intermediates small.
 
     Returns:
         The contraction, as ``numpy.einsum`` computes it.
@@ -78,9 +80,18 @@ def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe
     terms = [_take_diagonals(x, labels) for x, labels in zip(operands, in_labels)]
     sizes = _label_sizes([t[1] for t in terms], [shape_of(t[0]) for t in terms])
     terms = [_drop_broadcast_axes(x, labels, sizes) for x, labels in terms]
-    greedy = optimize is not False
+    if isinstance(optimize, (list, tuple)) and optimize and optimize[0] == "einsum_path":
+        # NumPy's explicit path: each step contracts the listed operands and
+        # appends the result to the end of the list.
+        for step in optimize[1:]:
+            picked = [terms[k] for k in step]
+            rest = [t for k, t in enumerate(terms) if k not in step]
+            term = picked[0]
+            for k, other in enumerate(picked[1:], 2):
+                term = _contract(term, other, picked[k:] + rest, out_labels)
+            terms = rest + [term]
     while len(terms) > 1:
-        i, j = _pick_pair(terms, out_labels, sizes) if greedy else (0, 1)
+        i, j = (0, 1) if optimize is False else _pick_pair(terms, out_labels, sizes)
         rest = [t for k, t in enumerate(terms) if k not in (i, j)]
         terms = [_contract(terms[i], terms[j], rest, out_labels)] + rest
     x, labels = _sum_unused(*terms[0], [], out_labels)

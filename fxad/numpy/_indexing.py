@@ -3,7 +3,10 @@
 The index is normalised to one static entry per position (see the gather
 block in ``fxad.lax.lax``): Ellipsis is expanded, slices are resolved
 against the shape, concrete boolean masks become integer index arrays
-(``nonzero``), and integer index arrays become operands of the gather.
+(``nonzero``), and integer index arrays (lists too, even of traced integers)
+become operands of the gather.  A scalar boolean (``x[True]``) is NumPy's
+advanced index on a new unit axis: the operand gets that axis first (one
+``expand_dims``) and the entry indexes it with ``[0]`` or ``[]``.
 """
 
 from __future__ import annotations

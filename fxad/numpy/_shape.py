@@ -239,7 +239,7 @@ def flip(m, axis=None):
 def concatenate(arrays, axis=0, dtype=None):
     """``numpy.concatenate`` (``axis=None`` flattens first)."""
     arrays = list(arrays)
-    if not any_tracer(*arrays):
+    if not any(_has_tracer(a) for a in arrays):
         return np.concatenate(arrays, axis=axis, dtype=dtype)
     if axis is None:
         arrays = [ravel(asarray(a)) for a in arrays]
