@@ -10,8 +10,13 @@ Example:
     0.0
 """
 
-from fxad import errors, lax, test_util, tree_util  # noqa: F401
-from fxad import numpy  # noqa: F401
+from fxad import (  # noqa: F401
+    errors,
+    lax,
+    numpy,  # noqa: F401
+    test_util,
+    tree_util,
+)
 from fxad.api import (
     grad,
     hessian,

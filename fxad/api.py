@@ -696,7 +696,7 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
 
     Example:
         >>> import fxad, fxad.numpy as fnp, numpy as np
-        >>> fxad.vmap(lambda x, y: fnp.dot(x, y), in_axes=(0, None))(np.eye(2), np.array([1.0, 2.0]))
+        >>> fxad.vmap(fnp.dot, in_axes=(0, None))(np.eye(2), np.array([1.0, 2.0]))
         array([1., 2.])
     """
     from fxad.interpreters.batching import vmap_flat

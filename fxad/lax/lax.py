@@ -16,15 +16,6 @@ import numpy as np
 
 from fxad.core import bind, get_aval, new_primitive, shaped
 from fxad.interpreters import batching
-from fxad.interpreters.batching import (
-    batch_rules,
-    defbroadcasting,
-    defreducer,
-    defvectorized,
-    loop_batch_rule,
-    moveaxis,
-    not_mapped,
-)
 from fxad.interpreters.ad import (
     Zero,
     defjvp,
@@ -37,6 +28,15 @@ from fxad.interpreters.ad import (
     jvp_rules,
     linear_primitives,
     nondiff_primitives,
+)
+from fxad.interpreters.batching import (
+    batch_rules,
+    defbroadcasting,
+    defreducer,
+    defvectorized,
+    loop_batch_rule,
+    moveaxis,
+    not_mapped,
 )
 
 # ---------------------------------------------------------------------------
@@ -620,7 +620,8 @@ def _select_n_abstract_eval(which, *cases):
     shape = cases[0].shape
     for c in cases[1:]:
         if c.shape != shape:
-            raise TypeError(f"select_n cases must have one shape, got {[c.str_short() for c in cases]}")
+            raise TypeError(
+                f"select_n cases must have one shape, got {[c.str_short() for c in cases]}")
     if which.shape and which.shape != shape:
         raise TypeError(f"select_n predicate {which.str_short()} does not match cases {shape}")
     if which.dtype != _BOOL and not np.issubdtype(which.dtype, np.integer):
@@ -1198,7 +1199,8 @@ def pad(x, padding_value, padding_config):
 
 
 def _pad_out_shape(shape, config):
-    return tuple(lo + hi + n + builtins_max(n - 1, 0) * it for n, (lo, hi, it) in zip(shape, config))
+    return tuple(lo + hi + n + builtins_max(n - 1, 0) * it
+                 for n, (lo, hi, it) in zip(shape, config))
 
 
 def builtins_max(a, b):
