@@ -248,7 +248,8 @@ def plot(cells: Sequence[Cell], path: Path) -> bool:
     except ImportError:
         return False
     workloads, libs, by = _grid(cells)
-    libs = [lib for lib in libs if lib != "numpy"]
+    libs = [lib for lib in libs if lib != "numpy"
+            and any(by[(w, lib)].status == "ok" for w in workloads if (w, lib) in by)]
     fig, ax = plt.subplots(figsize=(max(8, 1.3 * len(workloads)), 4.5))
     width = 0.8 / max(len(libs), 1)
     x = np.arange(len(workloads))

@@ -97,8 +97,14 @@ def _dtype_of_leaf(x):
     return get_aval(x).dtype
 
 
-def _check_differentiable(leaves_per_arg, argnums, where, holomorphic=False):
-    for n, leaves in zip(argnums, leaves_per_arg):
+def _check_differentiable(flat, argnums, where, holomorphic=False):
+    if not holomorphic:  # fast path: all real floating point
+        for x in flat.in_leaves:
+            if get_aval(x).dtype.kind != "f":
+                break
+        else:
+            return
+    for n, leaves in zip(argnums, flat.leaves_per_arg()):
         for x in leaves:
             dt = _dtype_of_leaf(x)
             if holomorphic:
@@ -353,8 +359,11 @@ def linear_transpose(fun: Callable, *primals):
     return transposed
 
 
+_LEAF_TREEDEF = tree_util.tree_structure(0.0)
+
+
 def _check_scalar_output(out_leaves, out_tree, where):
-    if len(out_leaves) != 1 or out_tree != tree_util.tree_structure(0.0):
+    if len(out_leaves) != 1 or out_tree != _LEAF_TREEDEF:
         raise TypeError(
             f"{where} requires a scalar (0-d array) output, but the function returned "
             f"a pytree {out_tree}. Use fxad.jacrev or fxad.vjp for non-scalar outputs."
@@ -394,7 +403,7 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
     def value_and_grad_f(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), where)
         flat = _FlatFun(fun, args, kwargs, nums, has_aux, "grad")
-        _check_differentiable(flat.leaves_per_arg(), nums, "grad", holomorphic)
+        _check_differentiable(flat, nums, "grad", holomorphic)
 
         def scalar_fun(*leaves):
             outs = flat(*leaves)
@@ -511,7 +520,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     def jacfun(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), "jacfwd")
         flat = _FlatFun(fun, args, kwargs, nums, has_aux, "jacfwd")
-        _check_differentiable(flat.leaves_per_arg(), nums, "jacfwd", holomorphic)
+        _check_differentiable(flat, nums, "jacfwd", holomorphic)
         po, linear, _ = linearize_flat(flat, flat.in_leaves)
         in_avals = [get_aval(x) for x in flat.in_leaves]
         out_avals = [get_aval(x) for x in po]
@@ -549,7 +558,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     def jacfun(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), "jacrev")
         flat = _FlatFun(fun, args, kwargs, nums, has_aux, "jacrev")
-        _check_differentiable(flat.leaves_per_arg(), nums, "jacrev", holomorphic)
+        _check_differentiable(flat, nums, "jacrev", holomorphic)
         po, linear, _ = linearize_flat(flat, flat.in_leaves)
         in_avals = [get_aval(x) for x in flat.in_leaves]
         out_avals = [get_aval(x) for x in po]

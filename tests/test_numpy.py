@@ -771,3 +771,32 @@ def test_outputs_of_traced_functions_are_tracers():
         return fnp.sum(a)
 
     fxad.make_jaxpr(f)(normal((2, 2)))
+
+
+# ---------------------------------------------------------------------------
+# Booleans and integers: any, all, bitwise
+
+
+@examples
+@given(data=st.data())
+def test_any_all(data):
+    shape = data.draw(shapes, label="shape")
+    axis = data.draw(axes(len(shape)), label="axis")
+    keepdims = data.draw(st.booleans(), label="keepdims")
+    x = np.round(normal(shape)) * (normal(shape, seed=1) > 0)
+    for name in ("any", "all"):
+        for a in (x, x != 0):
+            check(getattr(fnp, name), getattr(np, name), (a,), grads=False, axis=axis,
+                  keepdims=keepdims)
+
+
+@pytest.mark.parametrize("name", ["bitwise_and", "bitwise_or", "bitwise_xor"])
+def test_bitwise(name):
+    i, j = np.arange(-3, 5), np.array([[3], [-2], [6]], dtype=np.int8)
+    fn, np_fn = getattr(fnp, name), getattr(np, name)
+    for args in ((i, j), (i > 0, j > 0), (i.astype(np.uint8), 5)):
+        check_values(lambda a, args=args: fn(a, args[1]), args[:1], np_fn(*args))
+    check_values(fnp.invert, (i,), np.invert(i))
+    check_values(fnp.invert, (i > 0,), np.invert(i > 0))
+    with pytest.raises(TypeError):
+        fxad.make_jaxpr(lambda a: fn(a, 1))(normal(3))

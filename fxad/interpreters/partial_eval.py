@@ -31,6 +31,9 @@ from fxad.core import (
 )
 
 
+_SCALAR_TYPES = frozenset((float, int, bool, complex))
+
+
 class JaxprTracer(Tracer):
     __slots__ = ("aval", "ir_var")
 
@@ -59,10 +62,9 @@ class JaxprTrace(Trace):
         return self.const(x)
 
     def const(self, x):
-        if not isinstance(x, Tracer) and (
-            type(x) in (float, int, bool, complex)
-            or (isinstance(x, (np.ndarray, np.generic)) and x.ndim == 0)
-        ):
+        t = type(x)
+        if t in _SCALAR_TYPES or (t is np.ndarray and x.ndim == 0) or \
+                (t is not np.ndarray and isinstance(x, np.generic)):
             return Literal(x, get_aval(x))
         v = self.constvar_of.get(id(x))
         if v is None:
@@ -73,8 +75,16 @@ class JaxprTrace(Trace):
         return v
 
     def process_primitive(self, prim, args, params):
-        invars = [self.getvar(x) for x in args]
-        out = prim.abstract_eval(*[v.aval for v in invars], **params)
+        invars = []
+        avals = []
+        for x in args:
+            if type(x) is JaxprTracer and x._trace is self:
+                v = x.ir_var
+            else:
+                v = self.const(x)
+            invars.append(v)
+            avals.append(v.aval)
+        out = prim.abstract_eval(*avals, **params)
         if prim.multiple_results:
             outvars = [Var(a) for a in out]
             self.eqns.append(JaxprEqn(prim, invars, params, outvars))

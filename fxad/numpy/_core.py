@@ -182,6 +182,51 @@ logical_or = _logical(np.logical_or, lax.bitwise_or)
 logical_xor = _logical(np.logical_xor, lax.bitwise_xor)
 
 
+def _check_integral(name, dtype):
+    if not (dtype == np.bool_ or np.issubdtype(dtype, np.integer)):
+        raise TypeError(f"ufunc '{name}' not supported for the input types: fxad.numpy."
+                        f"{name} takes integers and booleans, got {dtype.name}")
+
+
+def _bitwise(np_fn, lax_fn):
+    def fn(x, y, /):
+        if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+            return np_fn(x, y)
+        dtype = result_type(x, y)
+        _check_integral(np_fn.__name__, dtype)
+        x, y = promote_broadcast(x, y, dtype=dtype)
+        return lax_fn(x, y)
+
+    fn.__name__ = fn.__qualname__ = np_fn.__name__
+    fn.__doc__ = (f"``numpy.{np_fn.__name__}`` of integers and booleans (not "
+                  "differentiable).\n\nExample:\n    >>> import fxad.numpy as fnp\n"
+                  f"    >>> int(fnp.{np_fn.__name__}(6, 3))\n"
+                  f"    {np_fn(6, 3)}\n")
+    return fn
+
+
+bitwise_and = _bitwise(np.bitwise_and, lax.bitwise_and)
+bitwise_or = _bitwise(np.bitwise_or, lax.bitwise_or)
+bitwise_xor = _bitwise(np.bitwise_xor, lax.bitwise_xor)
+
+
+def invert(x, /):
+    """``numpy.invert`` (``~x``): bitwise not of integers, logical not of booleans.
+
+    Example:
+        >>> import fxad.numpy as fnp
+        >>> int(fnp.invert(5))
+        -6
+    """
+    if not isinstance(x, Tracer):
+        return np.invert(x)
+    _check_integral("invert", x.aval.dtype)
+    return lax.bitwise_not(x)
+
+
+bitwise_not = bitwise_invert = invert
+
+
 def _float_divmod(x, y, dtype):
     """NumPy's ``divmod`` for floats (``npy_divmod``): the remainder from
     ``fmod``, which is exact, then both results adjusted to the sign of the
@@ -383,7 +428,7 @@ def _extremum(np_fn, lax_fn, name):
         if not isinstance(a, Tracer):
             return np_fn(a, axis=axis, keepdims=keepdims)
         axes = canonical_axes(axis, a.ndim)
-        if any(a.aval.shape[ax] == 0 for ax in axes):
+        if builtins.any(a.aval.shape[ax] == 0 for ax in axes):
             raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
         return _keepdims(lax_fn(a, axes), axes, a.ndim, keepdims)
 
@@ -436,6 +481,43 @@ def cumsum(a, axis=None, dtype=None):
     ax = canonical_axes(axis, a.ndim)[0]
     a = convert(a, _sum_dtype(a.aval.dtype, dtype))
     return lax.cumsum(a, ax)
+
+
+def _count_true(a, axis, keepdims):
+    """How many elements along ``axis`` are true (nonzero), as int64."""
+    axes = canonical_axes(axis, a.ndim)
+    nonzero = lax.convert_element_type(lax.convert_element_type(a, np.dtype(bool)), np.int64)
+    return _keepdims(lax.reduce_sum(nonzero, axes), axes, a.ndim, keepdims), axes
+
+
+def any(a, axis=None, out=None, keepdims=False):  # noqa: A001 - NumPy's name
+    """``numpy.any`` (boolean output, not differentiable).
+
+    Example:
+        >>> import fxad.numpy as fnp, numpy as np
+        >>> fnp.any(np.array([[0.0, 1.0], [0.0, 0.0]]), axis=1)
+        array([ True, False])
+    """
+    _no_out(out)
+    if not isinstance(a, Tracer):
+        return np.any(a, axis=axis, keepdims=keepdims)
+    n, _ = _count_true(a, axis, keepdims)
+    return lax.gt(n, np.int64(0))
+
+
+def all(a, axis=None, out=None, keepdims=False):  # noqa: A001 - NumPy's name
+    """``numpy.all`` (boolean output, not differentiable).
+
+    Example:
+        >>> import fxad.numpy as fnp, numpy as np
+        >>> fnp.all(np.array([[0.0, 1.0], [2.0, 3.0]]), axis=1)
+        array([False,  True])
+    """
+    _no_out(out)
+    if not isinstance(a, Tracer):
+        return np.all(a, axis=axis, keepdims=keepdims)
+    n, axes = _count_true(a, axis, keepdims)
+    return lax.eq(n, np.int64(_count(a.aval.shape, axes)))
 
 
 def argmax(a, axis=None, keepdims=False):
