@@ -437,14 +437,47 @@ class Tracer:
     def __ne__(self, o):
         return _np().not_equal(self, o)
 
+    def __floordiv__(self, o):
+        return _np().floor_divide(self, o)
+
+    def __rfloordiv__(self, o):
+        return _np().floor_divide(o, self)
+
+    def __mod__(self, o):
+        return _np().remainder(self, o)
+
+    def __rmod__(self, o):
+        return _np().remainder(o, self)
+
+    def __divmod__(self, o):
+        return _np().floor_divide(self, o), _np().remainder(self, o)
+
+    def __rdivmod__(self, o):
+        return _np().floor_divide(o, self), _np().remainder(o, self)
+
     def __and__(self, o):
-        return _np().logical_and(self, o)
+        return _np().bitwise_and(self, o)
+
+    def __rand__(self, o):
+        return _np().bitwise_and(o, self)
 
     def __or__(self, o):
-        return _np().logical_or(self, o)
+        return _np().bitwise_or(self, o)
+
+    def __ror__(self, o):
+        return _np().bitwise_or(o, self)
+
+    def __xor__(self, o):
+        return _np().bitwise_xor(self, o)
+
+    def __rxor__(self, o):
+        return _np().bitwise_xor(o, self)
 
     def __invert__(self):
-        return _np().logical_not(self)
+        return _np().invert(self)
+
+    def __round__(self, ndigits=None):
+        return _np().round(self, ndigits or 0)
 
     __hash__ = None  # arrays are unhashable, as in NumPy
 
@@ -452,10 +485,12 @@ class Tracer:
         return _np()._getitem(self, idx)
 
     def __setitem__(self, idx, value):
+        i = _idx_repr(idx)
         raise TypeError(
             "fxad arrays inside a transformation are immutable: "
-            f"`x[{_idx_repr(idx)}] = v` is not supported. Build a new array instead, "
-            "for example with fxad.numpy.where or fxad.numpy.concatenate."
+            f"`x[{i}] = v` is not supported. Use the functional form "
+            f"`x = x.at[{i}].set(v)` (or .add, .multiply, .min, .max), which "
+            "returns an updated copy."
         )
 
     # -- methods -------------------------------------------------------------
@@ -474,11 +509,8 @@ class Tracer:
     def min(self, axis=None, keepdims=False):
         return _np().min(self, axis=axis, keepdims=keepdims)
 
-    def var(self, axis=None, ddof=0, keepdims=False):
-        return _np().var(self, axis=axis, ddof=ddof, keepdims=keepdims)
-
-    def std(self, axis=None, ddof=0, keepdims=False):
-        return _np().std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def var(self, axis=None, dtype=None, ddof=0, keepdims=False):
+        return _np().var(self, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
 
     def reshape(self, *shape, order="C"):
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
@@ -516,8 +548,48 @@ class Tracer:
     def clip(self, min=None, max=None):
         return _np().clip(self, min, max)
 
-    def cumsum(self, axis=None):
-        return _np().cumsum(self, axis)
+    def cumsum(self, axis=None, dtype=None):
+        return _np().cumsum(self, axis, dtype)
+
+    def cumprod(self, axis=None, dtype=None):
+        return _np().cumprod(self, axis, dtype)
+
+    def argmax(self, axis=None, keepdims=False):
+        return _np().argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        return _np().argmin(self, axis=axis, keepdims=keepdims)
+
+    def any(self, axis=None, keepdims=False):
+        return _np().any(self, axis=axis, keepdims=keepdims)
+
+    def all(self, axis=None, keepdims=False):
+        return _np().all(self, axis=axis, keepdims=keepdims)
+
+    def round(self, decimals=0):
+        return _np().round(self, decimals)
+
+    def trace(self, offset=0, axis1=0, axis2=1, dtype=None):
+        return _np().trace(self, offset, axis1, axis2, dtype)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return _np().diagonal(self, offset, axis1, axis2)
+
+    def take(self, indices, axis=None):
+        return _np().take(self, indices, axis=axis)
+
+    def sort(self, axis=-1):
+        raise TypeError("x.sort() sorts in place, which fxad arrays cannot do; "
+                        "use fxad.numpy.sort(x) (or numpy.sort(x)) instead.")
+
+    def argsort(self, axis=-1):
+        return _np().argsort(self, axis=axis)
+
+    def repeat(self, repeats, axis=None):
+        return _np().repeat(self, repeats, axis=axis)
+
+    def std(self, axis=None, dtype=None, ddof=0, keepdims=False):
+        return _np().std(self, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
 
     # -- concretization ------------------------------------------------------
     def _concrete(self, what: str):

@@ -358,7 +358,17 @@ defjvp(cosh_p, lambda t, x: mul(t, sinh(x)))
 tanh_p = _unary("tanh", np.tanh)
 defjvp2(tanh_p, lambda t, ans, x: mul(t, sub(_c(ans, 1), mul(ans, ans))))
 sqrt_p = _unary("sqrt", np.sqrt)
-defjvp2(sqrt_p, lambda t, ans, x: div(t, mul(_c(ans, 2), ans)))
+
+
+def _sqrt_jvp(t, ans, x):
+    # t * (0.5 / sqrt(x)): the coefficient is computed with the primal (and is
+    # inf at x == 0, as in JAX, without NumPy's divide-by-zero warning).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coef = div(_c(ans, 0.5), ans)
+    return mul(t, coef)
+
+
+defjvp2(sqrt_p, _sqrt_jvp)
 asinh_p = _unary("asinh", np.arcsinh)
 defjvp(asinh_p, lambda t, x: div(t, sqrt(add(mul(x, x), _c(x, 1)))))
 acosh_p = _unary("acosh", np.arccosh)

@@ -1,0 +1,435 @@
+"""Jaxpr-to-jaxpr optimisations, run by ``jit`` before it generates code.
+
+* ``dce``: dead-code elimination.  Every fxad primitive is pure, so an
+  equation none of whose outputs is used is dropped.
+* ``cse``: common-subexpression elimination.  Two equations with the same
+  primitive, the same params and the same inputs compute the same value; the
+  second is replaced by the first.  Inputs of ``add``/``mul`` (and the other
+  commutative operations on real numbers) are put in a canonical order first.
+* ``constant_fold``: an equation whose inputs are all known (literals, or
+  constvars with concrete values) is evaluated now with its primitive's
+  ``impl``; a 0-d result becomes a ``Literal``, an array a new constvar.  The
+  same pass forwards copies and exact identities (``x * 1``, ``x / 1``,
+  ``x - 0.0``, ``x + -0.0``, ``neg (neg x)``, a one-case ``select_n``, ...).
+* ``optimize``: the three, in that order, to a fixpoint, then unused
+  constvars are dropped.
+
+Each pass is pure and linear-time: it returns new ``Jaxpr`` objects (equations
+whose inputs did not change are shared, never mutated) and leaves its input
+untouched.  Every rewrite preserves values exactly, bit for bit, including
+NaNs, infinities and signed zeros (which is why ``x + 0.0`` is *not*
+simplified: ``-0.0 + 0.0`` is ``+0.0``).  What may change is only *when* an
+error or warning of a dropped or folded equation happens: an equation whose
+folding raises or warns (``log 0.0``) is left for run time, so its warning
+still appears when the program runs.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from fxad import core
+from fxad.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Tracer, Var, get_aval
+
+__all__ = ["dce", "cse", "constant_fold", "prune_constvars", "optimize"]
+
+# ---------------------------------------------------------------------------
+# Helpers
+
+
+def _rewrite(eqn, invars):
+    """``eqn`` with new inputs (the same object when they did not change)."""
+    old = eqn.invars
+    if len(old) == len(invars) and all(a is b for a, b in zip(old, invars)):
+        return eqn
+    return JaxprEqn(eqn.primitive, invars, eqn.params, eqn.outvars)
+
+
+def _subst(env, x):
+    if type(x) is Literal:
+        return x
+    return env.get(x, x)
+
+
+def _check(jaxpr):
+    if core.config.check_jaxprs:
+        core.check_jaxpr(jaxpr)
+    return jaxpr
+
+
+# ---------------------------------------------------------------------------
+# Dead-code elimination
+
+
+def dce(jaxpr: Jaxpr) -> Jaxpr:
+    """Drop the equations whose outputs are not used (all primitives are pure).
+
+    Invars and constvars are kept (they are the signature); see
+    ``prune_constvars`` for unused constants.
+    """
+    live = {v for v in jaxpr.outvars if type(v) is Var}
+    kept = []
+    for eqn in reversed(jaxpr.eqns):
+        if any(v in live for v in eqn.outvars):
+            kept.append(eqn)
+            for x in eqn.invars:
+                if type(x) is Var:
+                    live.add(x)
+    kept.reverse()
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, kept, jaxpr.outvars)
+
+
+def prune_constvars(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Drop constvars (and their values) that no equation or output uses."""
+    jaxpr = closed.jaxpr
+    used = {v for v in jaxpr.outvars if type(v) is Var}
+    for eqn in jaxpr.eqns:
+        for x in eqn.invars:
+            if type(x) is Var:
+                used.add(x)
+    pairs = [(v, c) for v, c in zip(jaxpr.constvars, closed.consts) if v in used]
+    if len(pairs) == len(jaxpr.constvars):
+        return closed
+    new = Jaxpr([v for v, _ in pairs], jaxpr.invars, jaxpr.eqns, jaxpr.outvars)
+    return ClosedJaxpr(new, [c for _, c in pairs])
+
+
+# ---------------------------------------------------------------------------
+# Common-subexpression elimination
+
+#: Operations whose two operands may be swapped without changing any bit of
+#: the result, for real (float, integer, boolean) operands.  Not max/min:
+#: NumPy's maximum(-0.0, 0.0) and maximum(0.0, -0.0) differ.
+_COMMUTATIVE = frozenset({"add", "mul", "eq", "ne", "and", "or", "xor"})
+
+_UNHASHABLE = object()
+
+
+def _value_key(v):
+    """A hashable key that tells apart every value an impl could tell apart:
+    the type, the dtype, and the exact bits (so 0.0 and -0.0 differ and a NaN
+    equals itself)."""
+    t = type(v)
+    if t is float:
+        return (t, v.hex())
+    if t is bool or t is int or t is str or v is None:
+        return (t, v)
+    if t is complex:
+        return (t, v.real.hex(), v.imag.hex())
+    if isinstance(v, (np.ndarray, np.generic)):
+        if v.dtype.hasobject:
+            return _UNHASHABLE
+        return (t, v.dtype.str, v.shape, v.tobytes())
+    return _UNHASHABLE
+
+
+def _param_key(v):
+    t = type(v)
+    if t is tuple or t is list:
+        out = []
+        for x in v:
+            k = _param_key(x)
+            if k is _UNHASHABLE:
+                return _UNHASHABLE
+            out.append(k)
+        return (t, tuple(out))
+    if t is dict:
+        return _params_key(v)
+    if t is slice:
+        return (t, _param_key(v.start), _param_key(v.stop), _param_key(v.step))
+    k = _value_key(v)
+    if k is not _UNHASHABLE:
+        return k
+    # dtypes, types, functions, jaxprs: hashable by value or identity.
+    try:
+        hash(v)
+    except TypeError:
+        return _UNHASHABLE
+    return (t, v)
+
+
+def _params_key(params):
+    if not params:
+        return ()
+    out = []
+    for name in sorted(params):
+        k = _param_key(params[name])
+        if k is _UNHASHABLE:
+            return _UNHASHABLE
+        out.append((name, k))
+    return tuple(out)
+
+
+def cse(jaxpr: Jaxpr) -> Jaxpr:
+    """Replace each equation that repeats an earlier one (same primitive,
+    params and inputs) by the earlier one's outputs.  Equations whose params
+    cannot be hashed are left alone."""
+    env: dict = {}  # Var -> the Var that replaces it
+    seen: dict = {}
+    number: dict = {}  # Var -> definition order, for canonical operand order
+    for i, v in enumerate(jaxpr.constvars + jaxpr.invars):
+        number[v] = i
+    n = len(number)
+    eqns = []
+    for eqn in jaxpr.eqns:
+        invars = [_subst(env, x) for x in eqn.invars]
+        pkey = _params_key(eqn.params)
+        key = None
+        if pkey is not _UNHASHABLE:
+            ikeys = []
+            for x in invars:
+                if type(x) is Literal:
+                    vk = _value_key(x.val)
+                    if vk is _UNHASHABLE:
+                        ikeys = None
+                        break
+                    ikeys.append((1, x.aval, vk))
+                else:
+                    ikeys.append((0, number[x]))
+            if ikeys is not None:
+                if (eqn.primitive.name in _COMMUTATIVE and len(ikeys) == 2
+                        and invars[0].aval.dtype.kind in "biuf"
+                        and _sort_key(ikeys[1]) < _sort_key(ikeys[0])):
+                    ikeys.reverse()
+                key = (eqn.primitive, pkey, tuple(ikeys))
+        if key is not None:
+            prev = seen.get(key)
+            if prev is not None and all(
+                    a.aval.strip_weak_type() == b.aval.strip_weak_type()
+                    for a, b in zip(prev, eqn.outvars)):
+                for a, b in zip(eqn.outvars, prev):
+                    env[a] = b
+                continue
+            seen[key] = eqn.outvars
+        for v in eqn.outvars:
+            number[v] = n
+            n += 1
+        eqns.append(_rewrite(eqn, invars))
+    outvars = [_subst(env, x) for x in jaxpr.outvars]
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, eqns, outvars)
+
+
+def _sort_key(k):
+    # Vars (by definition order) before literals (by their printed key).
+    return (0, k[1], "") if k[0] == 0 else (1, 0, repr(k))
+
+
+# ---------------------------------------------------------------------------
+# Constant folding and forwarding
+
+#: An equation is folded only when its outputs are not much larger than its
+#: inputs, so that broadcasting a scalar to a huge array stays a cheap
+#: ``broadcast_to`` at run time instead of becoming a materialised constant.
+FOLD_GROWTH_LIMIT = 64  # elements an output may exceed its inputs by
+
+
+def _known_value(x, known):
+    if type(x) is Literal:
+        return True, x.val
+    if x in known:
+        return True, known[x]
+    return False, None
+
+
+def _fold(eqn, vals):
+    """Evaluate ``eqn`` on ``vals`` now, or return None when it should be left
+    for run time (no impl, an error or warning, an unexpected result)."""
+    prim = eqn.primitive
+    if prim.impl is None:
+        return None
+    out_size = sum(v.aval.size for v in eqn.outvars)
+    in_size = sum(int(np.size(v)) for v in vals)
+    if out_size > in_size + FOLD_GROWTH_LIMIT:
+        return None
+    try:
+        with warnings.catch_warnings(), np.errstate(all="raise"):
+            warnings.simplefilter("error")
+            out = prim.impl(*vals, **eqn.params)
+    except Exception:  # noqa: BLE001 - left for run time, where it will be raised
+        return None
+    outs = list(out) if prim.multiple_results else [out]
+    if len(outs) != len(eqn.outvars):
+        return None
+    for o, v in zip(outs, eqn.outvars):
+        if isinstance(o, Tracer):
+            return None
+        try:
+            a = get_aval(o)
+        except TypeError:
+            return None
+        if a.shape != v.aval.shape or a.dtype != v.aval.dtype:
+            return None
+    return outs
+
+
+def _is_lit(x, pred):
+    if type(x) is not Literal:
+        return False
+    v = x.val
+    if np.ndim(v) != 0:
+        return False
+    try:
+        return bool(pred(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _one(v):
+    return v == 1
+
+
+def _plus_zero(v):
+    return v == 0 and math.copysign(1.0, float(v)) > 0
+
+
+def _minus_zero(v):
+    return v == 0 and math.copysign(1.0, float(v)) < 0
+
+
+def _forward(eqn, invars, producer):
+    """The atom an equation's (single) output equals, if it is a copy or an
+    exact identity; else None."""
+    name = eqn.primitive.name
+    out = eqn.outvars[0].aval
+    params = eqn.params
+
+    def same(x):
+        # The forwarded atom must have the output's shape and dtype.
+        return x.aval.shape == out.shape and x.aval.dtype == out.dtype
+
+    if name == "select_n":
+        cases = invars[1:]
+        first = cases[0]
+        if all(c is first for c in cases) and same(first):
+            return first
+        return None
+    if name == "integer_pow" and params.get("y") == 1:
+        return invars[0] if same(invars[0]) else None
+    if name in ("reshape", "broadcast_in_dim"):
+        x = invars[0]
+        if name == "broadcast_in_dim" and tuple(params["broadcast_dimensions"]) != tuple(
+                range(out.ndim)):
+            return None
+        return x if same(x) else None
+    if name == "transpose":
+        p = tuple(params["permutation"])
+        return invars[0] if p == tuple(range(len(p))) and same(invars[0]) else None
+    if name in ("squeeze", "expand_dims", "rev") and not params.get("dimensions"):
+        return invars[0] if same(invars[0]) else None
+    if name in ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod") and \
+            not params.get("axes"):
+        return invars[0] if same(invars[0]) else None
+    if name == "convert_element_type":
+        x = invars[0]
+        return x if same(x) and not (type(x) is Literal) else None
+    if name == "neg":
+        p = producer.get(invars[0])
+        if p is not None and p.primitive.name == "neg" and same(p.invars[0]):
+            return p.invars[0]
+        return None
+    if len(invars) != 2 or out.dtype.kind not in "iuf":
+        return None  # complex: (a+bj) * 1 is not exact when b is infinite
+    x, y = invars
+    if name == "mul":
+        if _is_lit(y, _one) and same(x):
+            return x
+        if _is_lit(x, _one) and same(y):
+            return y
+    elif name == "div":
+        if _is_lit(y, _one) and same(x):
+            return x
+    elif name == "add":
+        zero = _minus_zero if out.dtype.kind == "f" else _plus_zero
+        if _is_lit(y, zero) and same(x):
+            return x
+        if _is_lit(x, zero) and same(y):
+            return y
+    elif name == "sub":
+        if _is_lit(y, _plus_zero) and same(x):
+            return x
+    return None
+
+
+def constant_fold(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Evaluate the equations whose inputs are all known, now.
+
+    Known values are literals and the constvars bound to concrete values.  A
+    0-d result becomes a ``Literal`` (holding exactly what the impl returned,
+    so the program sees the same NumPy value as before); a larger one becomes
+    a new constvar.  Copies and exact identities are forwarded at the same
+    time (see the module docstring).
+    """
+    jaxpr = closed.jaxpr
+    known = {v: c for v, c in zip(jaxpr.constvars, closed.consts)
+             if not isinstance(c, Tracer)}
+    env: dict = {}
+    producer: dict = {}
+    constvars = list(jaxpr.constvars)
+    consts = list(closed.consts)
+    eqns = []
+    for eqn in jaxpr.eqns:
+        invars = [_subst(env, x) for x in eqn.invars]
+        vals = []
+        for x in invars:
+            ok, val = _known_value(x, known)
+            if not ok:
+                break
+            vals.append(val)
+        else:
+            outs = _fold(eqn, vals)
+            if outs is not None:
+                for v, o in zip(eqn.outvars, outs):
+                    if np.ndim(o) == 0:
+                        env[v] = Literal(o, v.aval)
+                    else:
+                        nv = Var(v.aval.strip_weak_type())
+                        constvars.append(nv)
+                        consts.append(o)
+                        known[nv] = o
+                        env[v] = nv
+                continue
+        if not eqn.primitive.multiple_results:
+            fwd = _forward(eqn, invars, producer)
+            if fwd is not None:
+                env[eqn.outvars[0]] = fwd
+                continue
+        new = _rewrite(eqn, invars)
+        for v in new.outvars:
+            producer[v] = new
+        eqns.append(new)
+    outvars = [_subst(env, x) for x in jaxpr.outvars]
+    return ClosedJaxpr(Jaxpr(constvars, jaxpr.invars, eqns, outvars), consts)
+
+
+# ---------------------------------------------------------------------------
+# The pipeline
+
+
+def optimize(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:
+    """Constant folding, CSE and DCE, repeated until the program stops
+    shrinking (at most ``max_rounds`` times); then unused constants go.
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp
+        >>> from fxad.interpreters.optimize import optimize
+        >>> closed = fxad.make_jaxpr(lambda x: fnp.sin(x) * 1.0 + fnp.sin(x))(0.5)
+        >>> print(optimize(closed))
+        { lambda ; a:f64[]. let
+            b:f64[] = sin a
+            c:f64[] = add b b
+          in (c,) }
+    """
+    size = None
+    for _ in range(max_rounds):
+        closed = constant_fold(closed)
+        jaxpr = dce(cse(closed.jaxpr))
+        closed = ClosedJaxpr(jaxpr, closed.consts)
+        if len(jaxpr.eqns) == size:
+            break
+        size = len(jaxpr.eqns)
+    closed = prune_constvars(closed)
+    _check(closed.jaxpr)
+    return closed
