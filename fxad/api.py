@@ -110,14 +110,20 @@ def _check_differentiable(flat, argnums, where, holomorphic=False):
             if holomorphic:
                 if not np.issubdtype(dt, np.complexfloating):
                     raise TypeError(
-                        f"{where} with holomorphic=True requires complex inputs, but "
-                        f"argument {n} has dtype {dt.name}."
+                        f"{where} with holomorphic=True requires inputs with complex dtype, "
+                        f"but argument {n} has dtype {dt.name}. Pass complex values "
+                        "(e.g. x.astype(complex)), or drop holomorphic=True."
                     )
-            elif np.issubdtype(dt, np.complexfloating) and where != "grad":
+            elif np.issubdtype(dt, np.complexfloating) and where == "jacfwd":
+                # As in JAX: grad and jacrev take complex inputs of real-valued
+                # functions (the cotangent 1.0 gives a complex gradient), but
+                # forward mode's real basis would miss the imaginary directions.
                 raise TypeError(
-                    f"{where} requires real-valued inputs for differentiation, but argument "
-                    f"{n} has dtype {dt.name}. For holomorphic functions use "
-                    f"holomorphic=True."
+                    f"jacfwd requires real-valued inputs (input dtype that is a sub-dtype "
+                    f"of np.floating), but argument {n} has dtype {dt.name}. For "
+                    "holomorphic differentiation, pass holomorphic=True. For "
+                    "differentiation of non-holomorphic functions involving complex "
+                    "inputs, use fxad.jvp directly (or jacrev for a real-valued output)."
                 )
             elif not np.issubdtype(dt, np.inexact):
                 raise TypeError(
@@ -384,6 +390,28 @@ def _check_scalar_output(out_leaves, out_tree, where):
     return aval
 
 
+def _check_holomorphic_outputs(avals, where, holomorphic):
+    """JAX's rules for output dtypes: with holomorphic=True all outputs are
+    complex; reverse mode without it wants real outputs, since the cotangent
+    1.0 of a complex output would see only its real part."""
+    for o, aval in enumerate(avals):
+        dt = aval.dtype
+        if holomorphic:
+            if not np.issubdtype(dt, np.complexfloating):
+                raise TypeError(
+                    f"{where} with holomorphic=True requires outputs with complex dtype, "
+                    f"but output {o} has dtype {dt.name}. A real-valued function is not "
+                    "holomorphic: drop holomorphic=True (grad of a real-valued function "
+                    "of complex inputs is supported).")
+        elif where != "jacfwd" and np.issubdtype(dt, np.complexfloating):
+            raise TypeError(
+                f"{where} requires real-valued outputs (output dtype that is a sub-dtype "
+                f"of np.floating), but output {o} has dtype {dt.name}. For holomorphic "
+                "differentiation, pass holomorphic=True. For differentiation of "
+                "non-holomorphic functions involving complex outputs, use fxad.vjp "
+                "directly, or differentiate the real part (or abs) of the output.")
+
+
 def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
                    holomorphic: bool = False):
     """``fun`` and its gradient in one pass.
@@ -412,10 +440,7 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
 
         po, linear, _ = linearize_flat(scalar_fun, flat.in_leaves)
         aval = get_aval(po[0])
-        if np.issubdtype(aval.dtype, np.complexfloating) and not holomorphic:
-            raise TypeError(
-                "grad requires a real-valued output, got complex; use holomorphic=True "
-                "for holomorphic functions, or take the real part.")
+        _check_holomorphic_outputs([aval], "grad", holomorphic)
         ct = aval.dtype.type(1)
         cts_in = backward_pass(linear.jaxpr, linear.consts, [ct])
         in_avals = [get_aval(x) for x in flat.in_leaves]
@@ -524,6 +549,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         po, linear, _ = linearize_flat(flat, flat.in_leaves)
         in_avals = [get_aval(x) for x in flat.in_leaves]
         out_avals = [get_aval(x) for x in po]
+        _check_holomorphic_outputs(out_avals, "jacfwd", holomorphic)
         basis, sizes = _std_basis(in_avals)
         if sum(sizes):
             outs = vmap_flat(lambda *ts: linear(*ts), basis, [0] * len(basis),
@@ -566,6 +592,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
             if not np.issubdtype(oa.dtype, np.inexact):
                 raise TypeError(f"jacrev: output {o} has dtype {oa.dtype.name}, which has "
                                 "no derivative; return only floating-point outputs.")
+        _check_holomorphic_outputs(out_avals, "jacrev", holomorphic)
         basis, sizes = _std_basis(out_avals)
 
         def pullback(*cts):

@@ -372,7 +372,11 @@ defjvp2(sqrt_p, _sqrt_jvp)
 asinh_p = _unary("asinh", np.arcsinh)
 defjvp(asinh_p, lambda t, x: div(t, sqrt(add(mul(x, x), _c(x, 1)))))
 acosh_p = _unary("acosh", np.arccosh)
-defjvp(acosh_p, lambda t, x: div(t, sqrt(sub(mul(x, x), _c(x, 1)))))
+# sqrt(x - 1) * sqrt(x + 1), not sqrt(x * x - 1): equal for real x > 1, but only
+# the first is the derivative of NumPy's principal arccosh for complex x with
+# Re(x) < 0 (sqrt(x * x - 1) has a branch cut on the imaginary axis that
+# arccosh has not).
+defjvp(acosh_p, lambda t, x: div(t, mul(sqrt(sub(x, _c(x, 1))), sqrt(add(x, _c(x, 1))))))
 atanh_p = _unary("atanh", np.arctanh)
 defjvp(atanh_p, lambda t, x: div(t, sub(_c(x, 1), mul(x, x))))
 
@@ -520,6 +524,20 @@ round_p = standard_unop("round", np.round)  # half to even, as NumPy
 defjvp_zero(round_p)
 trunc_p = standard_unop("trunc", np.trunc)
 defjvp_zero(trunc_p)
+
+
+def _real_unop_abstract_eval(name):
+    def abstract_eval(x):
+        if not np.issubdtype(x.dtype, np.floating):
+            raise TypeError(f"lax.{name} requires a real floating-point input, got "
+                            f"{x.dtype.name}")
+        return x
+
+    return abstract_eval
+
+
+for _p in (floor_p, ceil_p, round_p, trunc_p):  # complex has no order to round by
+    _p.def_abstract_eval(_real_unop_abstract_eval(_p.name))
 
 # ---------------------------------------------------------------------------
 # Comparisons and logic (boolean outputs, not differentiable)
@@ -738,6 +756,62 @@ conj_p.def_impl(np.conjugate)
 conj_p.def_abstract_eval(lambda x: x)
 deflinear(conj_p, lambda ct, x: [conj(ct)])
 defvectorized(conj_p)
+
+
+def imag(x):
+    return bind(imag_p, x)
+
+
+def _imag_abstract_eval(x):
+    if not np.issubdtype(x.dtype, np.complexfloating):
+        raise TypeError(f"lax.imag requires a complex input, got {x.dtype.name} (the "
+                        "imaginary part of a real array is zero)")
+    return shaped(x.shape, np.finfo(x.dtype).dtype)
+
+
+def _imag_transpose(ct, x):
+    # Re(ct_x * x) == ct * imag(x) for ct_x = -i * ct (JAX's complex(0, -ct)).
+    return [mul(convert_element_type(neg(ct), x.aval.dtype), _c(x, 1j))]
+
+
+imag_p = new_primitive("imag")
+imag_p.def_impl(np.imag)
+imag_p.def_abstract_eval(_imag_abstract_eval)
+deflinear(imag_p, _imag_transpose)
+defvectorized(imag_p)
+
+
+def complex(x, y):  # noqa: A001 - the lax name
+    """``x + 1j * y`` from real and imaginary parts of one floating dtype."""
+    return bind(complex_p, x, y)
+
+
+def _complex_impl(x, y):
+    x, y = np.asarray(x), np.asarray(y)
+    # Filled part by part: x + 1j * y would turn an infinite y into nan + inf j.
+    out = np.empty(np.broadcast_shapes(x.shape, y.shape), np.result_type(x, np.complex64))
+    out.real, out.imag = x, y
+    return out[()] if out.ndim == 0 else out
+
+
+def _complex_abstract_eval(x, y):
+    _check_same_dtype("complex", x, y)
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"lax.complex requires real floating-point parts, got {x.dtype.name}")
+    return shaped(_binop_shape("complex", x, y), np.result_type(x.dtype, np.complex64))
+
+
+def _complex_transpose(ct, x, y):
+    # Re(ct * (x + i y)) == Re(ct) x - Im(ct) y.
+    return [_unbcast(real(ct), _aval(x)) if is_undefined(x) else None,
+            _unbcast(neg(imag(ct)), _aval(y)) if is_undefined(y) else None]
+
+
+complex_p = new_primitive("complex")
+complex_p.def_impl(_complex_impl)
+complex_p.def_abstract_eval(_complex_abstract_eval)
+deflinear(complex_p, _complex_transpose)
+defbroadcasting(complex_p)
 
 
 # ---------------------------------------------------------------------------

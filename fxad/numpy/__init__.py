@@ -180,3 +180,4 @@ from fxad.numpy._shape import (  # noqa: F401
     vstack,
     where,
 )
+from fxad.numpy import fft  # noqa: E402,F401
