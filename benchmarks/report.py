@@ -174,16 +174,20 @@ def reference_table(cells: Sequence[Cell]) -> tuple[list[str], list[list[str]]]:
 
 
 def problems(cells: Sequence[Cell]) -> list[str]:
-    out = []
-    skipped: dict[str, str] = {}
-    for c in cells:
-        if c.status == "skipped":
-            skipped.setdefault(c.library, c.reason)
-        elif c.status != "ok":
-            word = "FAILED" if c.status == "error" else "WRONG answer"
-            out.append(f"{c.library} on {c.workload}: {word}: {c.reason}")
-    out = [f"{lib}: skipped ({why})" for lib, why in skipped.items()] + out
-    return out
+    """Lines for the columns and cells that did not run or failed."""
+    whole, out = [], []
+    for lib in dict.fromkeys(c.library for c in cells):
+        mine = [c for c in cells if c.library == lib]
+        if all(c.status == "skipped" for c in mine):
+            whole.append(f"{lib}: skipped ({mine[0].reason})")
+            continue
+        for c in mine:
+            if c.status == "skipped":
+                out.append(f"{lib} on {c.workload}: not run: {c.reason}")
+            elif c.status != "ok":
+                word = "FAILED" if c.status == "error" else "WRONG answer"
+                out.append(f"{lib} on {c.workload}: {word}: {c.reason}")
+    return whole + out
 
 
 # ---------------------------------------------------------------------------

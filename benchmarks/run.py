@@ -87,7 +87,6 @@ def run(workloads, libs, s: Settings, log=sys.stderr) -> tuple[list[Cell], list[
                 continue
             if lib.name in w.skip and not s.force:
                 cells.append(Cell(w.name, lib.name, "skipped", w.skip[lib.name]))
-                notes.append(f"{lib.name} on {w.name}: not run: {w.skip[lib.name]}")
                 continue
             print(f"{w.name:>13} {lib.name:<9}", end=" ", file=log, flush=True)
             cell = harness.run_cell(w, lib, args, expected, base, s)
@@ -107,8 +106,9 @@ def run(workloads, libs, s: Settings, log=sys.stderr) -> tuple[list[Cell], list[
     return cells, notes
 
 
-def profile(workloads, lib, s: Settings, top: int = 25) -> None:
-    """Print cProfile's view of ``lib`` on each workload (one warm-up call first)."""
+def profile(workloads, lib, s: Settings, top: int = 20) -> None:
+    """Print cProfile's view of ``lib`` on each workload (one warm-up call first),
+    by own time and by cumulative time."""
     for w in workloads:
         args = w.inputs(s.small)
         thunk = harness.build(w, lib, args)
@@ -123,9 +123,9 @@ def profile(workloads, lib, s: Settings, top: int = 25) -> None:
         stats = pstats.Stats(prof, stream=out).strip_dirs()
         print(f"\n=== {lib.name} on {w.name}: {n} call(s), {report.fmt_time(t)} per call "
               "unprofiled ===")
-        stats.sort_stats("tottime").print_stats(top)
+        for order in ("tottime", "cumulative"):
+            stats.sort_stats(order).print_stats(top)
         print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
-        out.truncate(0)
 
 
 def main(argv=None) -> int:

@@ -32,6 +32,7 @@ from fxad.api import (
     vmap,
 )
 from fxad.core import ClosedJaxpr, Jaxpr, ShapedArray, check_jaxpr
+from fxad.jit import jit
 
 __version__ = "0.1.0"
 
@@ -47,6 +48,7 @@ __all__ = [
     "hessian",
     "stop_gradient",
     "make_jaxpr",
+    "jit",
     "vmap",
     "ClosedJaxpr",
     "Jaxpr",

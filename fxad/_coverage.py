@@ -91,6 +91,19 @@ PROBES: dict = {
     "numpy.arange": lambda: ((0.0, 1.0, 0.25), {}),
     "numpy.empty": lambda: ((3,), {}),
     "numpy.broadcast_arrays": lambda: ((_vec(), _vec(8).reshape(2, 4)), {}),
+    "scipy.stats.multivariate_normal.logpdf": lambda: ((_vec(3), np.zeros(3), _spd()), {}),
+    "scipy.stats.multivariate_normal.pdf": lambda: ((_vec(3), np.zeros(3), _spd()), {}),
+    "scipy.stats.dirichlet.logpdf": lambda: ((np.array([0.2, 0.3, 0.5]),
+                                              np.array([1.5, 2.0, 3.0])), {}),
+    "scipy.stats.dirichlet.pdf": lambda: ((np.array([0.2, 0.3, 0.5]),
+                                           np.array([1.5, 2.0, 3.0])), {}),
+    "scipy.stats.poisson.logpmf": lambda: ((np.array([1, 2, 3]), _vec(3, 1, 2)), {}),
+    "scipy.stats.poisson.pmf": lambda: ((np.array([1, 2, 3]), _vec(3, 1, 2)), {}),
+    "scipy.stats.poisson.cdf": lambda: ((np.array([1, 2, 3]), _vec(3, 1, 2)), {}),
+    "scipy.stats.poisson.sf": lambda: ((np.array([1, 2, 3]), _vec(3, 1, 2)), {}),
+    "scipy.special.polygamma": lambda: ((1, _vec(4, 1.2, 1.9)), {}),
+    "scipy.special.gammainc": lambda: ((2.5, _vec(4, 1.2, 1.9)), {}),
+    "scipy.special.gammaincc": lambda: ((2.5, _vec(4, 1.2, 1.9)), {}),
     "numpy.reshape": lambda: ((_vec(), (2, 2)), {}),
     "numpy.moveaxis": lambda: ((_vec(6).reshape(2, 3), 0, 1), {}),
     "numpy.swapaxes": lambda: ((_vec(6).reshape(2, 3), 0, 1), {}),
@@ -209,6 +222,40 @@ def _why(e):
     return "error"
 
 
+_STATS_METHODS = ("logpdf", "pdf", "logcdf", "cdf", "logsf", "sf", "ppf", "isf",
+                  "logpmf", "pmf")
+
+
+def _stats_rows(ref_mod):
+    """scipy.stats: the methods of each distribution fxad implements (fxad,
+    like JAX, has a module of functions per distribution)."""
+    out = []
+    try:
+        fx = importlib.import_module("fxad.scipy.stats")
+    except ImportError:
+        return out
+    for dist in sorted(n for n in dir(fx) if not n.startswith("_")):
+        sub = getattr(fx, dist)
+        ref = getattr(ref_mod, dist, None)
+        if not inspect.ismodule(sub) or ref is None:
+            continue
+        for m in _STATS_METHODS:
+            ref_m = getattr(ref, m, None)
+            if ref_m is None:
+                continue
+            fn = getattr(sub, m, None)
+            name = f"{dist}.{m}"
+            if fn is None:
+                out.append(("scipy.stats", name, "no", "", "", ""))
+                continue
+            probe = _probe_args(f"scipy.stats.{name}", ref_m)
+            if probe is None:
+                out.append(("scipy.stats", name, "yes", "?", "?", "?"))
+                continue
+            out.append(("scipy.stats", name, "yes", *_check(fn, *probe)))
+    return out
+
+
 def rows():
     """One row per reference function: (namespace, name, implemented, fwd, rev, vmap)."""
     out = []
@@ -216,6 +263,9 @@ def rows():
         try:
             ref_mod = importlib.import_module(ref_name)
         except ImportError:
+            continue
+        if ref_name == "scipy.stats":
+            out.extend(_stats_rows(ref_mod))
             continue
         try:
             fx_mod = importlib.import_module(fx_name)

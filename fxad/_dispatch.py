@@ -2,15 +2,26 @@
 ``__array_function__``) for tracers: plain ``numpy`` calls on traced values
 route to ``fxad.numpy``, so unmodified NumPy code can be differentiated.
 
-A NumPy function that fxad does not implement raises a ``TypeError`` naming
-it (never a silent wrong answer); ``docs/coverage.md`` lists what is covered.
+Ufunc methods: ``__call__`` (with ``dtype=``), ``reduce`` and ``accumulate``
+(the fxad.numpy reduction where there is one, else the ufunc applied along the
+axis, so ``numpy.maximum.accumulate`` differentiates) and ``outer``.  Another
+array library's operands get ``NotImplemented``, as NEP 13/18 ask.
+
+A NumPy function, method or keyword argument that fxad does not implement
+raises a ``TypeError`` naming it (never a silent wrong answer);
+``docs/coverage.md`` lists what is covered.  ``out=`` (and so ``a += x`` on a
+NumPy array) raises a ``TypeError``: a traced value cannot be written into an
+array.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 
 import numpy as np
+
+from fxad.core import Tracer
 
 _COVERAGE = "docs/coverage.md"
 
@@ -19,6 +30,7 @@ _MODULES = {
     "numpy": "fxad.numpy",
     "numpy.linalg": "fxad.numpy.linalg",
     "numpy.fft": "fxad.numpy.fft",
+    "scipy.special": "fxad.scipy.special",
 }
 
 # ufunc.reduce / ufunc.accumulate -> fxad.numpy function names
@@ -54,53 +66,194 @@ def _lookup(module: str, name: str, original):
     return impl
 
 
+def _fnp():
+    return importlib.import_module("fxad.numpy")
+
+
+def _no_out(out, what):
+    """``out=`` (a tuple for ufuncs, ``(a,)`` for ``a += x``) cannot receive a
+    traced result: there is no array to write the derivative into."""
+    outs = out if isinstance(out, tuple) else (out,)
+    if any(o is not None for o in outs):
+        raise TypeError(
+            f"{what}(..., out=...) cannot write a traced value into an output array "
+            "(in-place updates such as `a += x` on a NumPy array included): fxad arrays "
+            "are immutable. Drop out= and use the returned value (`a = a + x`).")
+
+
+def _foreign(x) -> bool:
+    """An operand of another array library: defer to it (NEP 13)."""
+    t = type(x)
+    return hasattr(t, "__array_ufunc__") and not issubclass(t, (Tracer, np.ndarray, np.generic))
+
+
+#: ufunc methods fxad implements and the keyword arguments each takes.
+_UFUNC_KWARGS = {"__call__": {"dtype"}, "reduce": {"axis", "dtype", "keepdims"},
+                 "accumulate": {"axis", "dtype"}, "outer": {"dtype"}}
+
+
 def array_ufunc(ufunc, method, *inputs, **kwargs):
     name = ufunc.__name__
-    if kwargs.get("out") is not None:
-        raise TypeError(f"numpy.{name}(..., out=...) cannot write into a traced array: "
-                        "fxad arrays are immutable; drop out= and use the result.")
-    kwargs.pop("out", None)
-    for k in ("where", "casting", "order", "subok", "signature"):
-        if k in kwargs:
-            raise _unsupported(f"numpy.{name}(..., {k}=...)")
+    if any(_foreign(x) for x in inputs):
+        return NotImplemented
+    what = f"numpy.{name}" if method == "__call__" else f"numpy.{name}.{method}"
+    _no_out(kwargs.pop("out", None), what)
+    if kwargs.get("where", None) is True:  # the default, spelled out
+        del kwargs["where"]
+    allowed = _UFUNC_KWARGS.get(method)
+    if allowed is None:
+        extra = (f" ({what} updates its first argument in place, and fxad arrays are "
+                 "immutable: compute the updated array as a new value)") if method == "at" else ""
+        raise _unsupported(what, extra)
+    for k in kwargs:
+        if k not in allowed:
+            raise _unsupported(f"{what}(..., {k}=...)")
     dtype = kwargs.pop("dtype", None)
+    dtype = None if dtype is None else np.dtype(dtype)
+    fnp = _fnp()
+    impl = _lookup("numpy", name, ufunc)
+    if not impl and method == "__call__":  # SciPy's special functions are ufuncs too
+        impl = _lookup("scipy.special", name, ufunc)
     if method == "__call__":
-        impl = _lookup("numpy", name, ufunc)
         if not impl:
-            raise _unsupported(f"the ufunc numpy.{name}")
-        if kwargs:
-            raise _unsupported(f"numpy.{name} with keyword arguments {sorted(kwargs)}")
-        out = impl(*inputs)
-        if dtype is not None:
-            out = importlib.import_module("fxad.numpy").astype(out, dtype)
-        return out
-    if method in ("reduce", "accumulate"):
-        table = _REDUCE if method == "reduce" else _ACCUMULATE
-        fname = table.get(name)
-        impl = _lookup("numpy", fname, None) if fname else False
+            raise _unsupported(f"the ufunc {what}")
+        if dtype is not None and np.issubdtype(dtype, np.inexact):
+            inputs = [fnp.asarray(x, dtype=dtype) for x in inputs]  # compute in dtype, as NumPy
+        return _cast(fnp, impl(*inputs), dtype)
+    if method == "outer":
         if not impl:
-            raise _unsupported(f"numpy.{name}.{method}")
-        (x,) = inputs
-        axis = kwargs.pop("axis", 0)
-        if method == "reduce":
-            keepdims = kwargs.pop("keepdims", False)
-            if kwargs:
-                raise _unsupported(f"numpy.{name}.reduce with {sorted(kwargs)}")
-            out = impl(x, axis=axis, keepdims=keepdims)
+            raise _unsupported(what)
+        a, b = (fnp.asarray(v) for v in inputs)
+        a = fnp.reshape(a, tuple(fnp.shape(a)) + (1,) * fnp.ndim(b))
+        return _cast(fnp, impl(a, b), dtype)
+    (x,) = inputs
+    if dtype is not None and np.issubdtype(dtype, np.inexact):
+        x = fnp.asarray(x, dtype=dtype)
+    axis = kwargs.get("axis", 0)
+    if method == "reduce":
+        keepdims = kwargs.get("keepdims", False)
+        fname = _REDUCE.get(name)
+        red = _lookup("numpy", fname, None) if fname else False
+        if red:
+            out = red(x, axis=axis, keepdims=keepdims)
+        elif impl:
+            out = _fold(fnp, impl, x, axis, what, keepdims=keepdims)
         else:
-            out = impl(x, axis=axis)
-        if dtype is not None:
-            out = importlib.import_module("fxad.numpy").astype(out, dtype)
+            raise _unsupported(what)
+        return _cast(fnp, out, dtype)
+    acc = _lookup("numpy", _ACCUMULATE[name], None) if name in _ACCUMULATE else False
+    if acc:
+        out = acc(x, axis=axis)
+    elif impl:
+        out = _fold(fnp, impl, x, axis, what, accumulate=True)
+    else:
+        raise _unsupported(what)
+    return _cast(fnp, out, dtype)
+
+
+def _cast(fnp, out, dtype):
+    if dtype is None or np.result_type(out) == dtype:
         return out
-    raise _unsupported(f"numpy.{name}.{method}")
+    return fnp.astype(out, dtype)
+
+
+def _fold(fnp, impl, x, axis, what, keepdims=False, accumulate=False):
+    """``ufunc.reduce``/``ufunc.accumulate`` for any binary ufunc fxad
+    implements, by applying it along the axis, one element at a time (so
+    ``numpy.maximum.accumulate`` or ``numpy.subtract.reduce`` differentiate)."""
+    x = fnp.asarray(x)
+    nd = fnp.ndim(x)
+    if axis is None and not accumulate:
+        if nd != 1:
+            raise _unsupported(f"{what} over all the axes of a {nd}-d array")
+        axis = 0
+    if isinstance(axis, tuple):
+        if len(axis) != 1:
+            raise _unsupported(f"{what} over several axes")
+        (axis,) = axis
+    if not -nd <= axis < nd:
+        raise np.exceptions.AxisError(axis, nd)
+    axis %= nd
+    n = fnp.shape(x)[axis]
+    if n == 0:
+        if accumulate:
+            return x
+        raise _unsupported(f"{what} of an empty axis")
+    items = [fnp.take(x, i, axis=axis) for i in range(n)]
+    acc = [items[0]]
+    for item in items[1:]:
+        acc.append(impl(acc[-1], item))
+    if accumulate:
+        return fnp.stack(acc, axis=axis)
+    return fnp.expand_dims(acc[-1], axis) if keepdims else acc[-1]
+
+
+def _dtype_arg(x):
+    return x.aval.dtype if isinstance(x, Tracer) else x
+
+
+#: Functions of dtypes only: NumPy's own, on the tracers' dtypes.
+_DTYPE_ONLY = {
+    "result_type": lambda *xs: np.result_type(*map(_dtype_arg, xs)),
+    "can_cast": lambda x, to, casting="safe": np.can_cast(_dtype_arg(x), to, casting),
+    "iscomplexobj": lambda x: np.issubdtype(_dtype_arg(x), np.complexfloating),
+    "isrealobj": lambda x: not np.issubdtype(_dtype_arg(x), np.complexfloating),
+}
+
+_params_cache: dict = {}
+
+
+def _unknown_kwargs(impl, kwargs):
+    """Keyword arguments ``impl`` does not take (none if it takes ``**kwargs``
+    or has no signature)."""
+    params = _params_cache.get(impl)
+    if params is None:
+        try:
+            sig = inspect.signature(impl)
+        except (TypeError, ValueError):
+            sig = None
+        if sig is None or any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+            params = ()
+        else:
+            params = frozenset(n for n, p in sig.parameters.items()
+                               if p.kind is not p.POSITIONAL_ONLY)
+        _params_cache[impl] = params
+    if params == ():
+        return []
+    return [k for k in kwargs if k not in params]
+
+
+def _has_tracer(x) -> bool:
+    if isinstance(x, Tracer):
+        return True
+    if isinstance(x, (list, tuple)):
+        return any(_has_tracer(v) for v in x)
+    if isinstance(x, dict):
+        return any(_has_tracer(v) for v in x.values())
+    return False
 
 
 def array_function(func, types, args, kwargs):
+    if not all(issubclass(t, (Tracer, np.ndarray)) for t in types):
+        return NotImplemented  # another array library's type: let it handle the call
     module = getattr(func, "__module__", "numpy") or "numpy"
     name = func.__name__
+    if "out" in kwargs:
+        _no_out(kwargs["out"], f"{module}.{name}")
+        kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+    if module == "numpy" and name in _DTYPE_ONLY:
+        return _DTYPE_ONLY[name](*args, **kwargs)
+    if not _has_tracer(args) and not _has_tracer(kwargs):
+        # Only like=x brings a tracer here (np.zeros(3, like=x)), and NumPy has
+        # already dropped it: the result is NumPy's own constant.
+        return func(*args, **kwargs)
     impl = _lookup(module, name, func)
     if not impl:
         raise _unsupported(f"{module}.{name}")
+    if kwargs:
+        unknown = _unknown_kwargs(impl, kwargs)
+        if unknown:
+            raise _unsupported(f"{module}.{name}(..., {unknown[0]}=...)")
     return impl(*args, **kwargs)
 
 

@@ -631,7 +631,9 @@ class Tracer:
         self._concrete(".tolist()")
 
     def __array__(self, dtype=None, copy=None):
-        self._concrete("numpy.asarray / numpy.array on a traced value")
+        self._concrete(
+            "numpy.asarray / numpy.array on a traced value (to build an array from "
+            "traced values use fxad.numpy.array or fxad.numpy.stack)")
 
     def __repr__(self):
         v = self.to_concrete_value()

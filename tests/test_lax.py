@@ -86,14 +86,16 @@ def test_abstract_eval_matches_impl(rec, case):
         ins = [read(v) for v in eqn.invars]
         out = eqn.primitive.impl(*ins, **eqn.params)
         outs = out if eqn.primitive.multiple_results else [out]
-        for v, o in zip(eqn.outvars, outs):
+        # ... and the abstract eval called afresh on the avals of the values
+        fresh = eqn.primitive.abstract_eval(*[core.get_aval(np.asarray(x)) for x in ins],
+                                            **eqn.params)
+        fresh = fresh if eqn.primitive.multiple_results else [fresh]
+        assert len(outs) == len(eqn.outvars) == len(fresh)
+        for v, o, a in zip(eqn.outvars, outs, fresh):
             o = np.asarray(o)
             assert (o.shape, o.dtype) == (v.aval.shape, v.aval.dtype), (
                 f"{eqn.primitive.name}: abstract eval says {v.aval.str_short()} but impl "
                 f"returns {o.dtype}{list(o.shape)}")
-            # ... and the abstract eval called afresh on the avals of the values
-            a = eqn.primitive.abstract_eval(*[core.get_aval(np.asarray(x)) for x in ins],
-                                            **eqn.params)
             assert (a.shape, a.dtype) == (o.shape, o.dtype)
             env[v] = o
 

@@ -77,5 +77,8 @@ WORKLOADS = [
                   "jax": jax_builder, "torch": torch_builder},
         rtol=1e-9,
         memory=True,
+        skip={"jax-jit": "jax.jit unrolls the 20,000-step Python loop; with jax 0.10.2 here the "
+                         "compile crashed the process (SIGSEGV) after 8 min at 5.3 GB RSS "
+                         "(--force tries it, in this process)"},
     )
 ]

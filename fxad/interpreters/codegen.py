@@ -48,12 +48,14 @@ import keyword
 import linecache
 import math
 import re
+import warnings
+import weakref
 
 import numpy as np
 
 from fxad.core import ClosedJaxpr, Literal, Var
 
-__all__ = ["generate", "Executable", "scalar_specialisable"]
+__all__ = ["generate", "Executable", "scalar_specialisable", "math_agrees"]
 
 # ---------------------------------------------------------------------------
 # Values in the source: literals and constants
@@ -323,6 +325,30 @@ def _np_slice(ctx):
     return f"{ctx.ins[0]}[{', '.join(parts)}{',' if len(parts) == 1 else ''}]"
 
 
+def _np_gather(ctx):
+    """Basic indexing (slices, integers, new axes) with a static index: the
+    same ``x[index]`` view the impl makes, without building the index at
+    run time."""
+    if len(ctx.ins) != 1 or type(ctx.atoms[0]) is not Var or ctx.in_aval(0).ndim == 0:
+        return None
+    parts = []
+    for e in ctx.params["indexer"]:
+        if type(e) is not tuple or not e:
+            return None
+        if e[0] == "s" and len(e) == 4 and all(v is None or type(v) is int for v in e[1:]):
+            a, b, c = ("" if v is None else str(v) for v in e[1:])
+            parts.append(f"{a}:{b}" + (f":{c}" if c else ""))
+        elif e[0] == "i" and len(e) == 2 and type(e[1]) is int:
+            parts.append(str(e[1]))
+        elif e == ("n",):
+            parts.append("None")
+        else:
+            return None
+    if not parts:
+        return None
+    return f"{ctx.ins[0]}[{', '.join(parts)}{',' if len(parts) == 1 else ''}]"
+
+
 def _np_dot_general(ctx):
     (lc, rc), (lb, rb) = ctx.params["dimension_numbers"]
     if lb or rb:
@@ -357,6 +383,7 @@ NUMPY_EMITTERS: dict = {
     "concatenate": _np_concatenate,
     "slice": _np_slice,
     "dot_general": _np_dot_general,
+    "gather": _np_gather,
 }
 
 # -- scalar form: Python floats and bools, math functions ----------------------
@@ -372,17 +399,108 @@ _PY_BINOPS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "eq": "==", "ne": 
               "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "and": "&", "or": "|",
               "xor": "^"}
 
+# Where the math module and NumPy agree.  Python's float arithmetic and
+# comparisons are the same IEEE operations as NumPy's.  The math functions
+# come from the C library, NumPy's from the C library or its own SIMD code,
+# which may differ in the last bit; so each math function is compared with the
+# primitive's impl on a fixed probe set (a few milliseconds, once per process)
+# and used only where every result agrees bit for bit.  Elsewhere the scalar
+# form calls the impl for that equation, so it stays exact.
+
+_PROBE_DOMAINS = {  # name -> (lo, hi) of the probe points
+    "exp": (-700.0, 700.0), "expm1": (-40.0, 700.0), "log": (1e-300, 1e300),
+    "log1p": (-0.999, 1e6), "sqrt": (0.0, 1e300), "sin": (-100.0, 100.0),
+    "cos": (-100.0, 100.0), "tan": (-10.0, 10.0), "asin": (-1.0, 1.0),
+    "acos": (-1.0, 1.0), "atan": (-100.0, 100.0), "sinh": (-700.0, 700.0),
+    "cosh": (-700.0, 700.0), "tanh": (-25.0, 25.0), "asinh": (-1e6, 1e6),
+    "acosh": (1.0, 1e6), "atanh": (-0.999, 0.999), "abs": (-1e300, 1e300),
+    "is_finite": (-1e300, 1e300), "pow": (0.01, 50.0), "atan2": (-10.0, 10.0),
+    "rem": (-100.0, 100.0), "integer_pow": (-30.0, 30.0),
+}
+_agrees: dict = {}
+
+
+def _probe_points(lo, hi, n):
+    rng = np.random.default_rng(0)
+    parts = [np.linspace(lo, hi, n // 4), rng.uniform(lo, hi, n // 2),
+             np.clip(rng.standard_normal(n // 4), lo, hi)]
+    if lo > 0 and hi / lo > 1e6:
+        parts.append(np.geomspace(lo, hi, n // 4))
+    return np.concatenate(parts)
+
+
+def math_agrees(prim, y=None) -> bool:
+    """Whether ``math``'s version of ``prim`` (``integer_pow`` with exponent
+    ``y``) gives bit-for-bit the same float64 results as ``prim.impl`` on
+    the probe set."""
+    key = (prim, y)
+    ok = _agrees.get(key)
+    if ok is None:
+        ok = _agrees[key] = _probe(prim, y)
+    return ok
+
+
+_PROBE_SIZE = 20000
+
+
+def _probe(prim, y):
+    name = prim.name
+    lo, hi = _PROBE_DOMAINS[name]
+    xs = _probe_points(lo, hi, _PROBE_SIZE)
+    impl = prim.impl
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            if name == "integer_pow":
+                xs = xs[xs != 0]
+                fy = float(y)
+                want = impl(xs, y=y)
+                got = [math.pow(x, fy) for x in xs.tolist()]
+                scalar = [impl(np.float64(x), y=y) for x in xs[:500]]
+            elif name in _MATH_BINARY:
+                fn = getattr(math, _MATH_BINARY[name])
+                ys = _probe_points(0.5, 3.0, len(xs))[:len(xs)]
+                xs = xs[:len(ys)]
+                want = impl(xs, ys)
+                got = [fn(x, y_) for x, y_ in zip(xs.tolist(), ys.tolist())]
+                scalar = [impl(np.float64(x), np.float64(y_)) for x, y_ in zip(xs[:500], ys)]
+            else:
+                fn = getattr(math, _MATH_UNARY[name])
+                want = impl(xs)
+                got = [fn(x) for x in xs.tolist()]
+                scalar = [impl(np.float64(x)) for x in xs[:500]]
+    except (ValueError, OverflowError, ZeroDivisionError, TypeError):
+        return False
+    got = np.asarray(got, dtype=want.dtype)
+    if want.dtype == _BOOL:
+        return bool(np.array_equal(got, want)) and all(
+            bool(a) == bool(b) for a, b in zip(scalar, want))
+    # Bit for bit (signed zeros too); the 0-d calls agree with the array calls.
+    return bool(np.array_equal(got.view(np.int64), want.view(np.int64))) and all(
+        float(a) == float(b) for a, b in zip(scalar, want))
+
 
 def _py_binop(ctx):
     a, b = ctx.ins
     return f"({a} {_PY_BINOPS[ctx.eqn.primitive.name]} {b})"
 
 
+def _py_math(ctx):
+    prim = ctx.eqn.primitive
+    if not math_agrees(prim):
+        return None
+    if prim.name in _MATH_BINARY:
+        return f"_m.{_MATH_BINARY[prim.name]}({ctx.ins[0]}, {ctx.ins[1]})"
+    return f"_m.{_MATH_UNARY[prim.name]}({ctx.ins[0]})"
+
+
 def _py_integer_pow(ctx):
     y = int(ctx.params["y"])
     (a,) = ctx.ins
     if y == 2:
-        return f"({a} * {a})"
+        return f"({a} * {a})"  # the impl's multiply(x, x)
+    if not math_agrees(ctx.eqn.primitive, y):
+        return None
     return f"_m.pow({a}, {float(y)!r})"
 
 
@@ -405,9 +523,7 @@ def _py_convert(ctx):
 
 SCALAR_EMITTERS: dict = {
     **{name: _py_binop for name in _PY_BINOPS},
-    **{name: (lambda ctx, f=f: f"_m.{f}({ctx.ins[0]})") for name, f in _MATH_UNARY.items()},
-    **{name: (lambda ctx, f=f: f"_m.{f}({ctx.ins[0]}, {ctx.ins[1]})")
-       for name, f in _MATH_BINARY.items()},
+    **{name: _py_math for name in list(_MATH_UNARY) + list(_MATH_BINARY)},
     "neg": lambda ctx: f"(-{ctx.ins[0]})",
     "not": lambda ctx: f"(not {ctx.ins[0]})",
     "integer_pow": _py_integer_pow,
@@ -475,13 +591,17 @@ def _generate_source(closed, g, fn_name, scalar):
     def resolve(x):
         return alias.get(x, x) if type(x) is Var else x
 
-    body_eqns = []
-    for eqn in jaxpr.eqns:
-        if eqn.primitive.name in aliases and len(eqn.invars) == 1:
-            alias[eqn.outvars[0]] = resolve(eqn.invars[0])
-        else:
-            body_eqns.append((eqn, [resolve(x) for x in eqn.invars]))
-    outvars = [resolve(x) for x in jaxpr.outvars]
+    if any(eqn.primitive.name in aliases for eqn in jaxpr.eqns):
+        body_eqns = []
+        for eqn in jaxpr.eqns:
+            if eqn.primitive.name in aliases and len(eqn.invars) == 1:
+                alias[eqn.outvars[0]] = resolve(eqn.invars[0])
+            else:
+                body_eqns.append((eqn, [resolve(x) for x in eqn.invars]))
+        outvars = [resolve(x) for x in jaxpr.outvars]
+    else:
+        body_eqns = [(eqn, eqn.invars) for eqn in jaxpr.eqns]
+        outvars = jaxpr.outvars
 
     # Uses and last uses, for inlining and for reusing names.
     n = len(body_eqns)
@@ -509,11 +629,12 @@ def _generate_source(closed, g, fn_name, scalar):
 
     def release(candidates, i):
         """Free the names of candidates that are dead after equation i and
-        that no pending expression still reads."""
+        that no pending expression still reads.  Input names are not reused
+        (the caller holds the inputs anyway, and the source reads better)."""
         for x in candidates:
             if last[x] <= i and x not in held:
                 nm = names.pop(x, None)
-                if nm is not None:
+                if nm is not None and nm[0] == "v":  # (x may appear twice)
                     free.append(nm)
 
     def lit_text(lit, plain_ok):
@@ -537,54 +658,61 @@ def _generate_source(closed, g, fn_name, scalar):
             body.append(f"{nm} = {'float' if v.aval.dtype == _F64 else 'bool'}({nm})")
         elif v.aval.weak_type and v.aval.shape == ():
             body.append(f"{nm} = xp.{v.aval.dtype.name}({nm})")
-    for v in jaxpr.invars:
-        if v not in last:
-            release([v], -1)
 
     for i, (eqn, ins) in enumerate(body_eqns):
         prim = eqn.primitive
-        emitter = emitters.get(prim.name)
-        var_text: dict = {}
-        direct = []  # Vars read by name
+        texts = []
+        has_lit = False
+        direct = []  # Vars read by their local name
         consumed = []  # pending expressions inlined here
         for x in ins:
-            if type(x) is not Var or x in var_text:
+            if type(x) is Literal:
+                texts.append(None)
+                has_lit = True
                 continue
             p = pending.pop(x, None)
             if p is not None:
-                var_text[x] = p.text
                 consumed.append(p)
+                texts.append(p.text)
             elif x in consts:
-                var_text[x] = consts[x]
+                texts.append(consts[x])
             else:
-                var_text[x] = names[x]
                 direct.append(x)
-
-        def texts(plain_ok):
-            return [lit_text(x, plain_ok) if type(x) is Literal else var_text[x] for x in ins]
-
+                texts.append(names[x])
+        emitter = emitters.get(prim.name)
         expr = None
         if emitter is not None:
-            # A literal is written as a plain Python number only as an operand
-            # of an operator or ufunc next to a Var of its dtype (the strict
-            # primitives guarantee the dtype), where NumPy's weak promotion
-            # gives it that dtype.
-            plain_ok = prim.name in _LITERAL_SAFE and any(type(x) is Var for x in ins)
-            expr = emitter(_Ctx(eqn, texts(plain_ok), ins, g))
+            et = texts
+            if has_lit:
+                # A literal is a plain Python number only as an operand of an
+                # operator or ufunc next to a Var of its dtype (the strict
+                # primitives guarantee the dtype), where NumPy's weak
+                # promotion gives it that dtype.
+                plain_ok = prim.name in _LITERAL_SAFE and len(direct) + len(consumed) > 0
+                et = [lit_text(x, plain_ok) if t is None else t for x, t in zip(ins, texts)]
+            expr = emitter(_Ctx(eqn, et, ins, g))
         if expr is None:
-            expr = _call_impl(eqn, texts(False), g, scalar)
-        refs = list(direct)
-        for p in consumed:
-            refs.extend(p.refs)
-        depth = 1 + max((p.depth for p in consumed), default=0)
+            if has_lit:
+                texts = [lit_text(x, False) if t is None else t for x, t in zip(ins, texts)]
+            expr = _call_impl(eqn, texts, g, scalar)
+        depth = 1
+        if consumed:
+            refs = list(direct)
+            for p in consumed:
+                refs.extend(p.refs)
+                if p.depth >= depth:
+                    depth = p.depth + 1
+        else:
+            refs = direct
         outs = eqn.outvars
         single = len(outs) == 1 and not prim.multiple_results
-        if single and uses.get(outs[0]) == 1 and last[outs[0]] - i <= INLINE_WINDOW \
-                and depth < INLINE_DEPTH:
-            for x in direct:
-                held[x] = held.get(x, 0) + 1
-            pending[outs[0]] = _Pending(expr, depth, refs)
-            continue
+        if single and depth < INLINE_DEPTH:
+            v = outs[0]
+            if uses.get(v) == 1 and last[v] - i <= INLINE_WINDOW:
+                for x in direct:
+                    held[x] = held.get(x, 0) + 1
+                pending[v] = _Pending(expr, depth, refs)
+                continue
         # Written out now: the consumed expressions no longer hold their names.
         for p in consumed:
             for x in p.refs:
@@ -593,9 +721,16 @@ def _generate_source(closed, g, fn_name, scalar):
                     held[x] = c
                 else:
                     del held[x]
-        release(set(refs), i)
-        if not any(v in last for v in outs):
-            continue  # dead (DCE did not run): nothing to compute
+        if refs:
+            release(refs, i)
+        if single:
+            v = outs[0]
+            if v not in last:
+                continue  # dead (DCE did not run): nothing to compute
+            nm = new_name()
+            names[v] = nm
+            body.append(f"{nm} = {expr}")
+            continue
         targets = []
         for v in outs:
             if v in last:
@@ -604,10 +739,7 @@ def _generate_source(closed, g, fn_name, scalar):
                 targets.append(nm)
             else:
                 targets.append("_")
-        if single:
-            body.append(f"{targets[0]} = {expr}")
-        else:
-            body.append(f"{', '.join(targets)}{',' if len(targets) == 1 else ''} = {expr}")
+        body.append(f"{', '.join(targets)}{',' if len(targets) == 1 else ''} = {expr}")
 
     invars = set(jaxpr.invars)
     rets = []
@@ -622,9 +754,16 @@ def _generate_source(closed, g, fn_name, scalar):
             t = names[x]
             if x in invars and x.aval.ndim and not scalar:
                 t = f"xp.asarray({t}, copy=True)"
-        if scalar:
-            t = f"xp.float64({t})" if x.aval.dtype == _F64 else f"xp.bool_({t})"
         rets.append(t)
+    if scalar:
+        # inf or nan out: None, and the caller runs the NumPy form, whose
+        # values are the same and which also gives NumPy's warnings.
+        checks = [f"({t} - {t})" for t, x in zip(rets, outvars) if x.aval.dtype == _F64]
+        if checks:
+            body.append(f"if {' + '.join(checks)} != 0.0:")
+            body.append("    return None")
+        rets = [f"xp.float64({t})" if x.aval.dtype == _F64 else f"xp.bool_({t})"
+                for t, x in zip(rets, outvars)]
     body.append(f"return ({', '.join(rets)}{',' if len(rets) == 1 else ''})")
     return f"def {fn_name}({', '.join(params_in)}):\n" + "".join(
         f"    {line}\n" for line in body)
@@ -675,10 +814,13 @@ class Executable:
         self._numpy_source = None
         if scalar:
             self.source, self._fn = _compile(closed, xp, True)
+            #: ``run(*flat_args) -> outputs``: the fastest way to call the program.
+            self.run = self._run_scalar
         else:
             self._numpy_source, self._np_fn = _compile(closed, xp, False)
             self.source = self._numpy_source
             self._fn = self._np_fn
+            self.run = self._np_fn
 
     @property
     def numpy_source(self):
@@ -687,22 +829,24 @@ class Executable:
         return self._numpy_source
 
     def run_numpy(self, *args):
+        """Run the array form (generated on first use for a scalar program)."""
         if self._np_fn is None:
             self._numpy_source, self._np_fn = _compile(self.closed, self.xp, False)
         return self._np_fn(*args)
 
-    def __call__(self, *args):
-        if not self.scalar:
-            return self._fn(*args)
+    def _run_scalar(self, *args):
         try:
             outs = self._fn(*args)
         except (ZeroDivisionError, ValueError, OverflowError):
+            # Python's float arithmetic or math raised where NumPy returns
+            # inf or nan (with a warning): the array form gives NumPy's answer.
+            outs = None
+        if outs is None:  # (also when an output is inf or nan)
             return self.run_numpy(*args)
-        for o in outs:
-            if type(o) is np.float64 and not math.isfinite(o):
-                # inf/nan: NumPy's warnings are part of its semantics.
-                return self.run_numpy(*args)
         return outs
+
+    def __call__(self, *args):
+        return self.run(*args)
 
 
 def _compile(closed, xp, scalar):
@@ -711,10 +855,12 @@ def _compile(closed, xp, scalar):
     src = _generate_source(closed, g, fn_name, scalar)
     filename = f"<fxad-jit-{next(_file_counter)}>"
     code = compile(src, filename, "exec")
-    # Tracebacks through generated code show its lines.
-    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
     exec(code, g.ns)
-    return src, g.ns[fn_name]
+    fn = g.ns[fn_name]
+    # Tracebacks through generated code show its lines, while it lives.
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    weakref.finalize(fn, linecache.cache.pop, filename, None)
+    return src, fn
 
 
 def generate(closed: ClosedJaxpr, xp=np, scalar: bool | None = None) -> Executable:

@@ -113,7 +113,7 @@ def _value_key(v):
     the type, the dtype, and the exact bits (so 0.0 and -0.0 differ and a NaN
     equals itself)."""
     t = type(v)
-    if t is float:
+    if t is float or t is np.float64:
         return (t, v.hex())
     if t is bool or t is int or t is str or v is None:
         return (t, v)
@@ -167,54 +167,71 @@ def cse(jaxpr: Jaxpr) -> Jaxpr:
     """Replace each equation that repeats an earlier one (same primitive,
     params and inputs) by the earlier one's outputs.  Equations whose params
     cannot be hashed are left alone."""
+    return _cse(jaxpr)[0]
+
+
+def _cse(jaxpr):
+    """``cse`` and the number of equations it removed."""
     env: dict = {}  # Var -> the Var that replaces it
     seen: dict = {}
-    number: dict = {}  # Var -> definition order, for canonical operand order
-    for i, v in enumerate(jaxpr.constvars + jaxpr.invars):
-        number[v] = i
+    number: dict = {}  # Var -> definition order: its key, and canonical operand order
+    for v in jaxpr.constvars + jaxpr.invars:
+        number[v] = len(number)
     n = len(number)
     eqns = []
+    removed = 0
     for eqn in jaxpr.eqns:
-        invars = [_subst(env, x) for x in eqn.invars]
-        pkey = _params_key(eqn.params)
-        key = None
-        if pkey is not _UNHASHABLE:
-            ikeys = []
-            for x in invars:
-                if type(x) is Literal:
-                    vk = _value_key(x.val)
-                    if vk is _UNHASHABLE:
-                        ikeys = None
-                        break
-                    ikeys.append((1, x.aval, vk))
-                else:
-                    ikeys.append((0, number[x]))
-            if ikeys is not None:
-                if (eqn.primitive.name in _COMMUTATIVE and len(ikeys) == 2
-                        and invars[0].aval.dtype.kind in "biuf"
-                        and _sort_key(ikeys[1]) < _sort_key(ikeys[0])):
-                    ikeys.reverse()
-                key = (eqn.primitive, pkey, tuple(ikeys))
-        if key is not None:
+        invars = eqn.invars
+        changed = False
+        ikeys = []
+        for x in invars:
+            if type(x) is Literal:
+                vk = _value_key(x.val)
+                ikeys.append(None if vk is _UNHASHABLE else (x.aval, vk))
+            else:
+                r = env.get(x)
+                if r is not None:
+                    if not changed:
+                        invars = list(invars)
+                        changed = True
+                    invars[len(ikeys)] = r
+                    x = r
+                ikeys.append(number[x])
+        if changed:
+            eqn = JaxprEqn(eqn.primitive, invars, eqn.params, eqn.outvars)
+        params = eqn.params
+        pkey = _params_key(params) if params else ()
+        if pkey is not _UNHASHABLE and None not in ikeys:
+            if len(ikeys) == 2 and eqn.primitive.name in _COMMUTATIVE and \
+                    invars[0].aval.dtype.kind in "biuf" and _later(ikeys[0], ikeys[1]):
+                ikeys.reverse()
+            key = (eqn.primitive, pkey, tuple(ikeys))
             prev = seen.get(key)
             if prev is not None and all(
                     a.aval.strip_weak_type() == b.aval.strip_weak_type()
                     for a, b in zip(prev, eqn.outvars)):
                 for a, b in zip(eqn.outvars, prev):
                     env[a] = b
+                removed += 1
                 continue
             seen[key] = eqn.outvars
         for v in eqn.outvars:
             number[v] = n
             n += 1
-        eqns.append(_rewrite(eqn, invars))
+        eqns.append(eqn)
     outvars = [_subst(env, x) for x in jaxpr.outvars]
-    return Jaxpr(jaxpr.constvars, jaxpr.invars, eqns, outvars)
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, eqns, outvars), removed
 
 
-def _sort_key(k):
-    # Vars (by definition order) before literals (by their printed key).
-    return (0, k[1], "") if k[0] == 0 else (1, 0, repr(k))
+def _later(a, b):
+    """Whether operand key ``a`` sorts after ``b``: Vars (ints, by definition
+    order) before literals (tuples, by their printed form)."""
+    ta, tb = type(a) is int, type(b) is int
+    if ta and tb:
+        return a > b
+    if ta or tb:
+        return tb
+    return repr(a) > repr(b)
 
 
 # ---------------------------------------------------------------------------
@@ -324,7 +341,7 @@ def _forward(eqn, invars, producer):
         return invars[0] if same(invars[0]) else None
     if name == "convert_element_type":
         x = invars[0]
-        return x if same(x) and not (type(x) is Literal) else None
+        return x if same(x) and type(x) is not Literal else None
     if name == "neg":
         p = producer.get(invars[0])
         if p is not None and p.primitive.name == "neg" and same(p.invars[0]):
@@ -362,6 +379,11 @@ def constant_fold(closed: ClosedJaxpr) -> ClosedJaxpr:
     a new constvar.  Copies and exact identities are forwarded at the same
     time (see the module docstring).
     """
+    return _constant_fold(closed)[0]
+
+
+def _constant_fold(closed):
+    """``constant_fold`` and the number of equations it removed."""
     jaxpr = closed.jaxpr
     known = {v: c for v, c in zip(jaxpr.constvars, closed.consts)
              if not isinstance(c, Tracer)}
@@ -371,13 +393,17 @@ def constant_fold(closed: ClosedJaxpr) -> ClosedJaxpr:
     consts = list(closed.consts)
     eqns = []
     for eqn in jaxpr.eqns:
-        invars = [_subst(env, x) for x in eqn.invars]
+        invars = eqn.invars
+        if env:
+            invars = [_subst(env, x) for x in invars]
         vals = []
         for x in invars:
-            ok, val = _known_value(x, known)
-            if not ok:
+            if type(x) is Literal:
+                vals.append(x.val)
+            elif x in known:
+                vals.append(known[x])
+            else:
                 break
-            vals.append(val)
         else:
             outs = _fold(eqn, vals)
             if outs is not None:
@@ -397,11 +423,12 @@ def constant_fold(closed: ClosedJaxpr) -> ClosedJaxpr:
                 env[eqn.outvars[0]] = fwd
                 continue
         new = _rewrite(eqn, invars)
-        for v in new.outvars:
-            producer[v] = new
+        if new.primitive.name == "neg":
+            producer[new.outvars[0]] = new
         eqns.append(new)
     outvars = [_subst(env, x) for x in jaxpr.outvars]
-    return ClosedJaxpr(Jaxpr(constvars, jaxpr.invars, eqns, outvars), consts)
+    removed = len(jaxpr.eqns) - len(eqns)
+    return ClosedJaxpr(Jaxpr(constvars, jaxpr.invars, eqns, outvars), consts), removed
 
 
 # ---------------------------------------------------------------------------
@@ -409,8 +436,10 @@ def constant_fold(closed: ClosedJaxpr) -> ClosedJaxpr:
 
 
 def optimize(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:
-    """Constant folding, CSE and DCE, repeated until the program stops
-    shrinking (at most ``max_rounds`` times); then unused constants go.
+    """Constant folding, CSE and DCE; the first two again while each still
+    finds something the other made possible (at most ``max_rounds`` rounds);
+    then unused constants go.  The result is checked with ``check_jaxpr``
+    when ``core.config.check_jaxprs`` is on.
 
     Example:
         >>> import fxad, fxad.numpy as fnp
@@ -422,14 +451,18 @@ def optimize(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:
             c:f64[] = add b b
           in (c,) }
     """
-    size = None
+    closed, _ = _constant_fold(closed)
     for _ in range(max_rounds):
-        closed = constant_fold(closed)
-        jaxpr = dce(cse(closed.jaxpr))
-        closed = ClosedJaxpr(jaxpr, closed.consts)
-        if len(jaxpr.eqns) == size:
+        # DCE creates no new work for the other passes.  CSE creates work for
+        # folding only in a select_n whose cases may have become one Var; and
+        # folding that forwards something may enable more CSE.
+        jaxpr, merged = _cse(closed.jaxpr)
+        closed = ClosedJaxpr(dce(jaxpr), closed.consts)
+        if not merged or not any(e.primitive.name == "select_n" for e in closed.jaxpr.eqns):
             break
-        size = len(jaxpr.eqns)
+        closed, folded = _constant_fold(closed)
+        if not folded:
+            break
     closed = prune_constvars(closed)
     _check(closed.jaxpr)
     return closed

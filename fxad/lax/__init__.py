@@ -3,7 +3,9 @@
 Families of primitives live in their own modules (``fxad.lax.linalg``,
 ``fxad.lax.fft``, ``fxad.lax.special``) and are imported here, so that the
 primitive registry is complete after ``import fxad`` (their impls import
-SciPy lazily, at call time, where they need it).
+SciPy lazily, at call time, where they need it).  As in JAX, the special
+functions are also re-exported here (``fxad.lax.erf``); ``fxad.lax.linalg``
+and ``fxad.lax.fft`` stay submodules (``fxad.lax.fft.fft``).
 """
 
 import importlib as _importlib
@@ -17,3 +19,5 @@ for _family in ("linalg", "fft", "special"):
     except ModuleNotFoundError as _e:  # the family is not written yet
         if _e.name != f"fxad.lax.{_family}":
             raise
+
+from fxad.lax.special import *  # noqa: E402,F403

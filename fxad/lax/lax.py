@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fxad.core import bind, get_aval, new_primitive, shaped
+from fxad.core import bind, full_lower_concrete, get_aval, new_primitive, shaped
 from fxad.interpreters import batching
 from fxad.interpreters.ad import (
     Zero,
@@ -250,6 +250,8 @@ def _integer_pow_jvp(t, x, *, y):
         return mul(t, _c(x, 0))
     if y == 1:
         return t
+    if y == 2:
+        return mul(t, mul(_c(x, 2), x))
     return mul(t, mul(_c(x, y), integer_pow(x, y - 1)))
 
 
@@ -379,6 +381,64 @@ acosh_p = _unary("acosh", np.arccosh)
 defjvp(acosh_p, lambda t, x: div(t, mul(sqrt(sub(x, _c(x, 1))), sqrt(add(x, _c(x, 1))))))
 atanh_p = _unary("atanh", np.arctanh)
 defjvp(atanh_p, lambda t, x: div(t, sub(_c(x, 1), mul(x, x))))
+# Primitives rather than composites (exp(x * log 2), log(x) / log(10), ...) so
+# that values are NumPy's to the last bit: exp2(3) is 8 and log10(1000) is 3.
+exp2_p = _unary("exp2", np.exp2)
+defjvp2(exp2_p, lambda t, ans, x: mul(t, mul(ans, _c(ans, np.log(2)))))
+log2_p = _unary("log2", np.log2)
+defjvp(log2_p, lambda t, x: div(t, mul(x, _c(x, np.log(2)))))
+log10_p = _unary("log10", np.log10)
+defjvp(log10_p, lambda t, x: div(t, mul(x, _c(x, np.log(10)))))
+cbrt_p = _unary("cbrt", np.cbrt)
+
+
+def _cbrt_jvp(t, ans, x):
+    # t / (3 cbrt(x)**2): inf at x == 0, as in JAX, without NumPy's warning.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coef = mul(_c(ans, 1 / 3), integer_pow(ans, -2))
+    return mul(t, coef)
+
+
+defjvp2(cbrt_p, _cbrt_jvp)
+
+
+def exp2(x):
+    return bind(exp2_p, x)
+
+
+def log2(x):
+    return bind(log2_p, x)
+
+
+def log10(x):
+    return bind(log10_p, x)
+
+
+def cbrt(x):
+    return bind(cbrt_p, x)
+
+
+def sinc_maclaurin(x, k):
+    """The k-th derivative of ``sin(y) / y`` at ``y = 0``, shaped like ``x``.
+
+    JAX's ``_sinc_maclaurin``: its value does not depend on ``x``, but its
+    JVP is the next coefficient times the tangent, so ``fxad.numpy.sinc``
+    (which uses it at ``x == 0``) has exact derivatives there to any order.
+    """
+    return bind(sinc_maclaurin_p, x, k=int(k))
+
+
+def _sinc_maclaurin_impl(x, *, k):
+    c = 0.0 if k % 2 else (-1) ** (k // 2) / (k + 1)
+    out = np.full(np.shape(x), c, np.result_type(x))
+    return out[()] if out.ndim == 0 else out
+
+
+sinc_maclaurin_p = new_primitive("sinc_maclaurin")
+sinc_maclaurin_p.def_impl(_sinc_maclaurin_impl)
+sinc_maclaurin_p.def_abstract_eval(lambda x, *, k: _unop_abstract_eval("sinc_maclaurin")(x))
+defjvp(sinc_maclaurin_p, lambda t, x, *, k: mul(t, sinc_maclaurin(x, k + 1)))
+defvectorized(sinc_maclaurin_p)
 
 
 def exp(x):
@@ -538,6 +598,21 @@ def _real_unop_abstract_eval(name):
 
 for _p in (floor_p, ceil_p, round_p, trunc_p):  # complex has no order to round by
     _p.def_abstract_eval(_real_unop_abstract_eval(_p.name))
+
+
+def _real_binop_abstract_eval(name):
+    general = _binop_abstract_eval(name)
+
+    def abstract_eval(x, y):
+        if np.issubdtype(x.dtype, np.complexfloating):
+            raise TypeError(f"lax.{name} requires real inputs, got {x.dtype.name}")
+        return general(x, y)
+
+    return abstract_eval
+
+
+for _p in (atan2_p, rem_p):  # NumPy has no complex arctan2 or fmod either
+    _p.def_abstract_eval(_real_binop_abstract_eval(_p.name))
 
 # ---------------------------------------------------------------------------
 # Comparisons and logic (boolean outputs, not differentiable)
@@ -814,6 +889,31 @@ deflinear(complex_p, _complex_transpose)
 defbroadcasting(complex_p)
 
 
+def bitcast_convert_type(x, new_dtype):
+    """The bits of ``x`` reinterpreted as ``new_dtype`` (of the same width),
+    e.g. the sign bit of a float (``signbit``), NaNs included."""
+    return bind(bitcast_convert_type_p, x, new_dtype=np.dtype(new_dtype))
+
+
+def _bitcast_impl(x, *, new_dtype):
+    out = np.asarray(x).view(new_dtype)
+    return out[()] if out.ndim == 0 else out
+
+
+def _bitcast_abstract_eval(x, *, new_dtype):
+    if x.dtype.itemsize != new_dtype.itemsize:
+        raise TypeError(f"lax.bitcast_convert_type: {x.dtype.name} and {new_dtype.name} "
+                        "differ in width")
+    return shaped(x.shape, new_dtype)
+
+
+bitcast_convert_type_p = new_primitive("bitcast_convert_type")
+bitcast_convert_type_p.def_impl(_bitcast_impl)
+bitcast_convert_type_p.def_abstract_eval(_bitcast_abstract_eval)
+defjvp_zero(bitcast_convert_type_p)
+defvectorized(bitcast_convert_type_p)
+
+
 # ---------------------------------------------------------------------------
 # stop_gradient
 
@@ -1034,6 +1134,161 @@ cumsum_p.def_impl(_cumsum_impl)
 cumsum_p.def_abstract_eval(_cumsum_abstract_eval)
 deflinear(cumsum_p, lambda ct, x, *, axis, reverse: [cumsum(ct, axis, not reverse)])
 defreducer(cumsum_p, "axis")
+
+
+# ---------------------------------------------------------------------------
+# cumprod, cummax, cummin: the impl gives NumPy's values; the JVP is a prefix
+# scan (Hillis-Steele, log2(n) levels of slices) over (value, tangent) pairs,
+# as JAX's cumulative JVP rule: no division by x, so zeros are exact, and the
+# scan is made of differentiable primitives, so every order is exact too.
+
+
+def cumprod(x, axis, reverse=False):
+    return bind(cumprod_p, x, axis=axis, reverse=reverse)
+
+
+def cummax(x, axis, reverse=False):
+    return bind(cummax_p, x, axis=axis, reverse=reverse)
+
+
+def cummin(x, axis, reverse=False):
+    return bind(cummin_p, x, axis=axis, reverse=reverse)
+
+
+def _slice_axis(x, start, stop, axis):
+    shape = _aval(x).shape
+    lo, hi = [0] * len(shape), list(shape)
+    lo[axis], hi[axis] = start, stop
+    return slice(x, lo, hi)
+
+
+def _prefix_scan(combine, xs, axis, reverse):
+    """Inclusive scan of the arrays ``xs`` (scanned jointly) along ``axis``:
+    ``combine(earlier, later)`` takes and returns lists like ``xs``."""
+    if reverse:
+        xs = [rev(x, (axis,)) for x in xs]
+    n = _aval(xs[0]).shape[axis]
+    s = 1
+    while s < n:
+        new = combine([_slice_axis(x, 0, n - s, axis) for x in xs],
+                      [_slice_axis(x, s, n, axis) for x in xs])
+        xs = [concatenate([_slice_axis(x, 0, s, axis), y], axis) for x, y in zip(xs, new)]
+        s *= 2
+    if reverse:
+        xs = [rev(x, (axis,)) for x in xs]
+    return xs
+
+
+def _mul_pairs(a, b):
+    (x, tx), (y, ty) = a, b
+    return [mul(x, y), add(mul(tx, y), mul(x, ty))]
+
+
+def _extremum_pairs(op):
+    def combine(a, b):
+        (x, tx), (y, ty) = a, b
+        z = op(x, y)  # ties share the tangent, as for max and min
+        return [z, add(mul(tx, _balanced_eq(x, z, y)), mul(ty, _balanced_eq(y, z, x)))]
+
+    return combine
+
+
+def _cumulative_impl(np_fn):
+    def impl(x, *, axis, reverse):
+        x = np.asarray(x)
+        if reverse:
+            return np.flip(np_fn(np.flip(x, axis), axis), axis)
+        return np_fn(x, axis)
+
+    return impl
+
+
+def _cumulative(name, np_fn, combine):
+    p = new_primitive(name)
+    p.def_impl(_cumulative_impl(np_fn))
+    p.def_abstract_eval(_cumsum_abstract_eval)
+    defjvp(p, lambda t, x, *, axis, reverse: _prefix_scan(combine, [x, t], axis, reverse)[1])
+    defreducer(p, "axis")
+    return p
+
+
+cumprod_p = _cumulative("cumprod", lambda x, a: np.cumprod(x, a, dtype=x.dtype), _mul_pairs)
+cummax_p = _cumulative("cummax", lambda x, a: np.maximum.accumulate(x, a), _extremum_pairs(max))
+cummin_p = _cumulative("cummin", lambda x, a: np.minimum.accumulate(x, a), _extremum_pairs(min))
+
+# ---------------------------------------------------------------------------
+# sort: operands sorted together (stably) along ``dimension`` by the first
+# ``num_keys`` of them, as lax.sort.  The JVP sorts an iota along with the
+# operands and gathers the tangents with the permutation it comes back as.
+
+
+def sort(operands, dimension=-1, is_stable=True, num_keys=1):
+    operands = tuple(operands)
+    nd = _aval(operands[0]).ndim
+    if nd:
+        dimension = dimension % nd
+    return bind(sort_p, *operands, dimension=int(dimension), is_stable=bool(is_stable),
+                num_keys=int(num_keys))
+
+
+def _sort_permutation(keys, dimension):
+    if len(keys) == 1:
+        return np.argsort(keys[0], axis=dimension, kind="stable")
+    moved = [np.moveaxis(np.asarray(k), dimension, -1) for k in keys]
+    return np.moveaxis(np.lexsort(moved[::-1], axis=-1), -1, dimension)  # last key first
+
+
+def _sort_impl(*operands, dimension, is_stable, num_keys):
+    perm = _sort_permutation(operands[:num_keys], dimension)
+    return [np.take_along_axis(np.asarray(x), perm, axis=dimension) for x in operands]
+
+
+def _sort_abstract_eval(*operands, dimension, is_stable, num_keys):
+    shape = operands[0].shape
+    if any(x.shape != shape for x in operands):
+        raise TypeError(f"sort: operands must have one shape, got "
+                        f"{[x.str_short() for x in operands]}")
+    if not 0 <= dimension < len(shape):
+        raise TypeError(f"sort: dimension {dimension} out of range for {operands[0].str_short()}")
+    if not 1 <= num_keys <= len(operands):
+        raise TypeError(f"sort: num_keys {num_keys} out of range")
+    return [x.strip_weak_type() for x in operands]
+
+
+def _iota(shape, dimension, dtype=np.int64):
+    """0, 1, 2, ... along ``dimension``, broadcast to ``shape`` (a constant)."""
+    bshape = tuple(n if d == dimension else 1 for d, n in enumerate(shape))
+    return np.broadcast_to(np.arange(shape[dimension], dtype=dtype).reshape(bshape), shape)
+
+
+def take_along_axis(x, indices, axis):
+    """``numpy.take_along_axis`` for equal shapes, as one gather."""
+    shape = _aval(indices).shape
+    arrays = [indices if d == axis else
+              np.arange(n).reshape(tuple(n if i == d else 1 for i in range(len(shape))))
+              for d, n in enumerate(shape)]
+    return gather(x, arrays, tuple(("a", d) for d in range(len(shape))))
+
+
+def _sort_jvp(primals, tangents, *, dimension, is_stable, num_keys):
+    iota = _iota(_aval(primals[0]).shape, dimension)
+    *outs, perm = sort(tuple(primals) + (iota,), dimension, is_stable, num_keys)
+    t_out = [Zero.from_value(o) if type(t) is Zero else take_along_axis(t, perm, dimension)
+             for o, t in zip(outs, tangents)]
+    return outs, t_out
+
+
+def _sort_batch(args, dims, *, dimension, is_stable, num_keys):
+    size = batching.axis_size(args, dims)
+    xs = [batching.bdim_at_front(x, d, size) for x, d in zip(args, dims)]
+    return sort(xs, dimension + 1, is_stable, num_keys), [0] * len(xs)
+
+
+sort_p = new_primitive("sort", multiple_results=True)
+sort_p.def_impl(_sort_impl)
+sort_p.def_abstract_eval(_sort_abstract_eval)
+jvp_rules[sort_p] = _sort_jvp
+batch_rules[sort_p] = _sort_batch
 
 # ---------------------------------------------------------------------------
 # Shape operations (all linear)
@@ -1486,7 +1741,8 @@ def _gather_batch(args, dims, *, indexer):
     x, *arrays = args
     dx, *darrays = dims
     if any(d is not not_mapped for d in darrays):
-        return loop_batch_rule(gather_p)(args, dims, indexer=indexer)
+        return _gather_batch_indices(x, dx, arrays, darrays, indexer,
+                                     batching.axis_size(args, dims))
     x = moveaxis(x, dx, 0)
     size = get_aval(x).shape[0]
     new, out_dim = _batched_indexer(indexer, size)
@@ -1564,7 +1820,7 @@ def _scatter_add_batch(args, dims, *, indexer):
     operand, updates, *arrays = args
     dop, dup, *darrays = dims
     if any(d is not not_mapped for d in darrays):
-        return loop_batch_rule(scatter_add_p)(args, dims, indexer=indexer)
+        return _scatter_batch(scatter_add_p, args, dims, indexer)
     size = batching.axis_size(args, dims)
     operand = batching.bdim_at_front(operand, dop, size)
     new, upd_dim = _batched_indexer(indexer, size)
@@ -1576,6 +1832,252 @@ def _scatter_add_batch(args, dims, *, indexer):
 
 
 batch_rules[scatter_add_p] = _scatter_add_batch
+
+
+def _batch_index_arrays(indexer, arrays, darrays, size):
+    """Index arrays of which some carry a batch axis (vmap of ``x[i]`` with
+    ``i`` batched): each gets the batch axis first (a unit axis when
+    unmapped), all are padded to one rank, and an iota over the batch joins
+    them to index the operand's leading batch axis.  Returns the new arrays
+    and indexer, and ``layout(nd)``: the permutation that puts the axes of
+    the new gather's result (of rank ``nd``) in one example's order, batch
+    first (None when they are already)."""
+    per = [get_aval(a).shape if d is not_mapped else
+           get_aval(a).shape[:d] + get_aval(a).shape[d + 1:] for a, d in zip(arrays, darrays)]
+    r = 0
+    for s in per:
+        r = builtins_max(r, len(s))
+    new = []
+    for a, d, s in zip(arrays, darrays, per):
+        if d is not_mapped:
+            new.append(reshape(a, (1,) * (r - len(s) + 1) + s))
+        else:
+            new.append(reshape(moveaxis(a, d, 0), (size,) + (1,) * (r - len(s)) + s))
+    new.append(np.arange(size).reshape((size,) + (1,) * r))
+    new_indexer = (("a", len(arrays)),) + tuple(indexer)
+    adv = [i for i, e in enumerate(indexer) if e[0] in ("a", "i")]
+    # One example's advanced indices, if adjacent but not first, put their
+    # broadcast axes in place; with the iota in front they now go first.
+    nb = adv[0] if adv == list(range(adv[0], adv[-1] + 1)) else 0
+
+    def layout(nd):
+        if not nb:
+            return None
+        return ((0,) + tuple(range(1 + r, 1 + r + nb)) + tuple(range(1, 1 + r))
+                + tuple(range(1 + r + nb, nd)))
+
+    return new, new_indexer, layout
+
+
+def _gather_batch_indices(x, dx, arrays, darrays, indexer, size):
+    x = batching.bdim_at_front(x, dx, size)
+    new, new_indexer, layout = _batch_index_arrays(indexer, arrays, darrays, size)
+    out = gather(x, new, new_indexer)
+    perm = layout(_aval(out).ndim)
+    return (out if perm is None else transpose(out, perm)), 0
+
+
+def _scatter_batch(prim, args, dims, indexer):
+    operand, updates, *arrays = args
+    dop, dup, *darrays = dims
+    size = batching.axis_size(args, dims)
+    operand = batching.bdim_at_front(operand, dop, size)
+    if any(d is not not_mapped for d in darrays):
+        new, new_indexer, layout = _batch_index_arrays(indexer, arrays, darrays, size)
+        updates = batching.bdim_at_front(updates, dup, size)
+        perm = layout(_aval(updates).ndim)
+        if perm is not None:
+            updates = transpose(updates, tuple(int(i) for i in np.argsort(perm)))
+        return bind(prim, operand, updates, *new, indexer=new_indexer), 0
+    new_indexer, upd_dim = _batched_indexer(indexer, size)
+    if upd_dim is None:
+        shapes = [get_aval(a).shape for a in arrays]
+        upd_dim = len(np.broadcast_shapes(*shapes)) if shapes else 0
+    updates = batching.matchaxis(updates, dup, upd_dim, size)
+    return bind(prim, operand, updates, *arrays, indexer=new_indexer), 0
+
+
+def _scatter_batch_rule(prim):
+    def rule(args, dims, *, indexer):
+        return _scatter_batch(prim, args, dims, indexer)
+
+    batch_rules[prim] = rule
+
+
+# ---------------------------------------------------------------------------
+# scatter, scatter-mul, scatter-min, scatter-max: indexed updates (``x.at[i]``)
+#
+# The operands are those of scatter-add.  The impls work on flat positions
+# (the operand's element numbers, indexed like the operand), so repeated
+# indices behave as in NumPy: ``scatter`` is NumPy's assignment (the last of
+# repeated updates wins), the others accumulate like ``numpy.multiply.at``.
+
+
+def scatter(operand, updates, indices, indexer):
+    return bind(scatter_p, operand, updates, *indices, indexer=indexer)
+
+
+def scatter_mul(operand, updates, indices, indexer):
+    return bind(scatter_mul_p, operand, updates, *indices, indexer=indexer)
+
+
+def scatter_min(operand, updates, indices, indexer):
+    return bind(scatter_min_p, operand, updates, *indices, indexer=indexer)
+
+
+def scatter_max(operand, updates, indices, indexer):
+    return bind(scatter_max_p, operand, updates, *indices, indexer=indexer)
+
+
+def _flat_positions(shape, arrays, indexer):
+    return np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)[
+        _index_tuple(indexer, arrays)]
+
+
+def _scatter_impl(update):
+    def impl(operand, updates, *arrays, indexer):
+        out = np.array(operand, copy=True, order="C")
+        pos = _flat_positions(out.shape, arrays, indexer)
+        upd = np.broadcast_to(np.asarray(updates, out.dtype), pos.shape)
+        update(out.reshape(-1), pos.ravel(), upd.ravel())
+        return out[()] if out.ndim == 0 else out
+
+    return impl
+
+
+def _set_flat(flat, pos, upd):
+    flat[pos] = upd
+
+
+def _scatter_abstract_eval(name):
+    def abstract_eval(operand, updates, *arrays, indexer):
+        _check_same_dtype(name, operand, updates)
+        expected = _gather_abstract_eval(operand, *arrays, indexer=indexer)
+        if updates.shape != expected.shape:
+            raise TypeError(f"{name}: updates {updates.str_short()} do not match the indexed "
+                            f"shape {expected.str_short()}")
+        return operand.strip_weak_type()
+
+    return abstract_eval
+
+
+def _zeros(x):
+    a = _aval(x)
+    return np.zeros(a.shape, a.dtype)
+
+
+def _scatter_jvp(primals, tangents, *, indexer):
+    # JAX's rule for scatter with repeated indices: scatter ids to learn
+    # which update wins each element, then route the tangents with masks
+    # and one scatter-add (so scatter itself needs no transpose rule).
+    operand, updates, *arrays = primals
+    t_op, t_up = tangents[0], tangents[1]
+    ans = scatter(operand, updates, arrays, indexer)
+    if type(t_op) is Zero and type(t_up) is Zero:
+        return ans, Zero.from_value(ans)
+    ushape = _aval(updates).shape
+    ids = np.arange(1, int(np.prod(ushape, dtype=np.int64)) + 1).reshape(ushape)
+    scattered = scatter(np.zeros(_aval(operand).shape, ids.dtype), ids, arrays, indexer)
+    t = select_n(eq(scattered, np.int64(0)), _zeros(ans), instantiate(t_op))
+    if type(t_up) is not Zero:
+        if arrays:  # only index arrays can repeat an element
+            won = eq(gather(scattered, arrays, indexer), ids)
+            t_up = select_n(won, _zeros(t_up), t_up)
+        t = scatter_add(t, t_up, arrays, indexer)
+    return ans, t
+
+
+def _unique_positions(shape, arrays, indexer):
+    """Whether no element is indexed twice (known without tracing)."""
+    if not arrays:
+        return True
+    concrete = [full_lower_concrete(a) for a in arrays]
+    if any(c is None for c in concrete):
+        return False
+    pos = _flat_positions(shape, concrete, indexer).ravel()
+    return len(np.unique(pos)) == pos.size
+
+
+def _others_product(y, shape, arrays, indexer):
+    """For each update, the product of the other updates to its element
+    (no division: exact with zeros, and differentiable to any order)."""
+    ya = _aval(y)
+    n = ya.size
+    pos = reshape(gather(np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape),
+                         arrays, indexer), (n,))
+    same = eq(broadcast_in_dim(pos, (n, n), (0,)), broadcast_in_dim(pos, (n, n), (1,)))
+    others = bitwise_and(same, ~np.eye(n, dtype=bool))
+    yy = broadcast_in_dim(reshape(y, (n,)), (n, n), (1,))
+    return reshape(reduce_prod(select_n(others, np.ones((n, n), ya.dtype), yy), (1,)), ya.shape)
+
+
+def _scatter_mul_jvp(primals, tangents, *, indexer):
+    operand, updates, *arrays = primals
+    t_op, t_up = tangents[0], tangents[1]
+    ans = scatter_mul(operand, updates, arrays, indexer)
+    out = None
+    if type(t_op) is not Zero:
+        out = scatter_mul(t_op, updates, arrays, indexer)
+    if type(t_up) is not Zero:
+        shape = _aval(operand).shape
+        if not _unique_positions(shape, arrays, indexer):
+            t_up = mul(t_up, _others_product(updates, shape, arrays, indexer))
+        v = mul(operand, scatter_add(_zeros(ans), t_up, arrays, indexer))
+        out = v if out is None else add(out, v)
+    return ans, (Zero.from_value(ans) if out is None else out)
+
+
+def _scatter_mul_transpose(ct, operand, updates, *arrays, indexer):
+    if is_undefined(updates) or any(is_undefined(a) for a in arrays):
+        raise TypeError("scatter-mul is linear in its operand only")
+    return [scatter_mul(ct, updates, arrays, indexer), None] + [None] * len(arrays)
+
+
+def _scatter_extremum_jvp(prim):
+    # The tangent of each element comes from the values that attain the
+    # extremum there, shared equally among ties (as for max and min).
+    def rule(primals, tangents, *, indexer):
+        operand, updates, *arrays = primals
+        t_op, t_up = tangents[0], tangents[1]
+        ans = bind(prim, operand, updates, *arrays, indexer=indexer)
+        if type(t_op) is Zero and type(t_up) is Zero:
+            return ans, Zero.from_value(ans)
+        dt = _aval(ans).dtype
+        kept = convert_element_type(eq(operand, ans), dt)
+        won = convert_element_type(eq(updates, gather(ans, arrays, indexer)), dt)
+        count = add(kept, scatter_add(_zeros(ans), won, arrays, indexer))
+        t = mul(instantiate(t_op), kept)
+        if type(t_up) is not Zero:
+            t = scatter_add(t, mul(t_up, won), arrays, indexer)
+        return ans, div(t, count)
+
+    return rule
+
+
+scatter_p = new_primitive("scatter")
+scatter_p.def_impl(_scatter_impl(_set_flat))
+scatter_p.def_abstract_eval(_scatter_abstract_eval("scatter"))
+jvp_rules[scatter_p] = _scatter_jvp
+_scatter_batch_rule(scatter_p)
+
+scatter_mul_p = new_primitive("scatter-mul")
+scatter_mul_p.def_impl(_scatter_impl(np.multiply.at))
+scatter_mul_p.def_abstract_eval(_scatter_abstract_eval("scatter-mul"))
+jvp_rules[scatter_mul_p] = _scatter_mul_jvp
+deftranspose(scatter_mul_p, _scatter_mul_transpose)
+_scatter_batch_rule(scatter_mul_p)
+
+scatter_min_p = new_primitive("scatter-min")
+scatter_min_p.def_impl(_scatter_impl(np.minimum.at))
+scatter_min_p.def_abstract_eval(_scatter_abstract_eval("scatter-min"))
+jvp_rules[scatter_min_p] = _scatter_extremum_jvp(scatter_min_p)
+_scatter_batch_rule(scatter_min_p)
+
+scatter_max_p = new_primitive("scatter-max")
+scatter_max_p.def_impl(_scatter_impl(np.maximum.at))
+scatter_max_p.def_abstract_eval(_scatter_abstract_eval("scatter-max"))
+jvp_rules[scatter_max_p] = _scatter_extremum_jvp(scatter_max_p)
+_scatter_batch_rule(scatter_max_p)
 
 # ---------------------------------------------------------------------------
 # dot_general

@@ -142,8 +142,14 @@ from fxad.numpy._creation import (  # noqa: F401
     zeros_like,
 )
 from fxad.numpy._einsum import einsum  # noqa: F401
+from fxad.numpy._indexing import (  # noqa: F401
+    _IndexUpdateHelper,
+    _IndexUpdateRef,
+    at,
+    take,
+    take_along_axis,
+)
 from fxad.numpy._indexing import getitem as _getitem  # noqa: F401
-from fxad.numpy._indexing import take  # noqa: F401
 from fxad.numpy._linalg_ops import (  # noqa: F401
     diagonal,
     dot,
@@ -153,6 +159,59 @@ from fxad.numpy._linalg_ops import (  # noqa: F401
     tensordot,
     trace,
     vdot,
+)
+from fxad.numpy._manipulation import (  # noqa: F401
+    argwhere,
+    array_split,
+    atleast_3d,
+    column_stack,
+    diag,
+    diagflat,
+    dsplit,
+    dstack,
+    flatnonzero,
+    fliplr,
+    flipud,
+    hsplit,
+    kron,
+    meshgrid,
+    nonzero,
+    pad,
+    repeat,
+    roll,
+    rot90,
+    select,
+    split,
+    tile,
+    tril,
+    triu,
+    vsplit,
+)
+from fxad.numpy._reductions import (  # noqa: F401
+    argpartition,
+    argsort,
+    average,
+    count_nonzero,
+    cumprod,
+    diff,
+    ediff1d,
+    median,
+    nanargmax,
+    nanargmin,
+    nancumprod,
+    nancumsum,
+    nanmax,
+    nanmean,
+    nanmin,
+    nanprod,
+    nanstd,
+    nansum,
+    nanvar,
+    partition,
+    percentile,
+    ptp,
+    quantile,
+    sort,
 )
 from fxad.numpy._shape import (  # noqa: F401
     array,
@@ -180,4 +239,39 @@ from fxad.numpy._shape import (  # noqa: F401
     vstack,
     where,
 )
+from fxad.numpy._ufuncs import (  # noqa: F401
+    allclose,
+    array_equal,
+    array_equiv,
+    cbrt,
+    copysign,
+    deg2rad,
+    degrees,
+    divmod,
+    exp2,
+    fabs,
+    fix,
+    float_power,
+    heaviside,
+    hypot,
+    isclose,
+    isinf,
+    isnan,
+    isneginf,
+    isposinf,
+    log2,
+    log10,
+    logaddexp,
+    logaddexp2,
+    nan_to_num,
+    rad2deg,
+    radians,
+    rint,
+    signbit,
+    sinc,
+)
+
+# Subpackages (one line each, appended by their authors); not sorted.
+# isort: off
 from fxad.numpy import fft  # noqa: E402,F401
+from fxad.numpy import linalg  # noqa: E402,F401

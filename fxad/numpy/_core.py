@@ -116,10 +116,26 @@ def square(x, /):
 
 
 def reciprocal(x, /):
-    """``1 / x``."""
+    """``1 / x``; integers stay integers, as in NumPy (``1 // x`` truncated:
+    0 except at 1 and -1).
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp
+        >>> float(fxad.grad(fnp.reciprocal)(2.0))
+        -0.25
+    """
     if not isinstance(x, Tracer):
         return np.reciprocal(x)
-    return true_divide(1, x)
+    dt = x.aval.dtype
+    if np.issubdtype(dt, np.inexact):
+        return true_divide(dt.type(1), x)
+    if dt == np.bool_:  # NumPy's loop for booleans is int8
+        x = lax.convert_element_type(x, np.int8)
+        dt = np.dtype(np.int8)
+    is_unit = lax.eq(x, dt.type(1))
+    if np.issubdtype(dt, np.signedinteger):
+        is_unit = lax.bitwise_or(is_unit, lax.eq(x, dt.type(-1)))
+    return lax.select_n(is_unit, lax.broadcast_in_dim(dt.type(0), x.aval.shape, ()), x)
 
 
 def round(x, decimals=0):  # noqa: A001 - NumPy's name
@@ -295,7 +311,9 @@ def remainder(x, y, /):
         return np.remainder(x, y)
     dtype = result_type(x, y)
     if not np.issubdtype(dtype, np.inexact):
-        return subtract(x, multiply(floor_divide(x, y), y))
+        # NumPy: the remainder of a division by zero is 0.
+        r = subtract(x, multiply(floor_divide(x, y), y))
+        return _where(equal(y, 0), np.zeros((), r.aval.dtype), r)
     x, y = promote_broadcast(x, y, dtype=dtype)
     return _float_divmod(x, y, dtype)[1]
 

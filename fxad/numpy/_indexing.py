@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from fxad import lax
-from fxad.core import Tracer
+from fxad.core import Tracer, get_aval
 
 
 def _is_int_scalar(i):
@@ -138,28 +138,285 @@ def _has_tracer(x):
 
 
 def getitem(x, idx):
-    """``x[idx]`` for a tracer ``x`` (basic and advanced NumPy indexing)."""
-    indexer, arrays, new_axes = _normalize(x.aval.shape, idx)
+    """``x[idx]`` for a tracer ``x`` (basic and advanced NumPy indexing), or a
+    NumPy ``x`` with traced index arrays."""
+    indexer, arrays, new_axes = _normalize(np.shape(x) if not isinstance(x, Tracer)
+                                           else x.aval.shape, idx)
     if new_axes:
         x = lax.expand_dims(x, new_axes)
-    shape = x.aval.shape
+    shape = np.shape(x) if not isinstance(x, Tracer) else x.aval.shape
     if all(e[0] == "s" and e[1] == 0 and e[2] == n and e[3] == 1
            for e, n in zip(indexer, shape)) and len(indexer) == len(shape):
         return x
     return lax.gather(x, arrays, indexer)
 
 
-def take(a, indices, axis=None):
-    """``numpy.take`` (mode 'raise' only)."""
-    if not isinstance(a, Tracer) and not isinstance(indices, Tracer):
-        return np.take(a, indices, axis=axis)
-    from fxad.numpy._shape import ravel
+def take(a, indices, axis=None, out=None, mode=None):
+    """``numpy.take``: ``mode`` ``'raise'`` (the default: out-of-range
+    concrete indices raise), ``'wrap'`` or ``'clip'``.
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp, numpy as np
+        >>> fxad.grad(lambda x: fnp.take(x, [0, 0, 2]).sum())(np.ones(3))
+        array([2., 0., 1.])
+    """
+    if out is not None:
+        raise TypeError("fxad.numpy functions do not support out=: arrays are immutable")
+    if not isinstance(a, Tracer) and not _has_tracer(indices):
+        return np.take(a, indices, axis=axis, mode=mode or "raise")
+    from fxad.numpy._shape import asarray, ravel
 
     if axis is None:
         a = ravel(a)
         axis = 0
-    nd = a.ndim
-    axis = axis % nd
-    idx = (slice(None),) * axis + (np.asarray(indices) if not isinstance(indices, Tracer)
-                                   else indices,)
-    return getitem(a, idx)
+    shape = np.shape(a) if not isinstance(a, Tracer) else a.aval.shape
+    axis = _canonical_axis(axis, len(shape))
+    n = shape[axis]
+    indices = asarray(indices)
+    if mode in ("wrap", "clip"):
+        indices = _wrap_or_clip(indices, n, mode)
+    elif mode not in (None, "raise"):
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+    if not isinstance(indices, Tracer):
+        indices = np.asarray(indices)
+        if not np.issubdtype(indices.dtype, np.integer):
+            if indices.size:
+                raise IndexError("arrays used as indices must be of integer type")
+            indices = indices.astype(np.intp)
+        if indices.ndim == 0:
+            k = int(indices)
+            if not -n <= k < n:
+                raise IndexError(f"index {k} is out of bounds for axis {axis} with size {n}")
+            return getitem(a, (slice(None),) * axis + (k % n,))
+    return getitem(a, (slice(None),) * axis + (indices,))
+
+
+def _canonical_axis(axis, nd):
+    from fxad.numpy._util import canonical_axis
+
+    return canonical_axis(axis, nd)
+
+
+def _wrap_or_clip(indices, n, mode):
+    from fxad.numpy._core import remainder
+    from fxad.numpy._shape import clip
+
+    if n == 0:
+        raise IndexError("cannot do a non-empty take from an empty axes.")
+    if mode == "wrap":
+        return remainder(indices, n)
+    return clip(indices, 0, n - 1)
+
+
+def take_along_axis(arr, indices, axis=-1):
+    """Differentiable ``numpy.take_along_axis`` (one gather; its transpose
+    scatters back, repeated indices accumulating).
+
+    Example:
+        >>> import fxad.numpy as fnp, numpy as np
+        >>> x = np.array([[3.0, 1.0, 2.0]])
+        >>> fnp.take_along_axis(x, fnp.argsort(x, axis=1), axis=1)
+        array([[1., 2., 3.]])
+    """
+    if not isinstance(arr, Tracer) and not isinstance(indices, Tracer):
+        return np.take_along_axis(arr, indices, axis=axis)
+    from fxad.numpy._shape import asarray, ravel
+
+    arr, indices = asarray(arr), asarray(indices)
+    if axis is None:
+        if np.ndim(indices) != 1 if not isinstance(indices, Tracer) else indices.ndim != 1:
+            raise ValueError("when axis=None, `indices` must have a single dimension.")
+        arr = ravel(arr)
+        axis = 0
+    a_shape = np.shape(arr) if not isinstance(arr, Tracer) else arr.aval.shape
+    i_shape = np.shape(indices) if not isinstance(indices, Tracer) else indices.aval.shape
+    nd = len(a_shape)
+    if len(i_shape) != nd:
+        raise ValueError("`indices` and `arr` must have the same number of dimensions")
+    i_dt = indices.dtype
+    if not np.issubdtype(i_dt, np.integer):
+        raise IndexError("`indices` must be an integer array")
+    axis = _canonical_axis(axis, nd)
+    # NumPy's own construction: an arange for every other axis, broadcast
+    # against the indices (size-1 axes on either side broadcast).
+    idx = []
+    for d in range(nd):
+        if d == axis:
+            idx.append(indices)
+        else:
+            idx.append(np.arange(a_shape[d]).reshape(
+                tuple(a_shape[d] if i == d else 1 for i in range(nd))))
+    return getitem(arr, tuple(idx))
+
+
+# ---------------------------------------------------------------------------
+# Indexed updates: ``x.at[idx].set(v)`` and friends, JAX's API
+
+
+class _IndexUpdateHelper:
+    """``x.at``: functional indexed updates, as JAX's ``Array.at``.
+
+    ``x.at[idx].set(v)`` returns a copy of ``x`` with ``x[idx]`` replaced by
+    ``v``; ``.add``, ``.subtract``, ``.multiply`` (``.mul``), ``.divide``,
+    ``.min`` and ``.max`` combine instead, and ``.get()`` is ``x[idx]``.
+    ``idx`` is any NumPy index (ints, slices, None, Ellipsis, integer arrays,
+    even traced ones, concrete boolean masks).  ``v`` is broadcast to the
+    shape of ``x[idx]`` and cast to ``x``'s dtype, as in JAX.
+
+    Repeated indices: ``add``, ``multiply``, ``min`` and ``max`` combine every
+    update (like ``numpy.add.at``); ``set`` follows NumPy's assignment
+    ``x[idx] = v``, where the last of the repeated updates wins (JAX leaves
+    the winner unspecified).  Out-of-range concrete indices raise, as in
+    NumPy (JAX drops them).
+
+    Derivatives are JAX's: ``set`` gives the tangent of ``v`` where it was
+    written and that of ``x`` elsewhere; ``add`` is linear; ``multiply`` is
+    exact with zeros and repeated indices; ``min``/``max`` send the tangent
+    to the values that attain the extremum, ties sharing it equally.
+
+    Tracers have ``.at`` (inside transformations every input is a tracer);
+    for NumPy arrays, ``fxad.numpy.at(x)[idx]`` gives the same interface.
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp, numpy as np
+        >>> f = lambda x: x.at[1].set(x[0] ** 2).sum()
+        >>> fxad.grad(f)(np.array([3.0, 5.0, 7.0]))
+        array([7., 0., 1.])
+        >>> fnp.at(np.zeros(3))[[0, 0, 2]].add(1.0)
+        array([2., 0., 1.])
+    """
+
+    __slots__ = ("array",)
+
+    def __init__(self, array):
+        self.array = array
+
+    def __getitem__(self, index):
+        return _IndexUpdateRef(self.array, index)
+
+    def __repr__(self):
+        return f"_IndexUpdateHelper({self.array!r})"
+
+
+class _IndexUpdateRef:
+    """``x.at[idx]``: call ``.set``, ``.add``, ... on it (see ``x.at``)."""
+
+    __slots__ = ("array", "index")
+
+    def __init__(self, array, index):
+        self.array = array
+        self.index = index
+
+    def __repr__(self):
+        return f"_IndexUpdateRef({self.array!r}, {self.index!r})"
+
+    def get(self, *, indices_are_sorted=False, unique_indices=False, mode=None,
+            fill_value=None):
+        """``x[idx]``."""
+        _check_mode(mode, fill_value)
+        x = self.array
+        if isinstance(x, Tracer) or _has_tracer(self.index):
+            return getitem(x, self.index)
+        return np.asarray(x)[self.index]
+
+    def set(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        """``x`` with ``x[idx] = values`` (NumPy's assignment)."""
+        _check_mode(mode)
+        return _scatter(lax.scatter, self.array, self.index, values)
+
+    def add(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        """``x`` with ``values`` added at ``idx`` (repeats accumulate)."""
+        _check_mode(mode)
+        return _scatter(lax.scatter_add, self.array, self.index, values)
+
+    def subtract(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        """``x`` with ``values`` subtracted at ``idx``."""
+        from fxad.numpy._core import negative
+
+        _check_mode(mode)
+        return _scatter(lax.scatter_add, self.array, self.index, values, negative)
+
+    def multiply(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        """``x`` with ``x[idx]`` multiplied by ``values`` (repeats multiply)."""
+        _check_mode(mode)
+        return _scatter(lax.scatter_mul, self.array, self.index, values)
+
+    mul = multiply
+
+    def divide(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        """``x`` with ``x[idx]`` divided by ``values`` (JAX's: ``x`` over the
+        product of the divisors scattered into ones)."""
+        from fxad.numpy._core import true_divide
+        from fxad.numpy._creation import ones_like
+
+        _check_mode(mode)
+        x = self.array
+        dt = _dtype_of(x)
+        if not np.issubdtype(dt, np.inexact):
+            raise TypeError(f"x.at[...].divide needs a floating-point array, got {dt.name}")
+        return true_divide(x, _scatter(lax.scatter_mul, ones_like(x), self.index, values))
+
+    def min(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):  # noqa: A003
+        """``x`` with ``x[idx] = minimum(x[idx], values)`` (repeats too)."""
+        _check_mode(mode)
+        return _scatter(lax.scatter_min, self.array, self.index, values)
+
+    def max(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):  # noqa: A003
+        """``x`` with ``x[idx] = maximum(x[idx], values)`` (repeats too)."""
+        _check_mode(mode)
+        return _scatter(lax.scatter_max, self.array, self.index, values)
+
+
+def at(x):
+    """``x.at`` for any array: ``fxad.numpy.at(x)[idx].set(v)`` works on
+    NumPy arrays (constants, ``fxad.numpy.zeros(...)``) as ``x.at[idx]``
+    does on traced values.
+
+    Example:
+        >>> import fxad.numpy as fnp
+        >>> fnp.at(fnp.zeros(4))[1:3].set(5.0)
+        array([0., 5., 5., 0.])
+    """
+    return _IndexUpdateHelper(x)
+
+
+def _check_mode(mode, fill_value=None):
+    if mode not in (None, "promise_in_bounds", "raise") or fill_value is not None:
+        raise NotImplementedError(
+            f"fxad: .at[...] supports mode=None (NumPy's: out-of-range indices raise), got "
+            f"mode={mode!r}, fill_value={fill_value!r}")
+
+
+def _dtype_of(x):
+    return x.aval.dtype if isinstance(x, Tracer) else np.asarray(x).dtype
+
+
+def _scatter(lax_fn, x, idx, values, transform=None):
+    from fxad.numpy._util import asarray_value, broadcast_to_shape, convert, shape_of
+
+    if not isinstance(x, Tracer):
+        x = np.asarray(x)
+    shape = x.aval.shape if isinstance(x, Tracer) else x.shape
+    dt = _dtype_of(x)
+    indexer, arrays, new_axes = _normalize(shape, idx)
+    xe = lax.expand_dims(x, new_axes) if new_axes else x
+    target = lax.gather_p.abstract_eval(
+        get_aval(xe), *[get_aval(a) for a in arrays], indexer=indexer).shape
+    v = asarray_value(values)
+    if transform is not None:
+        v = transform(v)
+    v = convert(v, dt)
+    vs = shape_of(v)
+    if len(vs) > len(target):  # leading unit axes are dropped, as NumPy assigns
+        extra = len(vs) - len(target)
+        if any(d != 1 for d in vs[:extra]):
+            raise ValueError(f"shape mismatch: value array of shape {vs} could not be "
+                             f"broadcast to indexing result of shape {target}")
+        v = lax.reshape(v, vs[extra:])
+    try:
+        v = broadcast_to_shape(v, target)
+    except ValueError:
+        raise ValueError(f"shape mismatch: value array of shape {vs} could not be broadcast "
+                         f"to indexing result of shape {target}") from None
+    out = lax_fn(xe, v, arrays, indexer)
+    return lax.squeeze(out, new_axes) if new_axes else out

@@ -198,7 +198,7 @@ def expand_dims(a, axis):
 def atleast_1d(*arys):
     """``numpy.atleast_1d``."""
     res = [a if ndim(a) >= 1 else reshape(asarray(a), (1,)) for a in arys]
-    return res[0] if len(res) == 1 else res
+    return res[0] if len(res) == 1 else tuple(res)
 
 
 def atleast_2d(*arys):
@@ -208,7 +208,7 @@ def atleast_2d(*arys):
         a = asarray(a)
         n = ndim(a)
         out.append(a if n >= 2 else reshape(a, (1,) * (2 - n) + shape_of(a)))
-    return out[0] if len(out) == 1 else out
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def broadcast_to(a, shape):
@@ -220,9 +220,12 @@ def broadcast_to(a, shape):
 
 
 def broadcast_arrays(*args):
-    """``numpy.broadcast_arrays``."""
+    """``numpy.broadcast_arrays`` (a tuple, as NumPy 2)."""
+    args = [asarray_value(a) for a in args]
+    if not any_tracer(*args):
+        return np.broadcast_arrays(*args)
     shp = np.broadcast_shapes(*[shape_of(a) for a in args])
-    return [broadcast_to(a, shp) for a in args]
+    return tuple(broadcast_to(a, shp) for a in args)
 
 
 def flip(m, axis=None):

@@ -23,7 +23,7 @@ from fxad import lax
 from fxad.core import Tracer
 from fxad.lax.fft import NORMS
 from fxad.lax.fft import fft as _lax_fft
-from fxad.numpy._util import canonical_axis, convert, shape_of
+from fxad.numpy._util import asarray_value, canonical_axis, convert, shape_of
 
 __all__ = [
     "fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
@@ -158,6 +158,7 @@ def fft(a, n=None, axis=-1, norm=None):
         >>> fnp.fft.fft(np.array([1.0, 0.0, 0.0, 0.0]))
         array([1.+0.j, 1.+0.j, 1.+0.j, 1.+0.j])
     """
+    a = asarray_value(a)  # (a list may hold tracers)
     if not isinstance(a, Tracer):
         return np.fft.fft(a, n, axis, norm)
     return _one_axis("FFT", a, n, axis, norm)
@@ -171,6 +172,7 @@ def ifft(a, n=None, axis=-1, norm=None):
         >>> fnp.fft.ifft(np.array([4.0, 0.0, 0.0, 0.0]))
         array([1.+0.j, 1.+0.j, 1.+0.j, 1.+0.j])
     """
+    a = asarray_value(a)  # (a list may hold tracers)
     if not isinstance(a, Tracer):
         return np.fft.ifft(a, n, axis, norm)
     return _one_axis("IFFT", a, n, axis, norm)
@@ -184,6 +186,7 @@ def rfft(a, n=None, axis=-1, norm=None):
         >>> fnp.fft.rfft(np.array([1.0, 2.0, 3.0, 4.0]))
         array([10.+0.j, -2.+2.j, -2.+0.j])
     """
+    a = asarray_value(a)  # (a list may hold tracers)
     if not isinstance(a, Tracer):
         return np.fft.rfft(a, n, axis, norm)
     return _one_axis("RFFT", a, n, axis, norm)
@@ -198,6 +201,7 @@ def irfft(a, n=None, axis=-1, norm=None):
         >>> fnp.fft.irfft(np.array([10.0, -2 + 2j, -2.0]))
         array([1., 2., 3., 4.])
     """
+    a = asarray_value(a)  # (a list may hold tracers)
     if not isinstance(a, Tracer):
         return np.fft.irfft(a, n, axis, norm)
     return _one_axis("IRFFT", a, n, axis, norm)
@@ -212,6 +216,7 @@ def hfft(a, n=None, axis=-1, norm=None):
         >>> fnp.fft.hfft(np.array([1.0, 0.0, 0.0]))
         array([1., 1., 1., 1.])
     """
+    a = asarray_value(a)  # (a list may hold tracers)
     if not isinstance(a, Tracer):
         return np.fft.hfft(a, n, axis, norm)
     if np.issubdtype(a.aval.dtype, np.complexfloating):
@@ -227,6 +232,7 @@ def ihfft(a, n=None, axis=-1, norm=None):
         >>> fnp.fft.ihfft(np.array([4.0, 0.0, 0.0, 0.0]))
         array([1.-0.j, 1.-0.j, 1.-0.j])
     """
+    a = asarray_value(a)  # (a list may hold tracers)
     if not isinstance(a, Tracer):
         return np.fft.ihfft(a, n, axis, norm)
     return lax.conj(rfft(a, n, axis, _swap_direction(norm)))
@@ -238,11 +244,14 @@ def ihfft(a, n=None, axis=-1, norm=None):
 
 def _nd(kind, np_fn, doc):
     def fn(a, s=None, axes=None, norm=None):
+        a = asarray_value(a)  # (a list may hold tracers)
         if not isinstance(a, Tracer):
             return np_fn(a, s, axes, norm)
         s, axes = _cook(a, s, axes, invreal=kind == "IRFFT")
         if not axes:
-            return a
+            if kind in ("RFFT", "IRFFT"):
+                raise ValueError(f"{np_fn.__name__}: at least one axis must be transformed")
+            return a  # NumPy returns the input unchanged
         return _fftn(kind, a, s, axes, norm)
 
     fn.__name__ = fn.__qualname__ = np_fn.__name__
@@ -252,6 +261,7 @@ def _nd(kind, np_fn, doc):
 
 def _2d(nd_fn, np_fn, doc):
     def fn(a, s=None, axes=(-2, -1), norm=None):
+        a = asarray_value(a)  # (a list may hold tracers)
         if not isinstance(a, Tracer):
             return np_fn(a, s, axes, norm)
         return nd_fn(a, s, axes, norm)
@@ -323,6 +333,7 @@ def fftshift(x, axes=None):
         >>> fnp.fft.fftshift(np.fft.fftfreq(5))
         array([-0.4, -0.2,  0. ,  0.2,  0.4])
     """
+    x = asarray_value(x)
     if not isinstance(x, Tracer):
         return np.fft.fftshift(x, axes)
     return _shift(x, axes, 1)
@@ -336,6 +347,7 @@ def ifftshift(x, axes=None):
         >>> fnp.fft.ifftshift(np.array([-0.4, -0.2, 0.0, 0.2, 0.4]))
         array([ 0. ,  0.2,  0.4, -0.4, -0.2])
     """
+    x = asarray_value(x)
     if not isinstance(x, Tracer):
         return np.fft.ifftshift(x, axes)
     return _shift(x, axes, -1)

@@ -1,0 +1,29 @@
+"""``fxad.scipy.stats``: differentiable distributions of ``scipy.stats``, as
+modules of functions (as ``jax.scipy.stats``): ``fxad.scipy.stats.norm.logpdf(x,
+loc, scale)`` is ``scipy.stats.norm.logpdf(x, loc, scale)``, differentiable in
+every argument where SciPy's formula is smooth.
+
+On plain NumPy values each function is SciPy's own.  On traced values,
+SciPy's conventions hold: NaN for invalid parameters (``scale <= 0``, a
+non-positive shape), ``-inf`` log-density and 0 density outside the support.
+
+Example:
+    >>> import fxad, fxad.scipy.stats as fst, numpy as np
+    >>> x = np.array([0.5, -1.0, 2.0])
+    >>> nll = lambda mu: -fxad.numpy.sum(fst.norm.logpdf(x, mu, 1.0))
+    >>> float(fxad.grad(nll)(0.0))  # -(sum(x) - n mu)
+    -1.5
+"""
+
+from fxad.scipy.stats import (  # noqa: F401
+    beta,
+    chi2,
+    dirichlet,
+    gamma,
+    multivariate_normal,
+    norm,
+    poisson,
+    t,
+)
+
+__all__ = ["beta", "chi2", "dirichlet", "gamma", "multivariate_normal", "norm", "poisson", "t"]
