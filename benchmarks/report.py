@@ -66,6 +66,14 @@ def machine_info() -> dict[str, str]:
     except (OSError, subprocess.SubprocessError):
         pass
     info["cpu"] = f"{cpu}, {os.cpu_count()} logical CPUs"
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        info["memory"] = fmt_bytes(mem)
+    except (ValueError, OSError, AttributeError):
+        pass
+    if hasattr(os, "getloadavg"):
+        info["load average at the end (1, 5, 15 min)"] = ", ".join(
+            f"{x:.2f}" for x in os.getloadavg())
     info["os"] = f"{platform.system()} {platform.release()}"
     info["python"] = platform.python_version()
     try:

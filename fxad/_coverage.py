@@ -93,10 +93,20 @@ PROBES: dict = {
     "numpy.broadcast_arrays": lambda: ((_vec(), _vec(8).reshape(2, 4)), {}),
     "scipy.stats.multivariate_normal.logpdf": lambda: ((_vec(3), np.zeros(3), _spd()), {}),
     "scipy.stats.multivariate_normal.pdf": lambda: ((_vec(3), np.zeros(3), _spd()), {}),
+    # x must stay on the simplex: differentiate in alpha (argnum 1)
     "scipy.stats.dirichlet.logpdf": lambda: ((np.array([0.2, 0.3, 0.5]),
-                                              np.array([1.5, 2.0, 3.0])), {}),
+                                              np.array([1.5, 2.0, 3.0])), {}, 1),
     "scipy.stats.dirichlet.pdf": lambda: ((np.array([0.2, 0.3, 0.5]),
-                                           np.array([1.5, 2.0, 3.0])), {}),
+                                           np.array([1.5, 2.0, 3.0])), {}, 1),
+    "scipy.stats.beta.logpdf": lambda: ((_vec(), 2.0, 3.0), {}),
+    "scipy.stats.beta.pdf": lambda: ((_vec(), 2.0, 3.0), {}),
+    "numpy.vsplit": lambda: ((_vec(8).reshape(4, 2), 2), {}),
+    "numpy.dsplit": lambda: ((_vec(8).reshape(1, 2, 4), 2), {}),
+    "numpy.take_along_axis": lambda: ((_vec(6).reshape(2, 3), np.array([[0, 2], [1, 1]]), 1),
+                                      {}),
+    "numpy.linalg.tensorinv": lambda: ((_mat(4).reshape(4, 2, 2), 1), {}),
+    "scipy.linalg.cho_solve": lambda: (((np.linalg.cholesky(_spd()), True), _vec(3)), {}, 1),
+    "scipy.linalg.solve_sylvester": lambda: ((_mat(), _mat() + 7 * np.eye(3), _mat()), {}),
     "scipy.stats.poisson.logpmf": lambda: ((np.array([1, 2, 3]), _vec(3, 1, 2)), {}),
     "scipy.stats.poisson.pmf": lambda: ((np.array([1, 2, 3]), _vec(3, 1, 2)), {}),
     "scipy.stats.poisson.cdf": lambda: ((np.array([1, 2, 3]), _vec(3, 1, 2)), {}),
@@ -135,7 +145,7 @@ def _reference_names(module):
 def _probe_args(qualname, ref):
     cands = [PROBES[qualname]] if qualname in PROBES else _GENERIC_PROBES
     for make in cands:
-        args, kwargs = make()
+        args, kwargs, *argnum = make()
         if isinstance(ref, np.ufunc) and len(args) != ref.nin:
             continue  # a further positional argument would be the ufunc's out=
         try:
@@ -146,13 +156,14 @@ def _probe_args(qualname, ref):
             continue
         if isinstance(out, (list, tuple)):
             try:
-                out = np.asarray(out)
+                out = np.concatenate([np.ravel(o) for o in out
+                                      if not isinstance(o, (bool, np.bool_, type(None)))])
             except ValueError:
                 continue
         if isinstance(out, (np.ndarray, np.generic, float, bool, int)) and \
                 np.asarray(out).dtype.kind in "fcbiu" and \
                 np.all(np.isfinite(np.asarray(out, dtype=complex))):
-            return args, kwargs
+            return (args, kwargs, *argnum)
     return None
 
 
@@ -161,24 +172,28 @@ def _float_positions(args):
             if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
 
 
-def _check(fn, args, kwargs):
-    """(fwd, rev, vmap) status strings for ``fn`` at ``args``."""
+def _check(fn, args, kwargs, argnum=None):
+    """(fwd, rev, vmap) status strings for ``fn`` at ``args`` (differentiating
+    argument ``argnum``, by default the first floating-point array)."""
     import fxad
 
     pos = _float_positions(args)
     if not pos:
         return ("-", "-", "-")
-    i = pos[0]
+    i = pos[0] if argnum is None else argnum
     x = args[i]
 
     def f(v):
         a = list(args)
         a[i] = v
         out = fn(*a, **kwargs)
-        if isinstance(out, (list, tuple)):  # e.g. broadcast_arrays: one array
+        if isinstance(out, (list, tuple)):  # several outputs: check them all at once
             import fxad.numpy as fnp
 
-            out = fnp.stack(list(out))
+            parts = [fnp.ravel(o) for o in out
+                     if not isinstance(o, (bool, np.bool_, type(None)))]
+            dt = np.result_type(*[fnp.asarray(p).dtype for p in parts])
+            out = fnp.concatenate([fnp.astype(p, dt) for p in parts])
         return out
 
     rng = np.random.default_rng(1)
@@ -217,8 +232,12 @@ def _check(fn, args, kwargs):
 
 
 def _why(e):
+    from fxad.errors import ConcretizationTypeError
+
     if isinstance(e, NotImplementedError):
         return "no"
+    if isinstance(e, ConcretizationTypeError):
+        return "no"  # e.g. vmap of nonzero: the output shape depends on the values
     return "error"
 
 

@@ -125,6 +125,8 @@ def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
     if n < 0:
         raise ValueError(f"order must be non-negative but got {n!r}")
     a = asarray(a)
+    if n == 0:
+        return a  # NumPy returns the input itself, without prepend or append
     nd = len(shape_of(a))
     if nd == 0:
         raise ValueError("diff requires input that is at least one dimensional")
@@ -369,8 +371,8 @@ def count_nonzero(a, axis=None, *, keepdims=False):
 
 def _sort_axis(a, axis):
     if axis is None:
-        return lax.reshape(a, (a.aval.size,)), 0
-    return a, canonical_axis(axis, a.ndim)
+        return lax.reshape(a, (int(np.prod(shape_of(a), dtype=np.int64)),)), 0
+    return a, canonical_axis(axis, len(shape_of(a)))
 
 
 def _iota_like(shape, axis):
@@ -409,7 +411,7 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     if order is not None:
         raise NotImplementedError("fxad.numpy.argsort: order= is not supported")
     a, ax = _sort_axis(stop_gradient(a), axis)  # no tangent to carry
-    return lax.sort([a, _iota_like(a.aval.shape, ax)], ax, num_keys=1)[1]
+    return lax.sort([a, _iota_like(shape_of(a), ax)], ax, num_keys=1)[1]
 
 
 def _check_kth(kth, n):

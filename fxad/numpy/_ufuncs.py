@@ -116,12 +116,19 @@ def float_power(x1, x2, /):
 # Angles
 
 
-def _scaled(np_fn, factor, name):
+def _scaled(np_fn, num, den, name):
     def fn(x, /):
         if not isinstance(x, Tracer):
             return np_fn(x)
         x = _real_float(name, x)
-        return lax.mul(x, x.aval.dtype.type(factor))
+        dt = x.aval.dtype
+        if dt == np.float16:  # NumPy's half loop computes in float32
+            f32 = np.dtype(np.float32)
+            out = lax.mul(lax.convert_element_type(x, f32), f32.type(num) / f32.type(den))
+            return lax.convert_element_type(out, dt)
+        # The constant as NumPy's loop for the dtype computes it (pi / 180 in
+        # float32 arithmetic for float32).
+        return lax.mul(x, dt.type(num) / dt.type(den))
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (f"Differentiable ``numpy.{name}`` (a multiplication by a constant, as "
@@ -130,10 +137,10 @@ def _scaled(np_fn, factor, name):
     return fn
 
 
-deg2rad = _scaled(np.deg2rad, np.pi / 180.0, "deg2rad")
-radians = _scaled(np.radians, np.pi / 180.0, "radians")
-rad2deg = _scaled(np.rad2deg, 180.0 / np.pi, "rad2deg")
-degrees = _scaled(np.degrees, 180.0 / np.pi, "degrees")
+deg2rad = _scaled(np.deg2rad, np.pi, 180.0, "deg2rad")
+radians = _scaled(np.radians, np.pi, 180.0, "radians")
+rad2deg = _scaled(np.rad2deg, 180.0, np.pi, "rad2deg")
+degrees = _scaled(np.degrees, 180.0, np.pi, "degrees")
 
 
 # ---------------------------------------------------------------------------
@@ -217,19 +224,23 @@ def logaddexp2(x1, x2, /):
     if not any_tracer(x1, x2):
         return np.logaddexp2(x1, x2)
     x1, x2 = _real_floats("logaddexp2", x1, x2)
-    return _logaddexp(x1, x2, np.log(2.0))
+    return _logaddexp(x1, x2, float(np.log(2.0)))
 
 
 def _logaddexp(x1, x2, scale):
-    first = greater_equal(x1, x2)
-    big = where(first, x1, x2)
-    gap = where(first, subtract(x2, x1), subtract(x1, x2))  # <= 0: exp cannot overflow
+    # Equal infinities would make inf - inf (NaN, with a warning): they take
+    # the x1 + x2 branch below, with zeros in the arithmetic.
+    same_inf = logical_and(equal(x1, x2), isinf(x1))
+    s1, s2 = where(same_inf, 0, x1), where(same_inf, 0, x2)
+    first = greater_equal(s1, s2)
+    big = where(first, s1, s2)
+    gap = where(first, subtract(s2, s1), subtract(s1, s2))  # <= 0: exp cannot overflow
     if scale == 1.0:
         out = add(big, log1p(_exp(gap)))
     else:
         out = add(big, true_divide(log1p(_exp(multiply(gap, scale))), scale))
-    # Infinities of one sign (and NaNs): the gap is NaN, the answer x1 + x2.
-    return where(lax.ne(gap, gap), add(x1, x2), out)
+    # Infinities of one sign, and NaNs: the answer is x1 + x2.
+    return where(logical_or(same_inf, lax.ne(gap, gap)), add(x1, x2), out)
 
 
 def hypot(x1, x2, /):
