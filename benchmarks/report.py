@@ -86,6 +86,16 @@ def machine_info() -> dict[str, str]:
     except ImportError:
         info["BLAS"] = "? (threadpoolctl not installed)"
     info.update({f"{k} version": v for k, v in versions().items()})
+    try:
+        here = Path(__file__).resolve().parent
+        git = lambda *a: subprocess.run(["git", *a], cwd=here, capture_output=True,  # noqa: E731
+                                        text=True, timeout=10).stdout.strip()
+        head = git("rev-parse", "--short", "HEAD")
+        if head:
+            dirty = git("status", "--porcelain", "--untracked-files=no", "--", "../fxad")
+            info["fxad commit"] = head + (" (fxad/ modified)" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
     return info
 
 

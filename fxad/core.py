@@ -366,6 +366,12 @@ class Tracer:
         return _np().transpose(self)
 
     @property
+    def at(self):
+        """Functional indexed updates, as in JAX: ``x.at[idx].set(v)``,
+        ``.add``, ``.multiply``, ``.min``, ``.max``, ``.get``."""
+        return _np()._IndexUpdateHelper(self)
+
+    @property
     def real(self):
         return _np().real(self)
 

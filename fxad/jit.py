@@ -40,7 +40,6 @@ import gc
 import inspect
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
-from typing import Any
 
 import numpy as np
 
@@ -392,7 +391,7 @@ class JitFunction:
 
 
 def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
-        static_argnames: str | Sequence[str] = ()) -> Any:
+        static_argnames: str | Sequence[str] = ()) -> JitFunction:
     """Compile ``fun``: trace it once per argument signature, optimise the
     program and run generated straight-line Python on later calls.
 

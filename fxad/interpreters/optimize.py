@@ -8,20 +8,23 @@
   commutative operations on real numbers) are put in a canonical order first.
 * ``constant_fold``: an equation whose inputs are all known (literals, or
   constvars with concrete values) is evaluated now with its primitive's
-  ``impl``; a 0-d result becomes a ``Literal``, an array a new constvar.  The
-  same pass forwards copies and exact identities (``x * 1``, ``x / 1``,
-  ``x - 0.0``, ``x + -0.0``, ``neg (neg x)``, a one-case ``select_n``, ...).
-* ``optimize``: the three, in that order, to a fixpoint, then unused
-  constvars are dropped.
+  ``impl``; a 0-d result becomes a ``Literal``, an array a new constvar
+  (unless it would be much bigger than the inputs: a broadcast of a scalar
+  stays a cheap view at run time).  The same pass forwards copies and exact
+  identities (``x * 1``, ``x / 1``, ``x - 0.0``, ``x + -0.0``,
+  ``neg (neg x)``, a one-case ``select_n``, an identity reshape, ...) and
+  merges a broadcast of a broadcast (a reshape of a reshape) into one.
+* ``optimize``: folding, then CSE and DCE, again while one still finds work
+  the other made; then unused constvars are dropped.
 
 Each pass is pure and linear-time: it returns new ``Jaxpr`` objects (equations
 whose inputs did not change are shared, never mutated) and leaves its input
 untouched.  Every rewrite preserves values exactly, bit for bit, including
 NaNs, infinities and signed zeros (which is why ``x + 0.0`` is *not*
-simplified: ``-0.0 + 0.0`` is ``+0.0``).  What may change is only *when* an
-error or warning of a dropped or folded equation happens: an equation whose
-folding raises or warns (``log 0.0``) is left for run time, so its warning
-still appears when the program runs.
+simplified: ``-0.0 + 0.0`` is ``+0.0``).  What changes is only whether and
+when a NumPy warning of a dropped or folded equation appears: an equation
+whose folding raises or warns (``log 0.0``) is left for run time, where it
+warns as before; a dropped one (its result unused) no longer warns.
 """
 
 from __future__ import annotations
@@ -370,6 +373,30 @@ def _forward(eqn, invars, producer):
     return None
 
 
+#: Equations whose producer ``_forward`` and ``_compose`` look at.
+_PRODUCERS = frozenset({"neg", "broadcast_in_dim", "reshape"})
+
+
+def _compose(eqn, invars, producer):
+    """One equation for two: a broadcast of a broadcast, a reshape of a
+    reshape (pure data movement, so the values are the same)."""
+    name = eqn.primitive.name
+    if name not in ("broadcast_in_dim", "reshape") or type(invars[0]) is not Var:
+        return None
+    p = producer.get(invars[0])
+    if p is None or p.primitive is not eqn.primitive:
+        return None
+    if name == "reshape":
+        if eqn.params.get("dimensions") is not None or p.params.get("dimensions") is not None:
+            return None
+        return JaxprEqn(eqn.primitive, [p.invars[0]] + invars[1:], eqn.params, eqn.outvars)
+    inner = tuple(p.params["broadcast_dimensions"])
+    outer = tuple(eqn.params["broadcast_dimensions"])
+    dims = tuple(outer[d] for d in inner)
+    params = dict(eqn.params, broadcast_dimensions=dims)
+    return JaxprEqn(eqn.primitive, [p.invars[0]], params, eqn.outvars)
+
+
 def constant_fold(closed: ClosedJaxpr) -> ClosedJaxpr:
     """Evaluate the equations whose inputs are all known, now.
 
@@ -422,8 +449,8 @@ def _constant_fold(closed):
             if fwd is not None:
                 env[eqn.outvars[0]] = fwd
                 continue
-        new = _rewrite(eqn, invars)
-        if new.primitive.name == "neg":
+        new = _compose(eqn, invars, producer) or _rewrite(eqn, invars)
+        if new.primitive.name in _PRODUCERS:
             producer[new.outvars[0]] = new
         eqns.append(new)
     outvars = [_subst(env, x) for x in jaxpr.outvars]

@@ -166,6 +166,8 @@ from fxad.numpy._manipulation import (  # noqa: F401
     atleast_3d,
     column_stack,
     diag,
+    diag_indices,
+    diag_indices_from,
     diagflat,
     dsplit,
     dstack,
@@ -173,6 +175,7 @@ from fxad.numpy._manipulation import (  # noqa: F401
     fliplr,
     flipud,
     hsplit,
+    indices,
     kron,
     meshgrid,
     nonzero,
@@ -184,7 +187,11 @@ from fxad.numpy._manipulation import (  # noqa: F401
     split,
     tile,
     tril,
+    tril_indices,
+    tril_indices_from,
     triu,
+    triu_indices,
+    triu_indices_from,
     vsplit,
 )
 from fxad.numpy._reductions import (  # noqa: F401
@@ -202,8 +209,11 @@ from fxad.numpy._reductions import (  # noqa: F401
     nancumsum,
     nanmax,
     nanmean,
+    nanmedian,
     nanmin,
+    nanpercentile,
     nanprod,
+    nanquantile,
     nanstd,
     nansum,
     nanvar,
@@ -212,6 +222,7 @@ from fxad.numpy._reductions import (  # noqa: F401
     ptp,
     quantile,
     sort,
+    sort_complex,
 )
 from fxad.numpy._shape import (  # noqa: F401
     array,

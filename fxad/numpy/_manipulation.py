@@ -146,6 +146,7 @@ def roll(a, shift, axis=None):
     total = {}
     for s, ax in zip(shifts, axes):
         ax = canonical_axis(int(ax), nd)
+        s = s if isinstance(s, Tracer) else int(s)  # NumPy truncates each shift
         total[ax] = total[ax] + s if ax in total else s
     for ax, s in total.items():
         n = shape_of(a)[ax]
@@ -356,9 +357,10 @@ def pad(array, pad_width, mode="constant", **kwargs):
             f"{('constant',) + _INDEX_MODES}")
     array = asarray(array)
     nd = _ndim(array)
-    widths = np.broadcast_to(np.asarray(pad_width), (nd, 2)) if nd else np.zeros((0, 2))
+    widths = np.asarray(pad_width)
     if not np.issubdtype(widths.dtype, np.integer):
         raise TypeError("`pad_width` must be of integral type.")
+    widths = np.broadcast_to(widths, (nd, 2))
     if np.any(widths < 0):
         raise ValueError("index can't contain negative values")
     if mode == "constant":
@@ -567,6 +569,40 @@ def _concrete(a, name):
                 "Use fxad.numpy.where(condition, x, y) instead.")
         return np.asarray(v)
     return a
+
+
+# Index arrays from shapes alone: NumPy's own (constants), so that they can
+# index traced arrays and their ``.at``.
+
+diag_indices = np.diag_indices
+tril_indices = np.tril_indices
+triu_indices = np.triu_indices
+indices = np.indices
+
+
+def diag_indices_from(arr):
+    """``numpy.diag_indices_from`` (from the shape only)."""
+    s = shape_of(arr)
+    if len(s) < 2 or len(set(s)) != 1:
+        raise ValueError("All dimensions of input must be of equal length"
+                         if len(s) >= 2 else "input array must be at least 2-d")
+    return np.diag_indices(s[0], len(s))
+
+
+def tril_indices_from(arr, k=0):
+    """``numpy.tril_indices_from`` (from the shape only)."""
+    s = shape_of(arr)
+    if len(s) != 2:
+        raise ValueError("input array must be 2-d")
+    return np.tril_indices(s[-2], k=k, m=s[-1])
+
+
+def triu_indices_from(arr, k=0):
+    """``numpy.triu_indices_from`` (from the shape only)."""
+    s = shape_of(arr)
+    if len(s) != 2:
+        raise ValueError("input array must be 2-d")
+    return np.triu_indices(s[-2], k=k, m=s[-1])
 
 
 def nonzero(a):

@@ -29,6 +29,7 @@ from fxad.numpy._core import (
     cumsum,
     equal,
     floor,
+    greater,
     greater_equal,
     logical_not,
     max,
@@ -57,6 +58,7 @@ from fxad.numpy._util import (
     canonical_axes,
     canonical_axis,
     convert,
+    result_type,
     shape_of,
     to_inexact,
 )
@@ -67,7 +69,7 @@ def _isnan(x):
 
 
 def _slice_along(x, start, stop, axis):
-    shape = x.aval.shape
+    shape = shape_of(x)
     lo, hi = [0] * len(shape), list(shape)
     lo[axis], hi[axis] = start, stop
     return lax.slice(x, lo, hi)
@@ -148,9 +150,9 @@ def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
     a = asarray(a)
     if not isinstance(a, Tracer):
         return np.diff(a, n=n, axis=ax)
-    op = not_equal if a.aval.dtype == np.bool_ else subtract
+    op = not_equal if a.dtype == np.bool_ else subtract
     for _ in range(n):
-        m = a.aval.shape[ax]
+        m = shape_of(a)[ax]
         if m == 0:
             break
         a = op(_slice_along(a, 1, m, ax), _slice_along(a, 0, m - 1, ax))
@@ -398,8 +400,10 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
 
 
 def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
-    """``numpy.argsort`` (integer output, not differentiable).  Traced, the
-    sort is always stable (ties keep their order), as in JAX.
+    """``numpy.argsort`` (integer output, not differentiable).  The sort is
+    stable (ties keep their order), as in JAX, unless ``kind`` or ``stable``
+    asks otherwise eagerly (NumPy's default ``quicksort`` orders ties
+    arbitrarily).
 
     Example:
         >>> import fxad.numpy as fnp, numpy as np
@@ -407,6 +411,8 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
         array([1, 2, 0])
     """
     if not isinstance(a, Tracer):
+        if kind is None and stable is None:
+            stable = True  # the traced sort's order for ties
         return np.argsort(a, axis=axis, kind=kind, order=order, stable=stable)
     if order is not None:
         raise NotImplementedError("fxad.numpy.argsort: order= is not supported")
@@ -427,7 +433,7 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     if not isinstance(a, Tracer):
         return np.partition(a, kth, axis=axis, kind=kind, order=order)
     s = sort(a, axis=axis)
-    _check_kth(kth, s.aval.shape[-1 if axis is None else canonical_axis(axis, s.ndim)])
+    _check_kth(kth, shape_of(s)[-1 if axis is None else canonical_axis(axis, len(shape_of(s)))])
     return s
 
 
@@ -436,7 +442,7 @@ def argpartition(a, kth, axis=-1, kind="introselect", order=None):
     if not isinstance(a, Tracer):
         return np.argpartition(a, kth, axis=axis, kind=kind, order=order)
     s = argsort(a, axis=axis)
-    _check_kth(kth, s.aval.shape[-1 if axis is None else canonical_axis(axis, s.ndim)])
+    _check_kth(kth, shape_of(s)[-1 if axis is None else canonical_axis(axis, len(shape_of(s)))])
     return s
 
 
@@ -576,7 +582,7 @@ def _quantile(a, q, axis, method, keepdims, weights, interpolation, weak_q, what
         v = multiply(n - 1, q)
         prev = floor(v)
         frac_zero = equal(subtract(v, prev), 0)
-        gamma = where(frac_zero, 0.0, 0.5)
+        gamma = convert(where(frac_zero, 0.0, 0.5), to_inexact(v.dtype))
         lo, hi = _index(prev, n), _index(add(prev, 1), n)
     else:
         v = multiply(n - 1, q)
@@ -594,7 +600,8 @@ def _quantile(a, q, axis, method, keepdims, weights, interpolation, weak_q, what
         g = _expand_q(gamma, k)
         right = _take_last(s, hi)
         d = subtract(right, res)
-        res = where(greater_equal(g, 0.5), subtract(right, multiply(d, subtract(1, g))),
+        one_minus = 1.0 - g if isinstance(g, float) else subtract(1, g)  # weak stays weak
+        res = where(greater_equal(g, 0.5), subtract(right, multiply(d, one_minus)),
                     add(res, multiply(d, g)))
     if np.issubdtype(s.dtype, np.inexact):
         last = _take_last(s, np.int64(n - 1))
@@ -632,3 +639,149 @@ def _expand_q(g, k):
     if not shp or not k:
         return g
     return reshape(g, shp + (1,) * k)
+
+
+# ---------------------------------------------------------------------------
+# NaN-aware order statistics: each slice's statistic of its non-NaN values
+
+
+def _nan_sorted(a, axis):
+    """The slices sorted (NaNs last), and each slice's count of non-NaNs."""
+    s, axes, n = _to_last(a, axis)
+    s = sort(s, axis=-1)
+    k = sum(lax.convert_element_type(logical_not(_isnan(s)), np.int64), axis=-1)
+    return s, k, axes, n
+
+
+def _take_per_slice(s, idx):
+    """``s[..., idx]`` where ``idx`` has shape ``q.shape + kept`` (an index
+    for every slice), with the axes of ``q`` in front."""
+    from fxad.numpy._indexing import take_along_axis
+
+    kept = shape_of(s)[:-1]
+    q_nd = len(shape_of(idx)) - len(kept)
+    k = len(kept)
+    idx = moveaxis(idx, tuple(range(q_nd)), tuple(range(k, k + q_nd))) if q_nd and k else idx
+    s = reshape(s, kept + (1,) * q_nd + shape_of(s)[-1:])
+    out = take_along_axis(s, reshape(idx, shape_of(idx) + (1,)), axis=-1)
+    out = reshape(out, shape_of(out)[:-1])
+    return moveaxis(out, tuple(range(k, k + q_nd)), tuple(range(q_nd))) if q_nd and k else out
+
+
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """Differentiable ``numpy.nanmedian``: the median of the non-NaN values
+    of each slice (NaN for an all-NaN slice, where NumPy also warns).
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp, numpy as np
+        >>> fxad.grad(fnp.nanmedian)(np.array([4.0, np.nan, 1.0, 3.0]))
+        array([0., 0., 0., 1.])
+    """
+    _no_out(out)
+    if not isinstance(a, Tracer):
+        return np.nanmedian(a, axis=axis, overwrite_input=overwrite_input, keepdims=keepdims)
+    if not np.issubdtype(a.aval.dtype, np.inexact):
+        return median(a, axis=axis, keepdims=keepdims)
+    a_shape = a.aval.shape
+    s, k, axes, n = _nan_sorted(a, axis)
+    if n == 0:
+        res = np.full(shape_of(s)[:-1], np.nan, a.dtype)
+    else:
+        top = np.int64(n - 1)
+        lo = where(lax.lt(k, np.int64(1)), np.int64(0), _floor_half(k - 1))
+        hi = where(lax.gt(k // 2, top), top, k // 2)
+        res = true_divide(add(_take_per_slice(s, lo), _take_per_slice(s, hi)), 2)
+        res = where(lax.eq(k, np.int64(0)), a.dtype.type(np.nan), res)
+    return reshape(res, _keepdims_shape(a_shape, axes)) if keepdims else res
+
+
+def _floor_half(x):
+    from fxad.numpy._core import floor_divide
+
+    return floor_divide(x, 2)
+
+
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                keepdims=False, *, weights=None, interpolation=None):
+    """Differentiable ``numpy.nanquantile``: ``quantile`` of the non-NaN
+    values of each slice (method ``linear`` only, NumPy's default; NaN for an
+    all-NaN slice).
+
+    Example:
+        >>> import fxad.numpy as fnp, numpy as np
+        >>> float(fnp.nanquantile(np.array([1.0, np.nan, 2.0, 4.0]), 0.5))
+        2.0
+    """
+    _no_out(out)
+    if not any_tracer(a, q):
+        return np.nanquantile(a, q, axis=axis, overwrite_input=overwrite_input, method=method,
+                              keepdims=keepdims, weights=weights, **_interp(interpolation))
+    weak_q = type(q) in (int, float) or (isinstance(q, Tracer) and q.aval.weak_type)
+    return _nanquantile(a, asarray(q), axis, method, keepdims, weights, interpolation, weak_q,
+                        "Quantiles", 1)
+
+
+def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                  keepdims=False, *, weights=None, interpolation=None):
+    """Differentiable ``numpy.nanpercentile``: ``nanquantile(a, q / 100)``."""
+    _no_out(out)
+    if not any_tracer(a, q):
+        return np.nanpercentile(a, q, axis=axis, overwrite_input=overwrite_input,
+                                method=method, keepdims=keepdims, weights=weights,
+                                **_interp(interpolation))
+    weak_q = type(q) in (int, float) or (isinstance(q, Tracer) and q.aval.weak_type)
+    q = true_divide(q, 100) if isinstance(q, Tracer) else np.true_divide(q, 100)
+    return _nanquantile(a, asarray(q), axis, method, keepdims, weights, interpolation, weak_q,
+                        "Percentiles", 100)
+
+
+def _nanquantile(a, q, axis, method, keepdims, weights, interpolation, weak_q, what, scale):
+    a = asarray(a)
+    if not np.issubdtype(a.dtype, np.inexact):
+        return _quantile(a, q, axis, method, keepdims, weights, interpolation, weak_q, what,
+                         scale)
+    if weights is not None or (interpolation or method) != "linear":
+        raise NotImplementedError("fxad.numpy.nanquantile: only method='linear' (without "
+                                  "weights) is supported for traced arrays")
+    if a.dtype.kind == "c":
+        raise TypeError("a must be an array of real numbers")
+    qv = q.to_concrete_value() if isinstance(q, Tracer) else q
+    if qv is not None and np.size(qv) and not (np.all(qv >= 0) and np.all(qv <= 1)):
+        raise ValueError(f"{what} must be in the range [0, {scale}]")
+    a_shape = shape_of(a)
+    s, k, axes, n = _nan_sorted(a, axis)
+    if n == 0:
+        raise IndexError("cannot do a non-empty take from an empty axes (the quantile of an "
+                         f"empty axis of an array of shape {a_shape})")
+    kept = shape_of(s)[:-1]
+    q_dt = to_inexact(q.dtype)
+    qb = reshape(convert(q, q_dt), shape_of(q) + (1,) * len(kept))
+    # (k - 1) * q per slice, in q's dtype as NumPy computes it slice by slice
+    virtual = multiply(convert(subtract(k, 1), q_dt), qb)
+    prev = floor(stop_gradient(virtual))
+    gamma = subtract(virtual, prev)
+    top = subtract(k, 1)
+    lo_i = lax.convert_element_type(prev, np.int64) if isinstance(prev, Tracer) else \
+        np.asarray(prev).astype(np.int64)
+    lo_i = where(lax.lt(lo_i, np.int64(0)), np.int64(0), where(greater(lo_i, top), top, lo_i))
+    hi_i = where(greater(add(lo_i, 1), top), top, add(lo_i, 1))
+    lo_i = where(lax.lt(lo_i, np.int64(0)), np.int64(0), lo_i)  # all-NaN slices (k == 0)
+    hi_i = where(lax.lt(hi_i, np.int64(0)), np.int64(0), hi_i)
+    left, right = _take_per_slice(s, lo_i), _take_per_slice(s, hi_i)
+    if weak_q:
+        gamma = convert(gamma, result_type(a, 1.0))
+    d = subtract(right, left)
+    res = where(greater_equal(gamma, 0.5), subtract(right, multiply(d, subtract(1, gamma))),
+                add(left, multiply(d, gamma)))
+    res = where(lax.eq(k, np.int64(0)), a.dtype.type(np.nan), res)
+    if keepdims:
+        res = reshape(res, shape_of(q) + _keepdims_shape(a_shape, axes))
+    return res
+
+
+def sort_complex(a):
+    """``numpy.sort_complex``: sort (real part first, then imaginary) as complex."""
+    if not isinstance(a, Tracer):
+        return np.sort_complex(a)
+    dt = np.result_type(a.aval.dtype, np.complex64)
+    return sort(convert(a, dt), axis=-1)

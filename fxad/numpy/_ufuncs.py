@@ -163,8 +163,8 @@ def sinc(x, /):
     """
     if not isinstance(x, Tracer):
         return np.sinc(x)
-    x = convert(x, to_inexact(x.aval.dtype))
-    dt = x.aval.dtype
+    dt = to_inexact(x.aval.dtype)
+    x = convert(x, dt)
     pi_x = multiply(x, np.pi)
     at_zero = lax.eq(x, dt.type(0))
     near = less(absolute(pi_x), 0.05)
@@ -239,8 +239,8 @@ def _logaddexp(x1, x2, scale):
         out = add(big, log1p(_exp(gap)))
     else:
         out = add(big, true_divide(log1p(_exp(multiply(gap, scale))), scale))
-    # Infinities of one sign, and NaNs: the answer is x1 + x2.
-    return where(logical_or(same_inf, lax.ne(gap, gap)), add(x1, x2), out)
+    # Equal infinities give themselves; NaNs (a NaN gap) propagate.
+    return where(same_inf, x1, where(lax.ne(gap, gap), gap, out))
 
 
 def hypot(x1, x2, /):
@@ -249,7 +249,7 @@ def hypot(x1, x2, /):
 
     Example:
         >>> import fxad, fxad.numpy as fnp
-        >>> float(fnp.hypot(3e300, 4e300)), float(fxad.grad(fnp.hypot)(3.0, 4.0))
+        >>> float(fnp.hypot(3e300, 4e300)), round(float(fxad.grad(fnp.hypot)(3.0, 4.0)), 12)
         (5e+300, 0.6)
     """
     if not any_tracer(x1, x2):
@@ -259,9 +259,12 @@ def hypot(x1, x2, /):
     first = greater_equal(a, b)
     big, small = where(first, a, b), where(first, b, a)
     is_zero = equal(big, 0)
-    ratio = true_divide(small, where(is_zero, 1, big))
-    out = where(is_zero, big, multiply(big, lax.sqrt(add(multiply(ratio, ratio), 1))))
-    return where(logical_or(isposinf(a), isposinf(b)), np.inf, out)
+    is_inf = logical_or(isposinf(a), isposinf(b))
+    safe = logical_or(is_zero, is_inf)  # no 0 / 0 or inf / inf in the ratio
+    ratio = true_divide(where(safe, 0, small), where(safe, 1, big))
+    # big == 0: small is 0 too, or NaN (which the answer then is).
+    out = where(is_zero, small, multiply(big, lax.sqrt(add(multiply(ratio, ratio), 1))))
+    return where(is_inf, np.inf, out)
 
 
 # ---------------------------------------------------------------------------
