@@ -153,7 +153,7 @@ def _verdict(ratio: float | None, target: float) -> str:
         return "not measured"
     if ratio <= target:
         return "met"
-    return f"MISSED by x{ratio / target:.2g}"
+    return f"MISSED by x{ratio / target:.2f}"
 
 
 def target_table(cells: Sequence[Cell]) -> tuple[list[str], list[list[str]]]:

@@ -7,6 +7,7 @@ import argparse
 import cProfile
 import dataclasses
 import io
+import json
 import pstats
 import sys
 from pathlib import Path
@@ -149,7 +150,10 @@ def main(argv=None) -> int:
             f"{', small sizes' if s.small else ''}{', --quick' if a.quick else ''}")
     md = a.out / "results.md"
     md.write_text(report.markdown_report(cells, notes, line))
-    print(f"\nwrote {md}", end="")
+    raw = {"settings": line, "notes": notes, "machine": report.machine_info(),
+           "cells": [dataclasses.asdict(c) | {"ratio": c.ratio} for c in cells]}
+    (a.out / "results.json").write_text(json.dumps(raw, indent=1))
+    print(f"\nwrote {md}, {a.out / 'results.json'}", end="")
     if report.plot(cells, a.out / "results.png"):
         print(f" and {a.out / 'results.png'}", end="")
     print()

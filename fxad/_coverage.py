@@ -293,8 +293,11 @@ def rows():
         for name in _reference_names(ref_mod):
             ref = getattr(ref_mod, name)
             fn = getattr(fx_mod, name, None) if fx_mod is not None else None
-            if fn is None or fn is ref:
+            if fn is None:
                 out.append((ref_name, name, "no", "", "", ""))
+                continue
+            if fn is ref:  # NumPy's own function re-exported: it builds constants
+                out.append((ref_name, name, "yes", "-", "-", "-"))
                 continue
             if f"{ref_name}.{name}" in METADATA:
                 out.append((ref_name, name, "yes", "n/a", "n/a", "n/a"))
@@ -317,7 +320,8 @@ def render(rows_):
         "differences), reverse mode (`vjp`, checked against `jvp`) and `vmap` (checked",
         "against a loop) work on a probe input. `zero`: the derivative is identically",
         "zero (piecewise-constant or integer-valued functions). `?`: no probe input fits",
-        "the function's signature. `-`: no floating-point input to differentiate.",
+        "the function's signature. `-`: no floating-point input to differentiate (for",
+        "example NumPy's own array constructors, which fxad re-exports).",
         "`n/a`: a function of shapes or dtypes, not of values.",
         "Plain `numpy` calls on traced values route to these implementations",
         "(NumPy's `__array_ufunc__`/`__array_function__` protocols); `numpy.array(...)`",

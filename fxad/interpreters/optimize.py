@@ -14,8 +14,9 @@
   identities (``x * 1``, ``x / 1``, ``x - 0.0``, ``x + -0.0``,
   ``neg (neg x)``, a one-case ``select_n``, an identity reshape, ...) and
   merges a broadcast of a broadcast (a reshape of a reshape) into one.
-* ``optimize``: folding, then CSE and DCE, again while one still finds work
-  the other made; then unused constvars are dropped.
+* ``optimize``: folding and CSE in one forward sweep (each rule looks only
+  at earlier equations, so one sweep is a fixpoint of both), then DCE; then
+  unused constvars are dropped.
 
 Each pass is pure and linear-time: it returns new ``Jaxpr`` objects (equations
 whose inputs did not change are shared, never mutated) and leaves its input
@@ -170,60 +171,29 @@ def cse(jaxpr: Jaxpr) -> Jaxpr:
     """Replace each equation that repeats an earlier one (same primitive,
     params and inputs) by the earlier one's outputs.  Equations whose params
     cannot be hashed are left alone."""
-    return _cse(jaxpr)[0]
+    return _simplify(ClosedJaxpr(jaxpr, [None] * len(jaxpr.constvars)), fold=False)[0].jaxpr
 
 
-def _cse(jaxpr):
-    """``cse`` and the number of equations it removed."""
-    env: dict = {}  # Var -> the Var that replaces it
-    seen: dict = {}
-    number: dict = {}  # Var -> definition order: its key, and canonical operand order
-    for v in jaxpr.constvars + jaxpr.invars:
-        number[v] = len(number)
-    n = len(number)
-    eqns = []
-    removed = 0
-    for eqn in jaxpr.eqns:
-        invars = eqn.invars
-        changed = False
-        ikeys = []
-        for x in invars:
-            if type(x) is Literal:
-                vk = _value_key(x.val)
-                ikeys.append(None if vk is _UNHASHABLE else (x.aval, vk))
-            else:
-                r = env.get(x)
-                if r is not None:
-                    if not changed:
-                        invars = list(invars)
-                        changed = True
-                    invars[len(ikeys)] = r
-                    x = r
-                ikeys.append(number[x])
-        if changed:
-            eqn = JaxprEqn(eqn.primitive, invars, eqn.params, eqn.outvars)
-        params = eqn.params
-        pkey = _params_key(params) if params else ()
-        if pkey is not _UNHASHABLE and None not in ikeys:
-            if len(ikeys) == 2 and eqn.primitive.name in _COMMUTATIVE and \
-                    invars[0].aval.dtype.kind in "biuf" and _later(ikeys[0], ikeys[1]):
-                ikeys.reverse()
-            key = (eqn.primitive, pkey, tuple(ikeys))
-            prev = seen.get(key)
-            if prev is not None and all(
-                    a.aval.strip_weak_type() == b.aval.strip_weak_type()
-                    for a, b in zip(prev, eqn.outvars)):
-                for a, b in zip(eqn.outvars, prev):
-                    env[a] = b
-                removed += 1
-                continue
-            seen[key] = eqn.outvars
-        for v in eqn.outvars:
-            number[v] = n
-            n += 1
-        eqns.append(eqn)
-    outvars = [_subst(env, x) for x in jaxpr.outvars]
-    return Jaxpr(jaxpr.constvars, jaxpr.invars, eqns, outvars), removed
+def _cse_key(eqn, invars, number):
+    """The key under which ``eqn`` (with inputs ``invars``) is looked up, or
+    None when it cannot be hashed."""
+    params = eqn.params
+    pkey = _params_key(params) if params else ()
+    if pkey is _UNHASHABLE:
+        return None
+    ikeys = []
+    for x in invars:
+        if type(x) is Literal:
+            vk = _value_key(x.val)
+            if vk is _UNHASHABLE:
+                return None
+            ikeys.append((x.aval, vk))
+        else:
+            ikeys.append(number[x])
+    if len(ikeys) == 2 and eqn.primitive.name in _COMMUTATIVE and \
+            invars[0].aval.dtype.kind in "biuf" and _later(ikeys[0], ikeys[1]):
+        ikeys.reverse()
+    return (eqn.primitive, pkey, tuple(ikeys))
 
 
 def _later(a, b):
@@ -244,14 +214,6 @@ def _later(a, b):
 #: inputs, so that broadcasting a scalar to a huge array stays a cheap
 #: ``broadcast_to`` at run time instead of becoming a materialised constant.
 FOLD_GROWTH_LIMIT = 64  # elements an output may exceed its inputs by
-
-
-def _known_value(x, known):
-    if type(x) is Literal:
-        return True, x.val
-    if x in known:
-        return True, known[x]
-    return False, None
 
 
 def _fold(eqn, vals):
@@ -289,7 +251,7 @@ def _is_lit(x, pred):
     if type(x) is not Literal:
         return False
     v = x.val
-    if np.ndim(v) != 0:
+    if type(v) is np.ndarray and v.ndim != 0:
         return False
     try:
         return bool(pred(v))
@@ -404,18 +366,29 @@ def constant_fold(closed: ClosedJaxpr) -> ClosedJaxpr:
     0-d result becomes a ``Literal`` (holding exactly what the impl returned,
     so the program sees the same NumPy value as before); a larger one becomes
     a new constvar.  Copies and exact identities are forwarded at the same
-    time (see the module docstring).
+    time, and a broadcast of a broadcast becomes one (see the module
+    docstring).
     """
-    return _constant_fold(closed)[0]
+    return _simplify(closed, cse=False)[0]
 
 
-def _constant_fold(closed):
-    """``constant_fold`` and the number of equations it removed."""
+def _simplify(closed, fold=True, cse=True):
+    """Constant folding (with forwarding) and CSE in one forward sweep, and
+    the number of equations removed.
+
+    One sweep reaches a fixpoint of both: every rule looks only at earlier
+    equations, whose results are final when it runs (a select_n whose cases
+    CSE merged is forwarded when the sweep reaches it).
+    """
     jaxpr = closed.jaxpr
     known = {v: c for v, c in zip(jaxpr.constvars, closed.consts)
-             if not isinstance(c, Tracer)}
-    env: dict = {}
+             if fold and c is not None and not isinstance(c, Tracer)}
+    env: dict = {}  # Var -> the atom that replaces it
     producer: dict = {}
+    seen: dict = {}
+    number: dict = {}  # Var -> definition order: CSE's key and operand order
+    for v in jaxpr.constvars + jaxpr.invars:
+        number[v] = len(number)
     constvars = list(jaxpr.constvars)
     consts = list(closed.consts)
     eqns = []
@@ -423,34 +396,51 @@ def _constant_fold(closed):
         invars = eqn.invars
         if env:
             invars = [_subst(env, x) for x in invars]
-        vals = []
-        for x in invars:
-            if type(x) is Literal:
-                vals.append(x.val)
-            elif x in known:
-                vals.append(known[x])
+        if fold:
+            vals = []
+            for x in invars:
+                if type(x) is Literal:
+                    vals.append(x.val)
+                elif x in known:
+                    vals.append(known[x])
+                else:
+                    break
             else:
-                break
+                outs = _fold(eqn, vals)
+                if outs is not None:
+                    for v, o in zip(eqn.outvars, outs):
+                        if np.ndim(o) == 0:
+                            env[v] = Literal(o, v.aval)
+                        else:
+                            nv = Var(v.aval.strip_weak_type())
+                            constvars.append(nv)
+                            consts.append(o)
+                            known[nv] = o
+                            number[nv] = len(number)
+                            env[v] = nv
+                    continue
+            if not eqn.primitive.multiple_results:
+                fwd = _forward(eqn, invars, producer)
+                if fwd is not None:
+                    env[eqn.outvars[0]] = fwd
+                    continue
+            new = _compose(eqn, invars, producer) or _rewrite(eqn, invars)
         else:
-            outs = _fold(eqn, vals)
-            if outs is not None:
-                for v, o in zip(eqn.outvars, outs):
-                    if np.ndim(o) == 0:
-                        env[v] = Literal(o, v.aval)
-                    else:
-                        nv = Var(v.aval.strip_weak_type())
-                        constvars.append(nv)
-                        consts.append(o)
-                        known[nv] = o
-                        env[v] = nv
-                continue
-        if not eqn.primitive.multiple_results:
-            fwd = _forward(eqn, invars, producer)
-            if fwd is not None:
-                env[eqn.outvars[0]] = fwd
-                continue
-        new = _compose(eqn, invars, producer) or _rewrite(eqn, invars)
-        if new.primitive.name in _PRODUCERS:
+            new = _rewrite(eqn, invars)
+        if cse:
+            key = _cse_key(new, new.invars, number)
+            if key is not None:
+                prev = seen.get(key)
+                if prev is not None and all(
+                        a.aval.strip_weak_type() == b.aval.strip_weak_type()
+                        for a, b in zip(prev, new.outvars)):
+                    for a, b in zip(new.outvars, prev):
+                        env[a] = b
+                    continue
+                seen[key] = new.outvars
+        for v in new.outvars:
+            number[v] = len(number)
+        if fold and new.primitive.name in _PRODUCERS:
             producer[new.outvars[0]] = new
         eqns.append(new)
     outvars = [_subst(env, x) for x in jaxpr.outvars]
@@ -462,10 +452,9 @@ def _constant_fold(closed):
 # The pipeline
 
 
-def optimize(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:
-    """Constant folding, CSE and DCE; the first two again while each still
-    finds something the other made possible (at most ``max_rounds`` rounds);
-    then unused constants go.  The result is checked with ``check_jaxpr``
+def optimize(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Constant folding (with forwarding) and CSE in one sweep, DCE, then
+    unused constants dropped.  The result is checked with ``check_jaxpr``
     when ``core.config.check_jaxprs`` is on.
 
     Example:
@@ -478,18 +467,7 @@ def optimize(closed: ClosedJaxpr, max_rounds: int = 4) -> ClosedJaxpr:
             c:f64[] = add b b
           in (c,) }
     """
-    closed, _ = _constant_fold(closed)
-    for _ in range(max_rounds):
-        # DCE creates no new work for the other passes.  CSE creates work for
-        # folding only in a select_n whose cases may have become one Var; and
-        # folding that forwards something may enable more CSE.
-        jaxpr, merged = _cse(closed.jaxpr)
-        closed = ClosedJaxpr(dce(jaxpr), closed.consts)
-        if not merged or not any(e.primitive.name == "select_n" for e in closed.jaxpr.eqns):
-            break
-        closed, folded = _constant_fold(closed)
-        if not folded:
-            break
-    closed = prune_constvars(closed)
+    closed, _ = _simplify(closed)
+    closed = prune_constvars(ClosedJaxpr(dce(closed.jaxpr), closed.consts))
     _check(closed.jaxpr)
     return closed

@@ -1261,7 +1261,7 @@ def _iota(shape, dimension, dtype=np.int64):
     return np.broadcast_to(np.arange(shape[dimension], dtype=dtype).reshape(bshape), shape)
 
 
-def take_along_axis(x, indices, axis):
+def _take_along_axis(x, indices, axis):
     """``numpy.take_along_axis`` for equal shapes, as one gather."""
     shape = _aval(indices).shape
     arrays = [indices if d == axis else
@@ -1273,7 +1273,7 @@ def take_along_axis(x, indices, axis):
 def _sort_jvp(primals, tangents, *, dimension, is_stable, num_keys):
     iota = _iota(_aval(primals[0]).shape, dimension)
     *outs, perm = sort(tuple(primals) + (iota,), dimension, is_stable, num_keys)
-    t_out = [Zero.from_value(o) if type(t) is Zero else take_along_axis(t, perm, dimension)
+    t_out = [Zero.from_value(o) if type(t) is Zero else _take_along_axis(t, perm, dimension)
              for o, t in zip(outs, tangents)]
     return outs, t_out
 
