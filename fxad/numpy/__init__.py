@@ -286,3 +286,10 @@ from fxad.numpy._ufuncs import (  # noqa: F401
 # isort: off
 from fxad.numpy import fft  # noqa: E402,F401
 from fxad.numpy import linalg  # noqa: E402,F401
+
+# fxad.numpy.random is NumPy's own module: random numbers are data, not traced.
+import sys as _sys  # noqa: E402
+
+from numpy import random  # noqa: E402,F401
+
+_sys.modules.setdefault("fxad.numpy.random", random)
