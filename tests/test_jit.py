@@ -120,9 +120,10 @@ def test_compositions(name, make, ref, fn, arg):
     # The scalar form: a math function may differ from NumPy's in the last bit
     # (where the platform's differ; see codegen), amplified by cancellation.
     rtol = 1e-13 if np.ndim(arg) == 0 else 0.0
-    assert_tree_same(make(fn)(arg), ref(fn)(arg), rtol=rtol)
+    g, want = make(fn), ref(fn)(arg)
+    assert_tree_same(g(arg), want, rtol=rtol)
     # Called twice: the second call runs the cached program.
-    assert_tree_same(make(fn)(arg), ref(fn)(arg), rtol=rtol)
+    assert_tree_same(g(arg), want, rtol=rtol)
 
 
 def test_nested_grads_through_jit():
@@ -245,6 +246,21 @@ def test_lower_shows_checked_optimised_jaxpr_and_source():
     compile(src, "<test>", "exec")
     # One namespace name for the array library.
     assert "xp.sin" in src and "np." not in src and "numpy" not in src
+
+
+def test_make_jaxpr_of_jit_inlines_the_optimised_program():
+    f = J(lambda x: fnp.sin(x) * 1.0 + fnp.sin(x))
+    assert names(fxad.make_jaxpr(f)(np.ones(2))) == ["sin", "add"]
+
+
+def test_lowered_compile_and_functions_without_dynamic_arguments():
+    f = J(lambda x, y: x * y)
+    run = f.lower(np.ones(2), 3.0).compile()
+    assert_same(run(np.full(2, 2.0), 4.0), np.full(2, 8.0))
+    with pytest.raises(TypeError, match="lowered for other"):
+        run(np.ones(3), 4.0)
+    g = J(lambda n: fnp.arange(3.0) * n, static_argnums=0)
+    assert_same(g(2), np.arange(3.0) * 2)
 
 
 def test_no_user_string_reaches_the_source():

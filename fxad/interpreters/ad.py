@@ -20,6 +20,8 @@ Rule conventions: a JVP rule is ``rule(primals, tangents, **params) ->
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 
 from fxad import core
@@ -214,7 +216,21 @@ def jvp_jaxpr(closed):
 def linearize_flat(fun, primals):
     """Returns ``(primals_out, linear_jaxpr, out_zero)``: the linear jaxpr maps
     input tangents to output tangents; ``out_zero[i]`` says output i's tangent
-    is identically zero."""
+    is identically zero.
+
+    The cyclic garbage collector is paused meanwhile: tracing allocates many
+    small objects that all stay alive (and form no cycles), and collections
+    triggered by those allocations would rescan them again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _linearize_flat(fun, primals)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _linearize_flat(fun, primals):
     with new_trace(JaxprTrace) as staging:
         t_in = [staging.new_arg(tangent_aval(get_aval(p))) for p in primals]
         with new_trace(JVPTrace) as trace:
@@ -280,7 +296,18 @@ def backward_pass(jaxpr, consts, cts_out):
     bound to ``consts``): given output cotangents (``Zero`` allowed), return
     input cotangents (``Zero`` where none flows).  Iterative, so deep programs
     do not recurse.  This loop runs once per reverse-mode call: it is written
-    for speed (no per-equation closures or helper calls)."""
+    for speed (no per-equation closures or helper calls), with the garbage
+    collector paused as in ``linearize_flat``."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _backward_pass(jaxpr, consts, cts_out)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _backward_pass(jaxpr, consts, cts_out):
     linear_vars = set(jaxpr.invars)
     env = dict(safe_zip(jaxpr.constvars, consts))
     bind = core.bind

@@ -101,11 +101,18 @@ def _unop_abstract_eval(name, float_only=True):
 
 
 def _binop_abstract_eval(name, out_dtype=None):
+    cache = {}  # avals are interned: memoise on the pair (staging runs this per equation)
+
     def abstract_eval(x, y):
+        out = cache.get((x, y))
+        if out is not None:
+            return out
         _check_same_dtype(name, x, y)
         shape = _binop_shape(name, x, y)
         dtype = x.dtype if out_dtype is None else out_dtype
-        return shaped(shape, dtype, x.weak_type and y.weak_type and out_dtype is None)
+        out = cache[(x, y)] = shaped(shape, dtype,
+                                     x.weak_type and y.weak_type and out_dtype is None)
+        return out
 
     return abstract_eval
 

@@ -54,8 +54,25 @@ def _unary(np_fn, lax_fn, float_only=True, name=None, int_identity=False):
 
 def _binary(np_fn, lax_fn, float_only=False, name=None, to_float=to_inexact):
     def fn(x, y, /):
-        if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+        tx = isinstance(x, Tracer)
+        ty = isinstance(y, Tracer)
+        if not (tx or ty):
             return np_fn(x, y)
+        # Fast paths (the common cases under a transformation): a float
+        # tracer with a Python float, or two tracers of one dtype and shape.
+        if tx and type(y) is float:
+            dt = x.aval.dtype
+            if dt.kind in "fc":
+                return lax_fn(x, dt.type(y))
+        elif ty and type(x) is float:
+            dt = y.aval.dtype
+            if dt.kind in "fc":
+                return lax_fn(dt.type(x), y)
+        elif tx and ty:
+            ax, ay = x.aval, y.aval
+            if ax.dtype == ay.dtype and ax.dtype.kind in "fc" and (
+                    ax.shape == ay.shape or not ax.shape or not ay.shape):
+                return lax_fn(x, y)
         dtype = result_type(x, y)
         if float_only:
             dtype = to_float(dtype)
