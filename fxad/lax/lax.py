@@ -17,6 +17,7 @@ import numpy as np
 from fxad.core import bind, full_lower_concrete, get_aval, new_primitive, shaped
 from fxad.interpreters import batching
 from fxad.interpreters.ad import (
+    UndefinedPrimal,
     Zero,
     defjvp,
     defjvp2,
@@ -44,7 +45,10 @@ from fxad.interpreters.batching import (
 
 
 def _aval(x):
-    return x.aval if is_undefined(x) else get_aval(x)
+    t = type(x)
+    if t is np.ndarray or t is np.float64:
+        return shaped(x.shape, x.dtype)
+    return x.aval if t is UndefinedPrimal else get_aval(x)
 
 
 def _c(like, val):
