@@ -55,7 +55,20 @@ def cell_text(c: Cell | None) -> str:
 # The machine
 
 
-def machine_info() -> dict[str, str]:
+def code_version() -> str | None:
+    """The git commit of this checkout, marked when fxad/ has uncommitted changes."""
+    here = Path(__file__).resolve().parent
+    try:
+        git = lambda *a: subprocess.run(["git", *a], cwd=here, capture_output=True,  # noqa: E731
+                                        text=True, timeout=10).stdout.strip()
+        head = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", "../fxad")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (head + (" (fxad/ modified)" if dirty else "")) if head else None
+
+
+def machine_info(code: str | None = None) -> dict[str, str]:
     info = {"date": datetime.date.today().isoformat()}
     cpu = platform.processor() or platform.machine()
     try:
@@ -86,16 +99,8 @@ def machine_info() -> dict[str, str]:
     except ImportError:
         info["BLAS"] = "? (threadpoolctl not installed)"
     info.update({f"{k} version": v for k, v in versions().items()})
-    try:
-        here = Path(__file__).resolve().parent
-        git = lambda *a: subprocess.run(["git", *a], cwd=here, capture_output=True,  # noqa: E731
-                                        text=True, timeout=10).stdout.strip()
-        head = git("rev-parse", "--short", "HEAD")
-        if head:
-            dirty = git("status", "--porcelain", "--untracked-files=no", "--", "../fxad")
-            info["fxad commit"] = head + (" (fxad/ modified)" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        pass
+    if code:
+        info["fxad commit at the start of the run"] = code
     return info
 
 
@@ -230,8 +235,9 @@ def text_report(cells: Sequence[Cell], notes: Sequence[str]) -> str:
     return "\n".join(parts)
 
 
-def markdown_report(cells: Sequence[Cell], notes: Sequence[str], settings_line: str) -> str:
-    info = machine_info()
+def markdown_report(cells: Sequence[Cell], notes: Sequence[str], settings_line: str,
+                    code: str | None = None) -> str:
+    info = machine_info(code)
     parts = ["# fxad benchmark results", "",
              "Ratio = median time / hand-written NumPy's median, measured interleaved "
              "in the same process; each library's answer was checked against "

@@ -141,6 +141,7 @@ def main(argv=None) -> int:
         profile(workloads, lib, s)
         return 0
     libs = [HAND] + [BY_NAME[n] for n in a.libs if n != HAND.name]
+    code = report.code_version()  # before the run: the tree may change under it
     cells, notes = run(workloads, libs, s)
     print()
     print(report.text_report(cells, notes))
@@ -149,8 +150,8 @@ def main(argv=None) -> int:
             f"measurements, {s.budget:g} s budget per cell"
             f"{', small sizes' if s.small else ''}{', --quick' if a.quick else ''}")
     md = a.out / "results.md"
-    md.write_text(report.markdown_report(cells, notes, line))
-    raw = {"settings": line, "notes": notes, "machine": report.machine_info(),
+    md.write_text(report.markdown_report(cells, notes, line, code))
+    raw = {"settings": line, "notes": notes, "machine": report.machine_info(code),
            "cells": [dataclasses.asdict(c) | {"ratio": c.ratio} for c in cells]}
     (a.out / "results.json").write_text(json.dumps(raw, indent=1))
     print(f"\nwrote {md}, {a.out / 'results.json'}", end="")

@@ -36,7 +36,19 @@ _MODULES = {
 # ufunc.reduce / ufunc.accumulate -> fxad.numpy function names
 _REDUCE = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min",
            "logical_and": "all", "logical_or": "any"}
-_ACCUMULATE = {"add": "cumsum", "multiply": "cumprod"}
+_ACCUMULATE = {"add": "cumsum", "multiply": "cumprod", "maximum": "_cummax",
+               "minimum": "_cummin"}
+
+#: NumPy functions that write into their first argument, and the functional
+#: form that replaces each (fxad arrays are immutable).
+_IN_PLACE = {
+    "fill_diagonal": "a.at[fxad.numpy.diag_indices_from(a)].set(val)",
+    "put": "a.ravel().at[ind].set(v).reshape(a.shape)",
+    "place": "fxad.numpy.where(mask, ..., arr) or arr.at[mask].set(vals)",
+    "putmask": "fxad.numpy.where(mask, values, a)",
+    "copyto": "fxad.numpy.where(where, src, dst) (or just use src)",
+    "put_along_axis": "arr.at[...].set(values) with the indices of take_along_axis",
+}
 
 _cache: dict = {}
 
@@ -243,6 +255,11 @@ def array_function(func, types, args, kwargs):
         kwargs = {k: v for k, v in kwargs.items() if k != "out"}
     if module == "numpy" and name in _DTYPE_ONLY:
         return _DTYPE_ONLY[name](*args, **kwargs)
+    if module == "numpy" and name in _IN_PLACE:
+        raise TypeError(
+            f"numpy.{name} updates its first argument in place, and fxad arrays are "
+            f"immutable: compute the updated array as a new value, e.g. "
+            f"{_IN_PLACE[name]} (the .at[...].set form of JAX).")
     if not _has_tracer(args) and not _has_tracer(kwargs):
         # Only like=x brings a tracer here (np.zeros(3, like=x)), and NumPy has
         # already dropped it: the result is NumPy's own constant.

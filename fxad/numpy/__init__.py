@@ -11,6 +11,7 @@ Example:
     array([0., 0.])
 """
 
+import numpy as _np
 from numpy import (  # noqa: F401 - dtypes and constants, as NumPy has them
     bool_,
     complex64,
@@ -141,7 +142,52 @@ from fxad.numpy._creation import (  # noqa: F401
     zeros,
     zeros_like,
 )
+from fxad.numpy._editing import (  # noqa: F401
+    append,
+    apply_along_axis,
+    apply_over_axes,
+    asanyarray,
+    ascontiguousarray,
+    asfortranarray,
+    block,
+    choose,
+    compress,
+    concat,
+    copy,
+    cumulative_prod,
+    cumulative_sum,
+    delete,
+    extract,
+    insert,
+    ix_,
+    matrix_transpose,
+    piecewise,
+    ravel_multi_index,
+    require,
+    resize,
+    rollaxis,
+    row_stack,
+    trim_zeros,
+    unravel_index,
+    unstack,
+)
 from fxad.numpy._einsum import einsum  # noqa: F401
+from fxad.numpy._floating import (  # noqa: F401
+    angle,
+    fmax,
+    fmin,
+    frexp,
+    i0,
+    iscomplex,
+    iscomplexobj,
+    isreal,
+    isrealobj,
+    ldexp,
+    modf,
+    nextafter,
+    real_if_close,
+    spacing,
+)
 from fxad.numpy._indexing import (  # noqa: F401
     _IndexUpdateHelper,
     _IndexUpdateRef,
@@ -150,15 +196,28 @@ from fxad.numpy._indexing import (  # noqa: F401
     take_along_axis,
 )
 from fxad.numpy._indexing import getitem as _getitem  # noqa: F401
+from fxad.numpy._integer import (  # noqa: F401
+    bitwise_count,
+    bitwise_left_shift,
+    bitwise_right_shift,
+    gcd,
+    lcm,
+    left_shift,
+    right_shift,
+)
 from fxad.numpy._linalg_ops import (  # noqa: F401
+    cross,
     diagonal,
     dot,
     inner,
     matmul,
+    matvec,
     outer,
     tensordot,
     trace,
     vdot,
+    vecdot,
+    vecmat,
 )
 from fxad.numpy._manipulation import (  # noqa: F401
     argwhere,
@@ -194,7 +253,33 @@ from fxad.numpy._manipulation import (  # noqa: F401
     triu_indices_from,
     vsplit,
 )
+from fxad.numpy._numerical import (  # noqa: F401
+    bartlett,
+    blackman,
+    convolve,
+    corrcoef,
+    correlate,
+    cov,
+    geomspace,
+    gradient,
+    hamming,
+    hanning,
+    interp,
+    kaiser,
+    poly,
+    polyadd,
+    polyder,
+    polyint,
+    polymul,
+    polysub,
+    polyval,
+    trapezoid,
+    unwrap,
+    vander,
+)
 from fxad.numpy._reductions import (  # noqa: F401
+    _cummax,
+    _cummin,
     argpartition,
     argsort,
     average,
@@ -223,6 +308,24 @@ from fxad.numpy._reductions import (  # noqa: F401
     quantile,
     sort,
     sort_complex,
+)
+from fxad.numpy._searching import (  # noqa: F401
+    bincount,
+    digitize,
+    histogram,
+    histogram_bin_edges,
+    intersect1d,
+    isin,
+    lexsort,
+    searchsorted,
+    setdiff1d,
+    setxor1d,
+    union1d,
+    unique,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
 )
 from fxad.numpy._shape import (  # noqa: F401
     array,
@@ -281,6 +384,18 @@ from fxad.numpy._ufuncs import (  # noqa: F401
     signbit,
     sinc,
 )
+
+# NumPy 2's array-API names for existing functions.
+acos, acosh, asin, asinh = arccos, arccosh, arcsin, arcsinh
+atan, atan2, atanh = arctan, arctan2, arctanh
+pow = power  # noqa: A001 - NumPy's name
+
+# Functions of shapes, dtypes and Python objects: NumPy's own.
+broadcast_shapes = _np.broadcast_shapes
+can_cast, promote_types, min_scalar_type = _np.can_cast, _np.promote_types, _np.min_scalar_type
+common_type, mintypecode, isdtype = _np.common_type, _np.mintypecode, _np.isdtype
+isscalar, iterable = _np.isscalar, _np.iterable
+fromfunction, mask_indices = _np.fromfunction, _np.mask_indices  # call fxad on index grids
 
 # Subpackages (one line each, appended by their authors); not sorted.
 # isort: off

@@ -174,3 +174,120 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
         cols = np.arange(k)
         rows = cols - offset
     return getitem(a, (Ellipsis, rows, cols))
+
+
+# ---------------------------------------------------------------------------
+# NumPy 2 vector products and the cross product
+
+
+def vecdot(x1, x2, /, *, axis=-1):
+    """``numpy.vecdot``: ``sum(conj(x1) * x2, axis)`` with broadcasting (the
+    dtype is the operands', as NumPy's gufunc).
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp, numpy as np
+        >>> fnp.vecdot(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 1.0]))
+        array([3., 7.])
+    """
+    if not any_tracer(x1, x2):
+        return np.vecdot(x1, x2, axis=axis)
+    from fxad.numpy._core import conj
+    from fxad.numpy._shape import moveaxis
+
+    x1, x2 = _promote2(x1, x2)
+    n1, n2 = len(shape_of(x1)), len(shape_of(x2))
+    if not n1 or not n2:
+        raise ValueError("vecdot: Input operand does not have enough dimensions")
+    x1 = moveaxis(conj(x1), canonical_axis(axis, n1), -1)
+    x2 = moveaxis(x2, canonical_axis(axis, n2), -1)
+    out = matmul(_as_traced_or_array(x1)[..., None, :], _as_traced_or_array(x2)[..., :, None])
+    return out[..., 0, 0]
+
+
+def matvec(x1, x2, /):
+    """``numpy.matvec``: matrix-vector products ``x1 @ x2`` over broadcast
+    batch axes.
+
+    Example:
+        >>> import fxad.numpy as fnp, numpy as np
+        >>> fnp.matvec(np.eye(2), np.array([1.0, 2.0]))
+        array([1., 2.])
+    """
+    if not any_tracer(x1, x2):
+        return np.matvec(x1, x2)
+    x2 = _as_traced_or_array(x2)
+    if len(shape_of(x1)) < 2 or len(shape_of(x2)) < 1:
+        raise ValueError("matvec: Input operand does not have enough dimensions")
+    return matmul(x1, x2[..., None])[..., 0]
+
+
+def vecmat(x1, x2, /):
+    """``numpy.vecmat``: vector-matrix products ``conj(x1) @ x2`` over
+    broadcast batch axes.
+
+    Example:
+        >>> import fxad.numpy as fnp, numpy as np
+        >>> fnp.vecmat(np.array([1.0, 2.0]), np.eye(2))
+        array([1., 2.])
+    """
+    if not any_tracer(x1, x2):
+        return np.vecmat(x1, x2)
+    from fxad.numpy._core import conj
+
+    x1 = _as_traced_or_array(conj(x1))
+    if len(shape_of(x1)) < 1 or len(shape_of(x2)) < 2:
+        raise ValueError("vecmat: Input operand does not have enough dimensions")
+    return matmul(x1[..., None, :], x2)[..., 0, :]
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Differentiable ``numpy.cross``: the cross product of 3-vectors (or of
+    2-vectors, NumPy's deprecated z-component form) along ``axisa`` and
+    ``axisb``, the result's vectors along ``axisc`` (``axis`` sets all three).
+
+    Example:
+        >>> import fxad.numpy as fnp, numpy as np
+        >>> fnp.cross(np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+        array([0., 0., 1.])
+    """
+    if not any_tracer(a, b):
+        return np.cross(a, b, axisa, axisb, axisc, axis)
+    import warnings
+
+    from fxad.numpy._core import multiply, negative, subtract
+    from fxad.numpy._shape import asarray, moveaxis, stack
+
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = asarray(a), asarray(b)
+    if not shape_of(a) or not shape_of(b):
+        raise ValueError("At least one array has zero dimension")
+    a = moveaxis(a, canonical_axis(axisa, len(shape_of(a)), "axisa"), -1)
+    b = moveaxis(b, canonical_axis(axisb, len(shape_of(b)), "axisb"), -1)
+    na, nb = shape_of(a)[-1], shape_of(b)[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product\n"
+                         "(dimension must be 2 or 3)")
+    if na == 2 or nb == 2:
+        warnings.warn("Arrays of 2-dimensional vectors are deprecated. Use arrays of "
+                      "3-dimensional vectors instead. (deprecated in NumPy 2.0)",
+                      DeprecationWarning, stacklevel=2)
+    dt = np.promote_types(a.dtype, b.dtype)
+    a, b = convert(a, dt), convert(b, dt)
+    a0, a1, b0, b1 = a[..., 0], a[..., 1], b[..., 0], b[..., 1]
+    cp2 = subtract(multiply(a0, b1), multiply(a1, b0))
+    if na == 2 and nb == 2:
+        return cp2
+    if na == 2:
+        b2 = b[..., 2]
+        cp0, cp1 = multiply(a1, b2), negative(multiply(a0, b2))
+    elif nb == 2:
+        a2 = a[..., 2]
+        cp0, cp1 = negative(multiply(a2, b1)), multiply(a2, b0)
+    else:
+        a2, b2 = a[..., 2], b[..., 2]
+        cp0 = subtract(multiply(a1, b2), multiply(a2, b1))
+        cp1 = subtract(multiply(a2, b0), multiply(a0, b2))
+    shape = np.broadcast_shapes(shape_of(cp0), shape_of(cp1), shape_of(cp2))
+    cp = stack([broadcast_to_shape(asarray(c), shape) for c in (cp0, cp1, cp2)], axis=-1)
+    return moveaxis(cp, -1, canonical_axis(axisc, len(shape) + 1, "axisc"))

@@ -785,3 +785,30 @@ def sort_complex(a):
         return np.sort_complex(a)
     dt = np.result_type(a.aval.dtype, np.complex64)
     return sort(convert(a, dt), axis=-1)
+
+
+# ---------------------------------------------------------------------------
+# Cumulative extrema: ``numpy.maximum.accumulate`` / ``minimum.accumulate``
+
+
+def _cumulative_extremum(np_ufunc, lax_fn):
+    def fn(a, axis=0, dtype=None):
+        if not isinstance(a, Tracer):
+            return np_ufunc.accumulate(a, axis=axis, dtype=dtype)
+        if dtype is not None:
+            a = convert(a, np.dtype(dtype))
+        if axis is None:
+            a = ravel(a)
+            axis = 0
+        if a.ndim == 0:
+            raise TypeError("cannot accumulate on a scalar")
+        return lax_fn(a, canonical_axis(axis, a.ndim))
+
+    fn.__name__ = fn.__qualname__ = f"_cum{np_ufunc.__name__[:3]}"
+    fn.__doc__ = (f"``numpy.{np_ufunc.__name__}.accumulate`` (``lax.cum"
+                  f"{np_ufunc.__name__[:3]}``: ties share the derivative).")
+    return fn
+
+
+_cummax = _cumulative_extremum(np.maximum, lax.cummax)
+_cummin = _cumulative_extremum(np.minimum, lax.cummin)
