@@ -30,7 +30,6 @@ from fxad.core import (
     new_trace,
 )
 
-
 _SCALAR_TYPES = frozenset((float, int, bool, complex))
 
 
