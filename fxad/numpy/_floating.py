@@ -43,11 +43,7 @@ from fxad.numpy._core import (
 from fxad.numpy._shape import broadcast_arrays, clip, where
 from fxad.numpy._ufuncs import log2
 from fxad.numpy._util import any_tracer, asarray_value, convert, promote_broadcast, result_type
-
-
-def _isnan(x):
-    return lax.ne(x, x)
-
+from fxad.numpy._util import isnan_traced as _isnan
 
 # ---------------------------------------------------------------------------
 # NaN-ignoring extrema

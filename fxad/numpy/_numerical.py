@@ -61,6 +61,8 @@ from fxad.numpy._util import (
     result_type,
     shape_of,
 )
+from fxad.numpy._util import concrete_value as _value
+from fxad.numpy._util import isnan_traced as _isnan
 
 
 def _dtype(a):
@@ -71,15 +73,6 @@ def _len(a):
     return shape_of(a)[0]
 
 
-def _value(x):
-    if isinstance(x, Tracer):
-        v = x.to_concrete_value()
-        return None if v is None else np.asarray(v)
-    return np.asarray(x)
-
-
-def _isnan(x):
-    return lax.ne(x, x)
 
 
 # ---------------------------------------------------------------------------

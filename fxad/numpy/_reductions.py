@@ -62,10 +62,7 @@ from fxad.numpy._util import (
     shape_of,
     to_inexact,
 )
-
-
-def _isnan(x):
-    return lax.ne(x, x)
+from fxad.numpy._util import isnan_traced as _isnan
 
 
 def _slice_along(x, start, stop, axis):

@@ -42,26 +42,18 @@ from fxad.numpy._core import (
 from fxad.numpy._indexing import at, take
 from fxad.numpy._shape import asarray, expand_dims, flip, ravel, where
 from fxad.numpy._util import any_tracer, canonical_axis, convert, result_type, shape_of
+from fxad.numpy._util import concrete_value as _value
+from fxad.numpy._util import isnan_traced as _isnan
 
 
 def _dtype(a):
     return a.aval.dtype if isinstance(a, Tracer) else np.asarray(a).dtype
 
 
-def _value(x):
-    """The NumPy value of ``x`` if it is known (not abstract), else None."""
-    if isinstance(x, Tracer):
-        v = x.to_concrete_value()
-        return None if v is None else np.asarray(v)
-    return np.asarray(x)
-
 
 # ---------------------------------------------------------------------------
 # Sorted search
 
-
-def _isnan(x):
-    return lax.ne(x, x)
 
 
 def _count_before(a, v, side):

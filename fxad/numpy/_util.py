@@ -157,3 +157,16 @@ def canonical_axes(axis, ndim):
             raise ValueError("duplicate value in 'axis'")
         return tuple(sorted(axes))
     return (canonical_axis(axis, ndim),)
+
+
+def concrete_value(x):
+    """The NumPy value of ``x`` if it is known (not abstract), else None."""
+    if isinstance(x, Tracer):
+        v = x.to_concrete_value()
+        return None if v is None else np.asarray(v)
+    return np.asarray(x)
+
+
+def isnan_traced(x):
+    """``x != x``: NaN test on a tracer (no primitive of its own)."""
+    return lax.ne(x, x)
