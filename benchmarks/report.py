@@ -158,7 +158,8 @@ def _verdict(ratio: float | None, target: float) -> str:
         return "not measured"
     if ratio <= target:
         return "met"
-    return f"MISSED by x{ratio / target:.2f}"
+    miss = ratio / target
+    return f"MISSED by {100 * (miss - 1):.1f}%" if miss < 1.1 else f"MISSED by x{miss:.2f}"
 
 
 def target_table(cells: Sequence[Cell]) -> tuple[list[str], list[list[str]]]:
@@ -217,7 +218,7 @@ def problems(cells: Sequence[Cell]) -> list[str]:
 # Whole reports
 
 
-def text_report(cells: Sequence[Cell], notes: Sequence[str]) -> str:
+def text_report(cells: Sequence[Cell], notes: Sequence[str], targets: bool = True) -> str:
     parts = ["Median time per call and ratio to hand-written NumPy (measured interleaved):",
              _text_table(*main_table(cells))]
     if any(c.first_call is not None for c in cells):
@@ -227,7 +228,7 @@ def text_report(cells: Sequence[Cell], notes: Sequence[str]) -> str:
         parts += ["", "Peak memory of one call (tracemalloc; (*) Python heap only, "
                   "native allocators unseen):", _text_table(*memory_table(cells))]
     target = target_table(cells)
-    if target[1]:
+    if targets and target[1]:
         parts += ["", "fxad against its targets:", _text_table(*target)]
     extra = problems(cells) + list(notes)
     if extra:
@@ -236,8 +237,7 @@ def text_report(cells: Sequence[Cell], notes: Sequence[str]) -> str:
 
 
 def markdown_report(cells: Sequence[Cell], notes: Sequence[str], settings_line: str,
-                    code: str | None = None) -> str:
-    info = machine_info(code)
+                    info: dict[str, str], targets: bool = True) -> str:
     parts = ["# fxad benchmark results", "",
              "Ratio = median time / hand-written NumPy's median, measured interleaved "
              "in the same process; each library's answer was checked against "
@@ -256,10 +256,11 @@ def markdown_report(cells: Sequence[Cell], notes: Sequence[str], settings_line: 
                   "invisible to it, so those columns undercount.", "",
                   _md_table(*memory_table(cells))]
     target = target_table(cells)
-    if target[1]:
+    if targets and target[1]:
         parts += ["", "## fxad against its targets", "", _md_table(*target)]
-    parts += ["", "## Other libraries: here / as the issue measured them", "",
-              _md_table(*reference_table(cells))]
+    if targets:
+        parts += ["", "## Other libraries: here / as the issue measured them", "",
+                  _md_table(*reference_table(cells))]
     extra = problems(cells) + list(notes)
     if extra:
         parts += ["", "## Notes", "", *(f"- {n}" for n in extra)]

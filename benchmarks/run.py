@@ -39,7 +39,7 @@ def parse_args(argv):
                    metavar="L1,L2", help="libraries to run (default all installed: "
                    f"{','.join(lib.name for lib in LIBRARIES)}); numpy always runs")
     p.add_argument("--out", type=Path, default=Path("benchmarks/results"),
-                   help="folder for results.md and results.png (default %(default)s)")
+                   help="folder for results.md, results.json and results.png (default %(default)s)")
     p.add_argument("--min-time", type=float, help="seconds per measurement (default 0.2)")
     p.add_argument("--repeats", type=int, help="measurements per cell (default 7)")
     p.add_argument("--budget", type=float,
@@ -48,6 +48,9 @@ def parse_args(argv):
                    help="seconds allowed for a jit column's first call (default 300)")
     p.add_argument("--force", action="store_true",
                    help="also run the cells a workload skips by default (jax-jit on deep)")
+    p.add_argument("--render", type=Path, metavar="RESULTS_JSON",
+                   help="instead of running, print and re-write the report of a saved "
+                        "results.json (into --out)")
     p.add_argument("--profile", metavar="LIB",
                    help="instead of timing, cProfile LIB's call on each workload and "
                         "print where the time goes")
@@ -86,7 +89,7 @@ def run(workloads, libs, s: Settings, log=sys.stderr) -> tuple[list[Cell], list[
             if missing[lib.name]:
                 cells.append(Cell(w.name, lib.name, "skipped", missing[lib.name]))
                 continue
-            if lib.name in w.skip and not s.force:
+            if lib.name in w.skip and not (s.force or s.small):
                 cells.append(Cell(w.name, lib.name, "skipped", w.skip[lib.name]))
                 continue
             print(f"{w.name:>13} {lib.name:<9}", end=" ", file=log, flush=True)
@@ -140,18 +143,25 @@ def main(argv=None) -> int:
             return 2
         profile(workloads, lib, s)
         return 0
-    libs = [HAND] + [BY_NAME[n] for n in a.libs if n != HAND.name]
-    code = report.code_version()  # before the run: the tree may change under it
-    cells, notes = run(workloads, libs, s)
+    if a.render:
+        raw = json.loads(a.render.read_text())
+        cells = [Cell(**{k: v for k, v in c.items() if k != "ratio"}) for c in raw["cells"]]
+        notes, line, machine = raw["notes"], raw["settings"], raw["machine"]
+    else:
+        libs = [HAND] + [BY_NAME[n] for n in a.libs if n != HAND.name]
+        code = report.code_version()  # before the run: the tree may change under it
+        cells, notes = run(workloads, libs, s)
+        machine = report.machine_info(code)
+        line = (f"min time {s.min_time} s per measurement, median of up to {s.repeats} "
+                f"measurements, {s.budget:g} s budget per cell"
+                f"{', small sizes' if s.small else ''}{', --quick' if a.quick else ''}")
     print()
-    print(report.text_report(cells, notes))
+    targets = "small sizes" not in line  # the targets are for the full sizes
+    print(report.text_report(cells, notes, targets))
     a.out.mkdir(parents=True, exist_ok=True)
-    line = (f"min time {s.min_time} s per measurement, median of up to {s.repeats} "
-            f"measurements, {s.budget:g} s budget per cell"
-            f"{', small sizes' if s.small else ''}{', --quick' if a.quick else ''}")
     md = a.out / "results.md"
-    md.write_text(report.markdown_report(cells, notes, line, code))
-    raw = {"settings": line, "notes": notes, "machine": report.machine_info(code),
+    md.write_text(report.markdown_report(cells, notes, line, machine, targets))
+    raw = {"settings": line, "notes": notes, "machine": machine,
            "cells": [dataclasses.asdict(c) | {"ratio": c.ratio} for c in cells]}
     (a.out / "results.json").write_text(json.dumps(raw, indent=1))
     print(f"\nwrote {md}, {a.out / 'results.json'}", end="")

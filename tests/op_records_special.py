@@ -3,7 +3,8 @@ checked against SciPy; they join ``RECORDS`` in ``tests/op_records.py``.
 
 ``igamma``/``igammac`` are differentiable in ``x`` only, so their records
 hold the shape ``a`` as a static parameter (a float or a tuple of floats)
-and pass it to the primitive as a constant operand."""
+and pass it to the primitive as a constant operand; ``betainc``/``betaincc``
+(differentiable in ``x`` only too) hold both ``a`` and ``b`` so."""
 
 from __future__ import annotations
 
@@ -36,6 +37,21 @@ def _igamma_record(name, fun, ref):
                     lambda x, *, a: ref(np.asarray(a, np.asarray(x).dtype), x), cases)
 
 
+def _betainc_record(name, fun, ref):
+    cases = (C(Arg((3,), "prob"), a=0.7, b=2.5), C(Arg((), "prob"), a=2.5, b=0.6),
+             C(Arg((2, 3), "prob"), a=1.0, b=1.0), C(Arg((3,), "prob"), a=(0.5, 1.5, 4.0),
+                                                     b=(3.0, 1.0, 0.8)),
+             C(Arg((0,), "prob"), a=2.0, b=3.0), C(Arg((4,), "prob"), a=30.0, b=45.0))
+
+    def as_(v, like):
+        return np.asarray(v, like)
+
+    return OpRecord(name, lambda x, *, a, b: fun(as_(a, get_aval(x).dtype),
+                                                 as_(b, get_aval(x).dtype), x),
+                    lambda x, *, a, b: ref(as_(a, np.asarray(x).dtype),
+                                           as_(b, np.asarray(x).dtype), x), cases)
+
+
 _TAILS = C(np.array([-30.0, -12.0, -3.0, 4.0, 9.0]), name="tails")
 
 RECORDS = [
@@ -54,4 +70,6 @@ RECORDS = [
                    + unary("positive", F32, shapes=[(3,)], n=2))),
     _igamma_record("igamma", lsp.igamma, sp.gammainc),
     _igamma_record("igammac", lsp.igammac, sp.gammaincc),
+    _betainc_record("betainc", lsp.betainc, sp.betainc),
+    _betainc_record("betaincc", lsp.betaincc, sp.betaincc),
 ]

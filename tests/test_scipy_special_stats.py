@@ -205,6 +205,60 @@ def test_gammainc_shape_derivative_is_not_implemented():
     np.testing.assert_allclose(g, st.gamma.pdf(2.0, a), rtol=1e-13)
 
 
+@pytest.mark.parametrize("name", ["betainc", "betaincc"])
+def test_betainc_values(name):
+    f, ref = getattr(fsp, name), getattr(sp, name)
+    a, b = np.meshgrid(np.array([0.1, 0.5, 1.0, 2.5, 30.0]), np.array([0.2, 1.0, 3.0, 80.0]))
+    x = np.concatenate([[0.0, 1e-300, 1e-12], np.linspace(0.01, 0.99, 9), [1 - 1e-12, 1.0]])
+    a, b = a.ravel()[:, None], b.ravel()[:, None]
+    assert_same(traced(f, a, b, x), ref(a, b, x))
+    assert_same(traced(lambda v: f(2.5, 0.5, v), x), ref(2.5, 0.5, x))
+    assert_same(f(a, b, x), ref(a, b, x), rtol=0)  # eager: SciPy's own
+    with np.errstate(all="ignore"):  # outside [0, 1]: NaN, as SciPy
+        assert_same(traced(lambda v: f(2.0, 3.0, v), np.array([-0.5, 1.5])),
+                    ref(2.0, 3.0, np.array([-0.5, 1.5])))
+
+
+def test_betainc_derivative_is_the_density():
+    a, b = np.array([0.5, 1.0, 2.5, 40.0]), np.array([3.0, 1.0, 0.7, 60.0])
+    x = np.array([0.1, 0.5, 0.8, 0.4])
+    g = fxad.vmap(fxad.grad(fsp.betainc, argnums=2))(a, b, x)
+    np.testing.assert_allclose(g, st.beta.pdf(x, a, b), rtol=1e-12)
+    g = fxad.vmap(fxad.grad(fsp.betaincc, argnums=2))(a, b, x)
+    np.testing.assert_allclose(g, -st.beta.pdf(x, a, b), rtol=1e-12)
+    # the ends: finite where the density is (no 0 * inf; log(0) = -inf inside)
+    with np.errstate(divide="ignore"):
+        ends = fxad.vmap(fxad.grad(fsp.betainc, argnums=2))(
+            np.array([1.0, 2.0, 3.0, 2.0]), np.array([2.0, 1.0, 3.0, 4.0]),
+            np.array([0.0, 1.0, 0.0, 1.0]))
+    np.testing.assert_allclose(ends, [2.0, 2.0, 0.0, 0.0], rtol=1e-13)
+    h = fxad.grad(fxad.grad(fsp.betainc, argnums=2), argnums=2)(1.0, 2.0, 0.0)
+    assert np.isclose(h, -2.0, rtol=1e-13)  # d/dx 2 (1 - x)
+
+
+@HYP
+@given(a=arrays(0.5, 4.0), b=arrays(0.5, 4.0, [()]), x=arrays(0.1, 0.9, [()]))
+def test_check_grads_betainc_in_x(a, b, x):
+    for f in (fsp.betainc, fsp.betaincc):
+        check_grads(lambda v, f=f: f(a, b, v), (x + np.zeros_like(a),), order=2, modes=MODES)
+
+
+def test_betainc_shape_derivatives_are_not_implemented():
+    for argnum, arg in ((0, "parameter a"), (1, "parameter b")):
+        for f in (fsp.betainc, fsp.betaincc):
+            with pytest.raises(NotImplementedError, match=arg):
+                fxad.grad(f, argnums=argnum)(1.5, 2.0, 0.3)
+            with pytest.raises(NotImplementedError, match=arg):
+                fxad.jvp(lambda p, f=f, i=argnum: f(*[p if j == i else 2.0 for j in (0, 1)],
+                                                     0.3), (1.5,), (1.0,))
+    # a and b held fixed: fine, also batched along them
+    a = np.array([0.5, 1.0, 3.0])
+    assert_same(fxad.vmap(fsp.betainc, in_axes=(0, None, None))(a, 2.0, 0.3),
+                sp.betainc(a, 2.0, 0.3))
+    g = fxad.vmap(fxad.grad(fsp.betainc, argnums=2), in_axes=(None, 0, None))(2.0, a, 0.3)
+    np.testing.assert_allclose(g, st.beta.pdf(0.3, 2.0, a), rtol=1e-13)
+
+
 # ---------------------------------------------------------------------------
 # logsumexp, softmax, log_softmax
 
@@ -302,7 +356,30 @@ CONTINUOUS = [  # (distribution, function, shape parameters, points)
      X / 4),
     ("beta", "pdf", (np.array([0.5, 1.0, 2.5])[:, None], np.array([0.7, 1.0, 3.0])[:, None]),
      X / 4),
+    ("t", "cdf", (np.array([0.7, 1.0, 3.0, 40.0, 1e4, np.inf])[:, None],), X * 3),
+    ("t", "logcdf", (np.array([0.7, 1.0, 3.0, 40.0, 1e4, np.inf])[:, None],), X * 3),
+    ("beta", "cdf", (np.array([0.5, 1.0, 2.5])[:, None], np.array([0.7, 1.0, 3.0])[:, None]),
+     X / 4),
+    ("beta", "logcdf", (np.array([0.5, 1.0, 2.5])[:, None], np.array([0.7, 1.0, 3.0])[:, None]),
+     X / 4),
+    ("gamma", "logcdf", (np.array([0.5, 1.0, 2.5])[:, None],), X * 4),
+    ("chi2", "logcdf", (np.array([1.0, 2.0, 5.0])[:, None],), X * 4),
 ]
+
+
+def _reference(dist, fn):
+    """SciPy's function; for the log CDFs (SciPy: ``log(cdf)``, which loses
+    the digits of a CDF near 1) ``log1p(-sf)`` where the CDF exceeds 1/2."""
+    ref = getattr(getattr(st, dist), fn)
+    if fn != "logcdf" or dist == "norm":
+        return ref
+    d = getattr(st, dist)
+
+    def logcdf(x, *args):
+        with np.errstate(all="ignore"):
+            return np.where(d.cdf(x, *args) > 0.5, np.log1p(-d.sf(x, *args)), ref(x, *args))
+
+    return logcdf
 
 
 @pytest.mark.parametrize("dist,fn,shapes,x", CONTINUOUS,
@@ -311,7 +388,7 @@ CONTINUOUS = [  # (distribution, function, shape parameters, points)
                                        (0.0, 0.0)], ids=["std", "loc-scale", "narrow",
                                                          "neg-scale", "zero-scale"])
 def test_continuous_values(dist, fn, shapes, x, loc, scale):
-    f, ref = getattr(getattr(fst, dist), fn), getattr(getattr(st, dist), fn)
+    f, ref = getattr(getattr(fst, dist), fn), _reference(dist, fn)
     with np.errstate(all="ignore"):
         expected = ref(x, *shapes, loc, scale)
         actual = traced(lambda v, *p: f(v, *p, loc, scale), x, *shapes)
@@ -319,15 +396,24 @@ def test_continuous_values(dist, fn, shapes, x, loc, scale):
     # t's log Gamma ratio is a difference of gammaln's (SciPy: log(poch)):
     # absolute error ~1e-16 gammaln(df / 2), so 1e-13 absolute at df = 40.
     assert_same(actual, expected, rtol=1e-12, atol=1e-13 if dist == "t" else 0.0)
+    if fn == "logcdf" and dist != "norm":
+        with np.errstate(all="ignore"):
+            expected = getattr(getattr(st, dist), fn)(x, *shapes, loc, scale)
     assert_same(eager, expected, rtol=0)  # eager: SciPy's own
 
 
-@pytest.mark.parametrize("fn", ["logpmf", "pmf", "cdf", "sf"])
+@pytest.mark.parametrize("fn", ["logpmf", "pmf", "cdf", "logcdf", "sf"])
 @pytest.mark.parametrize("loc", [0, 2])
 def test_poisson_values(fn, loc):
     k = np.array([-1, 0, 1, 2, 3, 7, 20, 2.5])[:, None]
     mu = np.array([0.0, 0.3, 1.7, 12.0, -1.0])
     f, ref = getattr(fst.poisson, fn), getattr(st.poisson, fn)
+    if fn == "logcdf":  # SciPy's log(cdf) loses the digits of a CDF near 1
+        def ref(k, mu, loc):
+            with np.errstate(all="ignore"):
+                return np.where(st.poisson.cdf(k, mu, loc) > 0.5,
+                                np.log1p(-st.poisson.sf(k, mu, loc)),
+                                st.poisson.logcdf(k, mu, loc))
     with np.errstate(all="ignore"):
         assert_same(traced(lambda m: f(k, m, loc), mu), ref(k, mu, loc))
 
@@ -405,11 +491,69 @@ def test_check_grads_cdfs_in_x_loc_scale(x, a, chi):
                     modes=MODES)
 
 
+def test_t_cdf_tails_and_zero():
+    x = np.array([-1e3, -40.0, -2.0, -1e-5, -1e-9, 0.0, 1e-9, 1e-5, 2.0, 40.0, 1e3])
+    for df in (0.3, 0.7, 3.0, 40.0, 1e4):
+        assert_same(traced(lambda v: fst.t.cdf(v, df), x), st.t.cdf(x, df))
+        with np.errstate(divide="ignore"):  # df = 1e4, t = -1e3: the cdf underflows
+            assert_same(traced(lambda v: fst.t.logcdf(v, df), x),
+                        _reference("t", "logcdf")(x, df))
+        # the derivative is the pdf, also at and near 0 (the Taylor branch)
+        g = fxad.vmap(fxad.grad(lambda v: fst.t.cdf(v, df)))(x)
+        # (the density's B(df/2, 1/2) is a difference of gammaln's: absolute
+        # error ~1e-16 gammaln(df / 2), so 3e-12 relative at df = 1e4)
+        np.testing.assert_allclose(g, st.t.pdf(x, df), rtol=1e-11, atol=1e-300)
+        h = fxad.vmap(fxad.grad(fxad.grad(lambda v: fst.t.cdf(v, df))))(x[3:8])
+        assert np.all(np.isfinite(h)) and h[2] == 0.0
+    # df = 1 (Cauchy): SciPy's stdtr(1, 1e-9) is 0.5 (an error of 6e-10);
+    # compare with the closed form 1/2 + arctan(t) / pi instead (which
+    # itself cancels at t = -1e3: 1e-13).
+    assert_same(traced(lambda v: fst.t.cdf(v, 1.0), x), 0.5 + np.arctan(x) / np.pi,
+                rtol=1e-12)
+
+
+@HYP
+@given(data=st_.data())
+def test_check_grads_cdfs_in_x_loc_scale_beta_t(data):
+    shape = data.draw(st_.sampled_from([(), (3,), (2, 2)]), label="shape")
+    dist, fn = data.draw(st_.sampled_from([("beta", "cdf"), ("beta", "logcdf"), ("t", "cdf"),
+                                           ("t", "logcdf"), ("gamma", "logcdf"),
+                                           ("chi2", "logcdf")]), label="function")
+    lo, hi = {"beta": (0.1, 0.9), "t": (-6.0, 6.0)}.get(dist, (0.2, 6.0))
+    y = data.draw(arrays(lo, hi, [shape]), label="y")
+    shapes = [data.draw(arrays(0.6, 5.0, [(), shape]), label=f"p{i}")
+              for i in range(2 if dist == "beta" else 1)]
+    loc, scale = 0.05, 1.3
+    f = getattr(getattr(fst, dist), fn)
+    check_grads(lambda x, loc, scale: f(x, *shapes, loc, scale), (loc + scale * y, loc, scale),
+                order=2, modes=MODES)
+
+
+def test_cdf_shape_derivatives_are_not_implemented():
+    cases = [(fst.beta.cdf, (0.3, 2.0, 3.0), 1, "parameter a"),
+             (fst.beta.logcdf, (0.3, 2.0, 3.0), 2, "parameter b"),
+             (fst.t.cdf, (0.3, 3.0), 1, "parameter a"),  # df / 2 enters as betainc's a
+             (fst.t.logcdf, (-3.0, 3.0), 1, "parameter"),
+             (fst.gamma.logcdf, (0.3, 2.0), 1, "parameter a"),
+             (fst.chi2.logcdf, (0.3, 2.0), 1, "parameter a")]
+    for f, args, argnum, match in cases:
+        with pytest.raises(NotImplementedError, match=match):
+            fxad.grad(f, argnums=argnum)(*args)
+
+
+def test_multivariate_normal_cdf_is_not_provided():
+    # SciPy integrates with randomized quasi-Monte Carlo; fxad (as JAX) has no cdf
+    for name in ("cdf", "logcdf"):
+        with pytest.raises(AttributeError):
+            getattr(fst.multivariate_normal, name)
+
+
 @HYP
 @given(mu=arrays(0.2, 8.0, [(), (3,), (2, 3)]))
 def test_check_grads_poisson_in_mu(mu):
     k = np.array([0.0, 1.0, 4.0])
-    for f in (fst.poisson.logpmf, fst.poisson.pmf, fst.poisson.cdf, fst.poisson.sf):
+    for f in (fst.poisson.logpmf, fst.poisson.pmf, fst.poisson.cdf, fst.poisson.logcdf,
+              fst.poisson.sf):
         check_grads(lambda m, f=f: f(k, m), (mu,), order=2, modes=MODES)
     g = fxad.grad(lambda m: fnp.sum(fst.poisson.logpmf(k, m)))(mu)
     np.testing.assert_allclose(g, np.sum(k) / mu - 3 if mu.ndim == 0 else k / mu - 1,

@@ -15,25 +15,31 @@ passes it as an array operand; a static integer is what the derivative
 chain above needs).  ``igamma(a, x)`` (SciPy's ``gammainc``) and
 ``igammac(a, x)`` (``gammaincc``) are differentiable in ``x`` only: their
 derivative in the shape ``a`` has no closed form, and asking for it raises
-``NotImplementedError``.
+``NotImplementedError``.  Likewise the regularized incomplete beta function
+``betainc(a, b, x)`` (SciPy's ``betainc``, ``I_x(a, b)``) and its complement
+``betaincc(a, b, x) = 1 - I_x(a, b)`` (SciPy's ``betaincc``, accurate where
+``I_x`` is near 1) are differentiable in ``x`` only (as in JAX).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from fxad.core import bind, new_primitive
+from fxad.core import bind, new_primitive, shaped
 from fxad.interpreters.ad import defjvp, defjvp2
 from fxad.interpreters.batching import defbroadcasting, defvectorized
 from fxad.lax.lax import (
     _aval,
+    _bcast,
     _binop_abstract_eval,
     _c,
+    _check_same_dtype,
     add,
     bitwise_and,
     eq,
     exp,
     log,
+    log1p,
     mul,
     neg,
     select_n,
@@ -41,7 +47,7 @@ from fxad.lax.lax import (
 )
 
 __all__ = ["erf", "erfc", "erf_inv", "lgamma", "digamma", "polygamma", "igamma", "igammac",
-           "ndtri", "log_ndtr"]
+           "betainc", "betaincc", "ndtri", "log_ndtr"]
 
 
 def _scipy_impl(name):
@@ -239,3 +245,80 @@ igammac_p.def_abstract_eval(_igamma_abstract_eval("igammac"))
 defjvp(igammac_p, _no_shape_derivative("igammac", "gammaincc"),
        lambda t, a, x: neg(mul(t, _igamma_density(a, x))))
 defbroadcasting(igammac_p)
+
+# ---------------------------------------------------------------------------
+# The regularized incomplete beta function I_x(a, b) and its complement
+
+
+def betainc(a, b, x):
+    return bind(betainc_p, a, b, x)
+
+
+def betaincc(a, b, x):
+    return bind(betaincc_p, a, b, x)
+
+
+def _betainc_density(a, b, x):
+    """``dI_x(a, b)/dx = x**(a - 1) (1 - x)**(b - 1) / B(a, b)`` in log space
+    (``B`` from ``lgamma``s).  ``(a - 1) log(x)`` is taken as 0 where ``a == 1``
+    and ``x == 0`` (likewise ``(b - 1) log1p(-x)`` at ``b == 1``, ``x == 1``),
+    so the density is finite there, with no NaN reaching a derivative; it is 0
+    at ``x == 0`` for ``a > 1`` (at ``x == 1`` for ``b > 1``)."""
+    shape = np.broadcast_shapes(_aval(a).shape, _aval(b).shape, _aval(x).shape)
+    a, b, x = _bcast(a, shape), _bcast(b, shape), _bcast(x, shape)
+    am1, bm1 = sub(a, _c(a, 1)), sub(b, _c(b, 1))
+    zero, one = _c(x, 0), _c(x, 1)
+    ones, zeros = np.ones(shape, _aval(x).dtype), np.zeros(shape, _aval(x).dtype)
+    at_lo = bitwise_and(eq(am1, zero), eq(x, zero))
+    at_hi = bitwise_and(eq(bm1, zero), eq(x, one))
+    log_x = log(select_n(at_lo, x, ones))
+    log_1mx = log1p(neg(select_n(at_hi, x, zeros)))
+    log_beta = sub(add(lgamma(a), lgamma(b)), lgamma(add(a, b)))
+    return exp(sub(add(mul(am1, log_x), mul(bm1, log_1mx)), log_beta))
+
+
+def _no_beta_shape_derivative(name, scipy_name, arg):
+    def rule(t, a, b, x):
+        raise NotImplementedError(
+            f"fxad: the derivative of {name}(a, b, x) (scipy.special.{scipy_name}) with "
+            f"respect to the shape parameter {arg} is not implemented (as in JAX; it has no "
+            f"closed form). Differentiate with respect to x only, or hold {arg} fixed with "
+            f"fxad.stop_gradient({arg}).")
+
+    return rule
+
+
+def _ternary_abstract_eval(name):
+    def abstract_eval(a, b, x):
+        for v in (a, b, x):
+            if not np.issubdtype(v.dtype, np.floating):
+                raise TypeError(f"lax.{name} requires real floating-point inputs, got "
+                                f"{v.dtype.name}")
+        _check_same_dtype(name, a, b, x)
+        shapes = {v.shape for v in (a, b, x) if v.shape}
+        if len(shapes) > 1:
+            raise TypeError(
+                f"lax.{name} requires equal shapes or 0-d operands, got {a.str_short()}, "
+                f"{b.str_short()} and {x.str_short()}; broadcast explicitly with "
+                "broadcast_in_dim (fxad.numpy broadcasts for you).")
+        return shaped(shapes.pop() if shapes else (), x.dtype)
+
+    return abstract_eval
+
+
+def _betainc_prim(name, scipy_name, sign):
+    p = new_primitive(name)
+    p.def_impl(_scipy_impl(scipy_name))
+    p.def_abstract_eval(_ternary_abstract_eval(name))
+    if sign > 0:
+        jvp_x = lambda t, a, b, x: mul(t, _betainc_density(a, b, x))  # noqa: E731
+    else:
+        jvp_x = lambda t, a, b, x: neg(mul(t, _betainc_density(a, b, x)))  # noqa: E731
+    defjvp(p, _no_beta_shape_derivative(name, scipy_name, "a"),
+           _no_beta_shape_derivative(name, scipy_name, "b"), jvp_x)
+    defbroadcasting(p)
+    return p
+
+
+betainc_p = _betainc_prim("betainc", "betainc", 1)
+betaincc_p = _betainc_prim("betaincc", "betaincc", -1)

@@ -3,7 +3,7 @@
 On plain NumPy values every function is SciPy's own.  On tracers the
 functions with no accurate composite (``erf``, ``erfc``, ``erfinv``,
 ``ndtri``, ``log_ndtr``, ``gammaln``, ``digamma``, ``polygamma``,
-``gammainc``, ``gammaincc``) bind the primitives of ``fxad.lax.special``,
+``gammainc``, ``gammaincc``, ``betainc``, ``betaincc``) bind the primitives of ``fxad.lax.special``,
 whose impls are SciPy's; the rest are composites, written to be as accurate
 as SciPy's (``logsumexp`` shifts by a ``stop_gradient`` of the maximum and
 separates it out of the sum, as SciPy does; ``expit`` never overflows) and
@@ -40,7 +40,7 @@ from fxad.numpy._util import (
 
 __all__ = [
     "erf", "erfc", "erfinv", "ndtr", "ndtri", "log_ndtr", "gammaln", "digamma", "psi",
-    "polygamma", "gammainc", "gammaincc", "betaln", "logsumexp", "expit", "logit",
+    "polygamma", "gammainc", "gammaincc", "betainc", "betaincc", "betaln", "logsumexp", "expit", "logit",
     "log_expit", "xlogy", "xlog1py", "softmax", "log_softmax",
 ]
 
@@ -184,6 +184,40 @@ Example:
     >>> import fxad.scipy.special as fsp
     >>> round(float(fsp.gammaincc(1.0, 2.0)), 12)
     0.135335283237
+""")
+
+
+
+def _ternary_prim(sp_fn, lax_fn, doc):
+    def fn(a, b, x):
+        if not any_tracer(a, b, x):
+            return sp_fn(a, b, x)
+        return lax_fn(*_floats(a, b, x))
+
+    fn.__name__ = fn.__qualname__ = sp_fn.__name__
+    fn.__doc__ = doc
+    return fn
+
+
+betainc = _ternary_prim(_sp.betainc, _lsp.betainc, """Differentiable
+``scipy.special.betainc``: the regularized incomplete beta function
+``I_x(a, b)``.  Differentiable in ``x`` (the derivative is the beta density
+``x**(a-1) (1-x)**(b-1) / B(a, b)``, computed in log space); differentiating
+in ``a`` or ``b`` raises ``NotImplementedError`` (as in JAX).
+
+Example:
+    >>> import fxad, fxad.scipy.special as fsp
+    >>> round(float(fxad.grad(fsp.betainc, argnums=2)(2.0, 3.0, 0.5)), 12)  # 12 x (1-x)**2
+    1.5
+""")
+betaincc = _ternary_prim(_sp.betaincc, _lsp.betaincc, """Differentiable
+``scipy.special.betaincc``: ``1 - I_x(a, b)``, accurate where ``I_x`` is near
+1.  Differentiable in ``x`` only, as ``betainc``.
+
+Example:
+    >>> import fxad.scipy.special as fsp
+    >>> round(float(fsp.betaincc(1.0, 2.0, 0.5)), 12)  # (1 - x)**2
+    0.25
 """)
 
 

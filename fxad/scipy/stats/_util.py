@@ -40,3 +40,13 @@ def standardize(x, loc, scale, dt):
     ok = scale > 0
     scale = safe(ok, scale, dt(1))
     return fnp.true_divide(fnp.subtract(x, loc), scale), ok, scale
+
+
+def log_of(p, q, dt):
+    """``log(p)`` given ``p`` and its complement ``q = 1 - p`` (both accurate):
+    ``log1p(-q)`` where ``p > 1/2`` (where ``log(p)`` would lose ``q``'s
+    digits to the rounding of ``p``), ``log(p)`` elsewhere; each branch fed
+    a harmless value where it is not used, so no NaN reaches a derivative."""
+    upper = p > dt(0.5)
+    return fnp.where(upper, fnp.log1p(fnp.negative(fnp.where(upper, q, dt(0)))),
+                     fnp.log(fnp.where(upper, dt(1), p)))

@@ -1,6 +1,6 @@
 """``fxad.scipy.stats.chi2``: the chi-squared distribution with ``df``
 degrees of freedom.  ``logpdf``/``pdf`` are differentiable in ``x``, ``df``,
-``loc`` and ``scale``; ``cdf``/``sf`` (``gammainc(df / 2, x / 2)``) in
+``loc`` and ``scale``; ``cdf``/``logcdf``/``sf`` (``gammainc(df / 2, x / 2)``) in
 ``x``, ``loc`` and ``scale`` only.
 
 Example:
@@ -18,9 +18,9 @@ import fxad.numpy as fnp
 from fxad.lax import special as _lsp
 from fxad.numpy._util import any_tracer
 from fxad.scipy.special import xlogy
-from fxad.scipy.stats._util import masked, promote, safe, standardize
+from fxad.scipy.stats._util import log_of, masked, promote, safe, standardize
 
-__all__ = ["logpdf", "pdf", "cdf", "sf"]
+__all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf"]
 
 
 def logpdf(x, df, loc=0, scale=1):
@@ -91,3 +91,24 @@ Example:
     >>> round(float(fst.chi2.sf(2.0, 2.0)), 12)
     0.367879441171
 """
+
+
+def logcdf(x, df, loc=0, scale=1):
+    """The log CDF, ``log(gammainc(df / 2, y / 2))`` (``log1p(-gammaincc)``
+    where the CDF exceeds 1/2), as ``gamma.logcdf``; not differentiable in ``df``.
+
+    Example:
+        >>> import fxad.scipy.stats as fst
+        >>> round(float(fst.chi2.logcdf(2.0, 2.0)), 12)  # log(1 - exp(-1))
+        -0.458675145387
+    """
+    if not any_tracer(x, df, loc, scale):
+        return _st.chi2.logcdf(x, df, loc, scale)
+    x, df, loc, scale, dt = promote(x, df, loc, scale)
+    y, ok, scale = standardize(x, loc, scale, dt)
+    ok = ok & (df > 0)
+    inside = y > 0
+    y = fnp.multiply(dt(0.5), safe(inside, y, dt(1)))
+    h = fnp.multiply(dt(0.5), safe(ok, df, dt(1)))
+    out = log_of(_lsp.igamma(h, y), _lsp.igammac(h, y), dt)
+    return masked(out, ok, inside, -float("inf"), dt)

@@ -15,9 +15,9 @@ import fxad.numpy as fnp
 from fxad.lax import special as _lsp
 from fxad.numpy._util import any_tracer
 from fxad.scipy.special import xlogy
-from fxad.scipy.stats._util import masked, promote, safe
+from fxad.scipy.stats._util import log_of, masked, promote, safe
 
-__all__ = ["logpmf", "pmf", "cdf", "sf"]
+__all__ = ["logpmf", "pmf", "cdf", "logcdf", "sf"]
 
 
 def logpmf(k, mu, loc=0):
@@ -85,3 +85,25 @@ Example:
     >>> round(float(fst.poisson.sf(0, 1.0)), 12)
     0.632120558829
 """
+
+
+def logcdf(k, mu, loc=0):
+    """The log CDF, ``log(gammaincc(floor(k - loc) + 1, mu))``, or
+    ``log1p(-gammainc(...))`` where the CDF exceeds 1/2 (accurate where the CDF
+    is near 1, unlike SciPy's ``log(cdf)``); ``-inf`` for ``k - loc < 0``.
+
+    Example:
+        >>> import fxad, fxad.scipy.stats as fst
+        >>> round(float(fxad.grad(fst.poisson.logcdf, argnums=1)(0, 1.0)), 12)
+        -1.0
+    """
+    if not any_tracer(k, mu, loc):
+        return _st.poisson.logcdf(k, mu, loc)
+    k, mu, loc, dt = promote(k, mu, loc)
+    k = fnp.stop_gradient(fnp.floor(fnp.subtract(k, loc)))
+    ok = mu >= 0
+    inside = k >= 0
+    a = fnp.add(safe(inside, k, dt(0)), dt(1))
+    mu = safe(ok, mu, dt(1))
+    out = log_of(_lsp.igammac(a, mu), _lsp.igamma(a, mu), dt)
+    return masked(out, ok, inside, -float("inf"), dt)

@@ -6,6 +6,15 @@ of ``gammaln``s (SciPy uses ``poch``): agreement with SciPy to ~1e-13 for
 ``df`` up to about 1e3, degrading (absolute error about 1e-16 times
 ``gammaln(df / 2)``) beyond.  ``df = inf`` gives the normal distribution.
 
+``cdf``/``logcdf`` use the incomplete beta function as SciPy (Boost) does:
+the lower tail ``P(T < -|t|)`` is ``betainc(df/2, 1/2, df / (df + t**2)) / 2``,
+or ``betaincc(1/2, df/2, t**2 / (df + t**2)) / 2`` where ``t**2 < df / 2``
+(no rounding of ``df / (df + t**2)`` near 1), and a cubic Taylor polynomial
+where ``t**2 < 1e-8 min(1, df)`` (the incomplete-beta forms have a
+``0 * inf`` derivative at ``t == 0``).  They are differentiable in ``x``,
+``loc`` and ``scale``; differentiating them in ``df`` raises
+``NotImplementedError``.
+
 Example:
     >>> import fxad, fxad.scipy.stats as fst
     >>> round(float(fst.t.logpdf(0.0, 1.0)), 12)  # Cauchy: -log(pi)
@@ -20,9 +29,10 @@ import scipy.stats as _st
 import fxad.numpy as fnp
 from fxad.lax import special as _lsp
 from fxad.numpy._util import any_tracer
+from fxad.scipy.special import ndtr as _ndtr
 from fxad.scipy.stats._util import LOG_SQRT_2PI, masked, promote, safe, standardize
 
-__all__ = ["logpdf", "pdf"]
+__all__ = ["logpdf", "pdf", "cdf", "logcdf"]
 
 
 def logpdf(x, df, loc=0, scale=1):
@@ -64,3 +74,68 @@ def pdf(x, df, loc=0, scale=1):
     if not any_tracer(x, df, loc, scale):
         return _st.t.pdf(x, df, loc, scale)
     return fnp.exp(logpdf(x, df, loc, scale))
+
+
+def _cdf_parts(x, df, loc, scale):
+    """``(lower, y, ok, finite, dt)``: ``lower = P(T < -|y|)`` for finite
+    ``df`` (made safe elsewhere), and the ``near`` Taylor value of the CDF."""
+    x, df, loc, scale, dt = promote(x, df, loc, scale)
+    y, ok, scale = standardize(x, loc, scale, dt)
+    ok = ok & (df > 0)
+    finite = fnp.isfinite(df)
+    r = safe(finite & (df > 0), df, dt(1))
+    half = dt(0.5)
+    t2 = fnp.square(y)
+    near = (t2 < dt(1e-8)) & (t2 < fnp.multiply(dt(1e-8), r))
+    t2 = safe(near, dt(1), t2)
+    small = r > fnp.multiply(dt(2), t2)
+    s = fnp.add(r, t2)
+    h = fnp.multiply(half, r)
+    low = _lsp.betaincc(half, h, safe(small, fnp.true_divide(t2, s), half))
+    high = _lsp.betainc(h, half, safe(small, half, fnp.true_divide(r, s)))
+    lower = fnp.multiply(half, fnp.where(small, low, high))
+    # cdf(y) = 1/2 + pdf(0) (y - (df + 1) / (6 df) y**3 + O(y**5))
+    log_pdf0 = fnp.subtract(
+        fnp.subtract(_lsp.lgamma(fnp.multiply(half, fnp.add(r, dt(1)))), _lsp.lgamma(h)),
+        fnp.multiply(half, fnp.log(fnp.multiply(r, dt(np.pi)))))
+    c = fnp.true_divide(fnp.add(r, dt(1)), fnp.multiply(dt(6), r))
+    yn = safe(near, y, dt(0))
+    taylor = fnp.multiply(fnp.exp(log_pdf0),
+                          fnp.multiply(yn, fnp.subtract(dt(1), fnp.multiply(c, fnp.square(yn)))))
+    return lower, taylor, near, y, ok, finite, dt
+
+
+def cdf(x, df, loc=0, scale=1):
+    """The CDF (see the module docstring); not differentiable in ``df``.
+
+    Example:
+        >>> import fxad, fxad.scipy.stats as fst
+        >>> round(float(fst.t.cdf(1.0, 1.0)), 12)  # Cauchy: 3/4
+        0.75
+    """
+    if not any_tracer(x, df, loc, scale):
+        return _st.t.cdf(x, df, loc, scale)
+    lower, taylor, near, y, ok, finite, dt = _cdf_parts(x, df, loc, scale)
+    out = fnp.where(y > 0, fnp.subtract(dt(1), lower), lower)
+    out = fnp.where(near, fnp.add(dt(0.5), taylor), out)
+    return masked(fnp.where(finite, out, _ndtr(y)), ok, None, 0, dt)
+
+
+def logcdf(x, df, loc=0, scale=1):
+    """The log CDF: ``log`` of the lower tail for ``t < 0``, ``log1p(-upper
+    tail)`` for ``t > 0`` (accurate in both tails, unlike SciPy's
+    ``log(cdf)`` in the upper one); not differentiable in ``df``.
+
+    Example:
+        >>> import fxad, fxad.scipy.stats as fst
+        >>> round(float(fxad.grad(fst.t.logcdf)(0.0, 1.0)), 12)  # pdf(0) / (1/2) = 2 / pi
+        0.636619772368
+    """
+    if not any_tracer(x, df, loc, scale):
+        return _st.t.logcdf(x, df, loc, scale)
+    lower, taylor, near, y, ok, finite, dt = _cdf_parts(x, df, loc, scale)
+    pos = y > 0
+    out = fnp.where(pos, fnp.log1p(fnp.negative(safe(pos, lower, dt(0)))),
+                    fnp.log(safe(pos, dt(0.5), lower)))
+    out = fnp.where(near, fnp.log(fnp.add(dt(0.5), taylor)), out)
+    return masked(fnp.where(finite, out, _lsp.log_ndtr(y)), ok, None, 0, dt)
