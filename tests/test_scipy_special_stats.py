@@ -532,7 +532,7 @@ def test_check_grads_cdfs_in_x_loc_scale_beta_t(data):
 def test_cdf_shape_derivatives_are_not_implemented():
     cases = [(fst.beta.cdf, (0.3, 2.0, 3.0), 1, "parameter a"),
              (fst.beta.logcdf, (0.3, 2.0, 3.0), 2, "parameter b"),
-             (fst.t.cdf, (0.3, 3.0), 1, "parameter a"),  # df / 2 enters as betainc's a
+             (fst.t.cdf, (0.3, 3.0), 1, "shape parameter"),  # df / 2: a shape of betainc(c)
              (fst.t.logcdf, (-3.0, 3.0), 1, "parameter"),
              (fst.gamma.logcdf, (0.3, 2.0), 1, "parameter a"),
              (fst.chi2.logcdf, (0.3, 2.0), 1, "parameter a")]

@@ -81,13 +81,25 @@ class BatchTrace(Trace):
 # Moving and broadcasting batch axes
 
 
+class _LazyLax:
+    """``fxad.lax`` imports this module (its blocks register batch rules), so
+    the rules here reach lax through this proxy, bound on first use."""
+
+    def __getattr__(self, name):
+        from fxad import lax as _lax
+
+        globals()["lax"] = _lax
+        return getattr(_lax, name)
+
+
+lax = _LazyLax()
+
+
 def _shape(x):
     return get_aval(x).shape
 
 
 def moveaxis(x, src, dst):
-    from fxad import lax
-
     if src == dst:
         return x
     nd = len(_shape(x))
@@ -98,8 +110,6 @@ def moveaxis(x, src, dst):
 
 def bdim_at_front(x, bdim, size):
     """``x`` with its batch axis first; an unmapped ``x`` is broadcast."""
-    from fxad import lax
-
     if bdim is not_mapped:
         shape = _shape(x)
         return lax.broadcast_in_dim(x, (size,) + shape, tuple(range(1, len(shape) + 1)))
@@ -156,8 +166,6 @@ def defbroadcasting(prim, scalar_ok=None):
         if d0 is not not_mapped and all(d == d0 for d in dims) and \
                 all(s == out_ex for s in ex_shapes):
             return core.bind(prim, *args, **params), d0
-        from fxad import lax
-
         new = []
         full = (size,) + out_ex
         for i, (x, d, s) in enumerate(zip(args, dims, ex_shapes)):
@@ -199,8 +207,6 @@ def loop_batch_rule(prim):
     gather with a batched index array)."""
 
     def rule(args, dims, **params):
-        from fxad import lax
-
         size = axis_size(args, dims)
         fronts = [x if d is not_mapped else moveaxis(x, d, 0) for x, d in zip(args, dims)]
         outs = []
@@ -216,8 +222,6 @@ def loop_batch_rule(prim):
 
 
 def _take0(x, b):
-    from fxad import lax
-
     shape = _shape(x)
     x = lax.slice(x, (b,) + (0,) * (len(shape) - 1), (b + 1,) + shape[1:])
     return lax.reshape(x, shape[1:])
