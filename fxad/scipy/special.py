@@ -40,8 +40,8 @@ from fxad.numpy._util import (
 
 __all__ = [
     "erf", "erfc", "erfinv", "ndtr", "ndtri", "log_ndtr", "gammaln", "digamma", "psi",
-    "polygamma", "gammainc", "gammaincc", "betainc", "betaincc", "betaln", "logsumexp", "expit", "logit",
-    "log_expit", "xlogy", "xlog1py", "softmax", "log_softmax",
+    "polygamma", "gammainc", "gammaincc", "betainc", "betaincc", "betaln", "logsumexp",
+    "expit", "logit", "log_expit", "xlogy", "xlog1py", "softmax", "log_softmax",
 ]
 
 
