@@ -11,11 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.optimize as optimize  # noqa: E402 - SciPy is in the test extra
 
 import fxad
 import fxad.numpy as fnp
-
-optimize = pytest.importorskip("scipy.optimize")
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "optimize.md"
 
