@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -143,18 +142,21 @@ _PY_SCALAR_DTYPES = {
 }
 
 
+_PY_SCALAR_AVALS = {t: shaped((), dt, weak) for t, (dt, weak) in _PY_SCALAR_DTYPES.items()}
+
+
 def get_aval(x) -> ShapedArray:
     """The abstract value of a tracer, a NumPy value or a Python scalar."""
     t = type(x)
     if t is np.ndarray or t is np.float64:
         return shaped(x.shape, x.dtype)
+    a = _PY_SCALAR_AVALS.get(t)
+    if a is not None:
+        return a
     if isinstance(x, Tracer):
         return x.aval
     if isinstance(x, (np.ndarray, np.generic)):
         return shaped(x.shape, x.dtype)
-    if t in _PY_SCALAR_DTYPES:
-        dt, weak = _PY_SCALAR_DTYPES[t]
-        return shaped((), dt, weak)
     raise TypeError(
         f"fxad: a value of type {t.__name__} is not a valid array: {x!r}. "
         "Pass NumPy arrays, NumPy scalars or Python numbers (or pytrees of them)."
@@ -162,7 +164,8 @@ def get_aval(x) -> ShapedArray:
 
 
 def is_float_dtype(dtype) -> bool:
-    return np.issubdtype(dtype, np.inexact)
+    """Floating point or complex (a dtype with a tangent space)."""
+    return np.dtype(dtype).kind in "fc"
 
 
 # ---------------------------------------------------------------------------
@@ -256,22 +259,30 @@ class _TraceState(threading.local):
 trace_state = _TraceState()
 
 
-@contextmanager
-def new_trace(trace_type, *args, **kwargs):
-    """Push a new trace of ``trace_type`` for the duration of the block.
+class new_trace:
+    """Push a new trace of ``trace_type`` for the duration of a ``with`` block.
 
     The stack is restored on the way out, exception or not, and the trace is
     marked inactive so that tracers which escape are detected when used.
+    (A class rather than a generator-based context manager: it is entered on
+    every transformation call.)
     """
-    stack = trace_state.stack
-    trace = trace_type(len(stack), *args, **kwargs)
-    stack.append(trace)
-    try:
-        yield trace
-    finally:
+
+    __slots__ = ("trace",)
+
+    def __init__(self, trace_type, *args, **kwargs):
+        stack = trace_state.stack
+        self.trace = trace_type(len(stack), *args, **kwargs)
+
+    def __enter__(self):
+        trace_state.stack.append(self.trace)
+        return self.trace
+
+    def __exit__(self, *exc):
+        trace = self.trace
         trace.active = False
-        # Restore even if an inner trace failed to pop (it cannot, but be safe).
-        del stack[trace.level:]
+        del trace_state.stack[trace.level:]
+        return False
 
 
 def current_level() -> int:
