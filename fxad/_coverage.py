@@ -93,6 +93,10 @@ PROBES: dict = {
     "numpy.broadcast_arrays": lambda: ((_vec(), _vec(8).reshape(2, 4)), {}),
     "scipy.stats.multivariate_normal.logpdf": lambda: ((_vec(3), np.zeros(3), _spd()), {}),
     "scipy.stats.multivariate_normal.pdf": lambda: ((_vec(3), np.zeros(3), _spd()), {}),
+    "scipy.stats.multivariate_normal.cdf":
+        lambda: ((_vec(2), np.zeros(2), np.array([[1.0, 0.3], [0.3, 1.0]])), {}),
+    "scipy.stats.multivariate_normal.logcdf":
+        lambda: ((_vec(2), np.zeros(2), np.array([[1.0, 0.3], [0.3, 1.0]])), {}),
     # x must stay on the simplex: differentiate in alpha (argnum 1)
     "scipy.stats.dirichlet.logpdf": lambda: ((np.array([0.2, 0.3, 0.5]),
                                               np.array([1.5, 2.0, 3.0])), {}, 1),

@@ -52,6 +52,23 @@ def _betainc_record(name, fun, ref):
                                            as_(b, np.asarray(x).dtype), x), cases)
 
 
+def _corr(rho, dtype):
+    return np.array([[1.0, rho], [rho, 1.0]], dtype)
+
+
+def _bvn_ref(z, rho):
+    """The bivariate normal CDF by 1-D quadrature, ``int phi(t) ndtr((k - rho t) / s)``
+    over ``t <= h`` (independent of the primitive's Owen's T formula)."""
+    from scipy.integrate import quad
+
+    z = np.asarray(z)
+    s = np.sqrt(1.0 - rho ** 2)
+    pts = z.reshape(-1, 2).astype(np.float64)
+    out = [quad(lambda t, k=k: np.exp(-t * t / 2) / np.sqrt(2 * np.pi) * sp.ndtr((k - rho * t) / s),
+                -np.inf, h, epsabs=1e-16, epsrel=1e-13, limit=200)[0] for h, k in pts]
+    return np.asarray(out).reshape(z.shape[:-1]).astype(z.dtype)[()]
+
+
 _TAILS = C(np.array([-30.0, -12.0, -3.0, 4.0, 9.0]), name="tails")
 
 RECORDS = [
@@ -72,4 +89,8 @@ RECORDS = [
     _igamma_record("igammac", lsp.igammac, sp.gammaincc),
     _betainc_record("betainc", lsp.betainc, sp.betainc),
     _betainc_record("betaincc", lsp.betaincc, sp.betaincc),
+    OpRecord("mvn_cdf", lambda z, *, rho: lsp.mvn_cdf(z, _corr(rho, get_aval(z).dtype)),
+             lambda z, *, rho: _bvn_ref(z, rho),
+             (C(Arg((2,)), rho=0.4), C(Arg((3, 2)), rho=-0.6), C(Arg((2,)), rho=0.0),
+              C(Arg((2, 2), dtype=F32), rho=0.3))),
 ]

@@ -10,6 +10,12 @@ traced values the log-density is computed from the Cholesky factor
 a singular covariance (``allow_singular=True`` with a rank-deficient
 ``cov``) is supported on concrete values only.
 
+``cdf``/``logcdf`` (SciPy's values, differentiable in ``x`` and ``mean``, not
+in ``cov``) standardise the upper limits, ``z = (x - mean) / sqrt(diag cov)``,
+and call the primitive ``fxad.lax.special.mvn_cdf(z, corr)``: exact in
+dimensions 1 and 2 (Owen's T), SciPy's quasi-Monte Carlo with a fixed seed
+and tight tolerances (about 1e-7) from dimension 3 on.
+
 Example:
     >>> import fxad, fxad.scipy.stats as fst, numpy as np
     >>> cov = np.array([[2.0, 0.5], [0.5, 1.0]])
@@ -27,7 +33,7 @@ import fxad.numpy as fnp
 from fxad.numpy._util import any_tracer, shape_of
 from fxad.scipy.stats._util import LOG_SQRT_2PI, promote
 
-__all__ = ["logpdf", "pdf"]
+__all__ = ["logpdf", "pdf", "cdf", "logcdf"]
 
 
 def _dim(mean, cov):
@@ -104,3 +110,54 @@ def pdf(x, mean=None, cov=1, allow_singular=False):
     if not any_tracer(x, mean, cov):
         return _st.multivariate_normal.pdf(x, mean, cov, allow_singular=allow_singular)
     return fnp.exp(logpdf(x, mean, cov, allow_singular))
+
+
+def _standardized(x, mean, cov, allow_singular):
+    """``(z, corr, dim, dt)``: the standardised upper limits and the
+    correlation matrix (from the lower triangle of ``cov``)."""
+    x, mean, cov, dim, dt = _parameters(x, mean, cov)
+    cov = fnp.add(fnp.tril(cov), fnp.transpose(fnp.tril(cov, -1)))
+    if not allow_singular and not any_tracer(cov):
+        try:
+            np.linalg.cholesky(np.asarray(cov))
+        except np.linalg.LinAlgError:
+            raise np.linalg.LinAlgError(
+                "When `allow_singular is False`, the input matrix must be symmetric "
+                "positive definite.") from None
+    s = fnp.sqrt(fnp.diagonal(cov))
+    z = fnp.divide(fnp.subtract(x, mean), s)
+    corr = fnp.divide(cov, fnp.multiply(fnp.reshape(s, (-1, 1)), fnp.reshape(s, (1, -1))))
+    return z, corr, dim, dt
+
+
+def cdf(x, mean=None, cov=1, allow_singular=False):
+    """The CDF ``P(X <= x)`` (componentwise), differentiable in ``x`` and
+    ``mean`` (not ``cov``: NotImplementedError).  Exact (~1e-15) in
+    dimensions 1 and 2; about 1e-7 accurate from dimension 3 on.
+
+    Example:
+        >>> import fxad, fxad.scipy.stats as fst, numpy as np
+        >>> cov = np.array([[1.0, 0.5], [0.5, 1.0]])
+        >>> round(float(fst.multivariate_normal.cdf(np.zeros(2), np.zeros(2), cov)), 12)  # 1/3
+        0.333333333333
+    """
+    from fxad.lax.special import mvn_cdf
+
+    z, corr, _, _ = _standardized(x, mean, cov, allow_singular)
+    return _squeeze(mvn_cdf(z, corr))
+
+
+def logcdf(x, mean=None, cov=1, allow_singular=False):
+    """``log(cdf)`` (``log_ndtr`` in dimension 1, accurate in the tail).
+
+    Example:
+        >>> import fxad.scipy.stats as fst, numpy as np
+        >>> round(float(fst.multivariate_normal.logcdf(np.zeros(2), np.zeros(2))), 12)  # log(1/4)
+        -1.38629436112
+    """
+    from fxad.lax.special import log_ndtr, mvn_cdf
+
+    z, corr, dim, _ = _standardized(x, mean, cov, allow_singular)
+    if dim == 1:
+        return _squeeze(log_ndtr(fnp.take(z, 0, axis=-1)))
+    return _squeeze(fnp.log(mvn_cdf(z, corr)))
