@@ -17,6 +17,7 @@ from op_records import (
     Arg,
     C,
     OpRecord,
+    _index,  # the gather indexer as a NumPy index
     binary,
     unary,
 )
@@ -62,20 +63,6 @@ def _sort_ref(*xs, dimension, num_keys, out):
 
 def _sort_fun(*xs, dimension, num_keys, out):
     return lax.sort(xs, dimension, True, num_keys)[out]
-
-
-def _index(indexer, arrays):
-    out = []
-    for e in indexer:
-        if e[0] == "s":
-            out.append(slice(*e[1:]))
-        elif e[0] == "i":
-            out.append(e[1])
-        elif e[0] == "n":
-            out.append(None)
-        else:
-            out.append(arrays[e[1]])
-    return tuple(out)
 
 
 def _set_ref(operand, updates, *arrays, indexer):
