@@ -233,11 +233,6 @@ def bind(prim: Primitive, *args, **params):
     return top.process_primitive(prim, args, params)
 
 
-def bind1(prim, *args, **params):
-    """``bind`` for primitives with one result (used by the lax layer)."""
-    return bind(prim, *args, **params)
-
-
 def _escaped_error(tracer):
     return UnexpectedTracerError(
         f"fxad: a {type(tracer).__name__} ({tracer.aval.str_short()}) from a "
@@ -283,10 +278,6 @@ class new_trace:
         trace.active = False
         del trace_state.stack[trace.level:]
         return False
-
-
-def current_level() -> int:
-    return len(trace_state.stack)
 
 
 class Trace:
