@@ -12,16 +12,44 @@ from fxad.lax.fft import fft
 C64 = np.dtype(np.complex64)
 
 
+def _dft(x, axis, inverse):
+    """The DFT along one axis as a matrix product: a reference independent of
+    np.fft (which the primitive's impl calls)."""
+    n = x.shape[axis]
+    k = np.arange(n)
+    w = np.exp((2j if inverse else -2j) * np.pi * np.outer(k, k) / n)
+    return np.moveaxis(np.tensordot(w, np.moveaxis(x, axis, 0), axes=(1, 0)), 0, axis)
+
+
 def _fft_ref(x, *, fft_type, fft_lengths, norm):
     x = np.asarray(x)
     axes = tuple(range(x.ndim - len(fft_lengths), x.ndim))
-    if fft_type == "FFT":
-        return np.fft.fftn(x, axes=axes, norm=norm)
-    if fft_type == "IFFT":
-        return np.fft.ifftn(x, axes=axes, norm=norm)
-    if fft_type == "RFFT":
-        return np.fft.rfftn(x, axes=axes, norm=norm)
-    return np.fft.irfftn(x, s=fft_lengths, axes=axes, norm=norm)
+    total = int(np.prod(fft_lengths))
+    inverse = fft_type in ("IFFT", "IRFFT")
+    # "backward": 1/N on the inverse; "forward": 1/N on the forward; "ortho": both 1/sqrt(N)
+    scale = {"backward": 1 / total if inverse else 1.0,
+             "forward": 1.0 if inverse else 1 / total,
+             "ortho": total ** -0.5}[norm]
+    out = x.astype(np.complex128)
+    if fft_type == "IRFFT":
+        # Inverse over the leading axes, then a Hermitian extension of the
+        # last axis (the imaginary parts of its DC and Nyquist terms drop out).
+        for ax in axes[:-1]:
+            out = _dft(out, ax, True)
+        n = fft_lengths[-1]
+        half = out[..., : n // 2 + 1]
+        mirror = np.conj(half[..., 1:(n + 1) // 2][..., ::-1])
+        out = _dft(np.concatenate([half, mirror], axis=-1), x.ndim - 1, True).real
+    else:
+        for ax in axes:
+            out = _dft(out, ax, inverse)
+        if fft_type == "RFFT":
+            out = out[..., : fft_lengths[-1] // 2 + 1]
+    dtype = {np.dtype(np.float32): np.complex64, np.dtype(np.complex64): np.complex64}.get(
+        x.dtype, np.complex128)
+    if fft_type == "IRFFT":
+        dtype = np.float32 if x.dtype == np.complex64 else np.float64
+    return (out * scale).astype(dtype)
 
 
 def _half(lengths):
