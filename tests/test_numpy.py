@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from numpy_checks import value_checks
 
 import fxad
 import fxad.numpy as fnp
@@ -40,30 +41,7 @@ def assert_same(actual, expected):
     np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12, equal_nan=True)
 
 
-def _is_float(x):
-    return np.issubdtype(np.asarray(x).dtype, np.inexact)
-
-
-def check_values(f, args, expected):
-    """``f(*args)`` equals ``expected`` eagerly, when staged by ``make_jaxpr``
-    and evaluated, and as the primal output of ``fxad.jvp``."""
-    assert_same(f(*args), expected)
-    (staged,) = fxad.make_jaxpr(f)(*args)(*args)
-    assert_same(staged, expected)
-    if args and all(_is_float(a) for a in args):
-        tangents = tuple(np.zeros_like(np.asarray(a)) for a in args)
-        primal, _ = fxad.jvp(f, args, tangents)
-        assert_same(primal, expected)
-
-
-def check(fnp_fn, np_fn, args, grads=True, **kw):
-    """Values of ``fnp_fn(*args, **kw)`` against ``np_fn``, then derivatives."""
-    def f(*a):
-        return fnp_fn(*a, **kw)
-
-    check_values(f, args, np_fn(*args, **kw))
-    if grads:
-        check_grads(f, args, order=2, modes=("fwd", "rev"))
+check_values, check = value_checks(assert_same)
 
 
 def normal(shape, seed=0):
