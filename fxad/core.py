@@ -750,13 +750,34 @@ class Jaxpr:
 
 
 class ClosedJaxpr:
-    """A jaxpr with values for its constvars."""
+    """A jaxpr with values for its constvars.
 
-    __slots__ = ("jaxpr", "consts")
+    Call primitives hold one in their params (``pjit[jaxpr=...]``).  The
+    transformations of a call derive new jaxprs from it (its JVP, its
+    known/unknown split, its transpose, its batched form, its compiled
+    code); ``memo`` caches them on the object, so a call traced once is
+    transformed once however often it runs.  A ClosedJaxpr is treated as
+    immutable: hash and equality are by identity.
+    """
+
+    __slots__ = ("jaxpr", "consts", "_memo", "__weakref__")
 
     def __init__(self, jaxpr: Jaxpr, consts):
         self.jaxpr = jaxpr
         self.consts = list(consts)
+        self._memo = None
+
+    def memo(self, key, make):
+        """``make()``, computed once per ``key`` for this jaxpr."""
+        m = self._memo
+        if m is None:
+            m = self._memo = {}
+        try:
+            return m[key]
+        except KeyError:
+            pass
+        out = m[key] = make()
+        return out
 
     @property
     def in_avals(self):
@@ -800,16 +821,17 @@ def _var_names():
         n += 1
 
 
-def _pp_param(v):
+def _pp_param(v, ctx=None, indent=0):
     if isinstance(v, np.dtype):
         return v.name
     if isinstance(v, type) and issubclass(v, np.generic):
         return np.dtype(v).name
     if isinstance(v, tuple):
-        inner = ", ".join(_pp_param(x) for x in v)
+        inner = ", ".join(_pp_param(x, ctx, indent) for x in v)
         return f"({inner},)" if len(v) == 1 else f"({inner})"
-    if isinstance(v, Jaxpr):
-        return "\n" + pp_jaxpr(v)
+    if isinstance(v, (Jaxpr, ClosedJaxpr)):
+        inner = v.jaxpr if isinstance(v, ClosedJaxpr) else v
+        return _pp_jaxpr_lines(inner, indent, ctx).lstrip()
     if isinstance(v, slice):
         return f"slice({v.start}, {v.stop}, {v.step})"
     return repr(v) if isinstance(v, str) else str(v)
@@ -822,16 +844,37 @@ def _pp_literal(lit: Literal):
     return f"{v!r}:{lit.aval.str_short()}"
 
 
-def pp_jaxpr(jaxpr: Jaxpr, indent: int = 0) -> str:
-    names: dict = {}
-    gen = _var_names()
+def _has_subjaxpr(params) -> bool:
+    return any(isinstance(v, (Jaxpr, ClosedJaxpr)) for v in params.values())
 
-    def name(v):
+
+class _PPNames:
+    """Variable names shared by a jaxpr and the jaxprs nested in its
+    equations, so that every name in one printout is bound once."""
+
+    __slots__ = ("names", "gen")
+
+    def __init__(self):
+        self.names: dict = {}
+        self.gen = _var_names()
+
+    def __call__(self, v):
         if isinstance(v, Literal):
             return _pp_literal(v)
-        if v not in names:
-            names[v] = next(gen)
-        return names[v]
+        n = self.names.get(v)
+        if n is None:
+            n = self.names[v] = next(self.gen)
+        return n
+
+
+def pp_jaxpr(jaxpr: Jaxpr, indent: int = 0) -> str:
+    """``jaxpr`` in JAX's notation; jaxprs held by an equation's params (a
+    call's body) are printed nested, under the equation, as JAX does."""
+    return _pp_jaxpr_lines(jaxpr, indent, None)
+
+
+def _pp_jaxpr_lines(jaxpr: Jaxpr, indent: int, ctx) -> str:
+    name = _PPNames() if ctx is None else ctx
 
     def decl(v):
         return f"{name(v)}:{v.aval.str_short()}"
@@ -842,13 +885,25 @@ def pp_jaxpr(jaxpr: Jaxpr, indent: int = 0) -> str:
     lines = [f"{pad}{{ lambda {consts}; {ins}. let"]
     for eqn in jaxpr.eqns:
         lhs = " ".join(decl(v) for v in eqn.outvars)
-        params = ""
-        if eqn.params:
-            params = "[" + " ".join(
-                f"{k}={_pp_param(v)}" for k, v in sorted(eqn.params.items())
-            ) + "]"
         rhs = " ".join(name(v) for v in eqn.invars)
-        lines.append(f"{pad}    {lhs} = {eqn.primitive.name}{params} {rhs}".rstrip())
+        params = eqn.params
+        if params and _has_subjaxpr(params):
+            # One parameter a line, the body indented under the equation.
+            sub = indent + 6
+            lines.append(f"{pad}    {lhs} = {eqn.primitive.name}[")
+            # Plain parameters first, bodies last; a name printed bare (JAX's style).
+            for k, v in sorted(params.items(),
+                               key=lambda kv: (isinstance(kv[1], (Jaxpr, ClosedJaxpr)), kv[0])):
+                text = v if isinstance(v, str) else _pp_param(v, name, sub)
+                lines.append(f"{' ' * sub}{k}={text}")
+            lines.append(f"{pad}    ] {rhs}".rstrip())
+            continue
+        ptext = ""
+        if params:
+            ptext = "[" + " ".join(
+                f"{k}={_pp_param(v, name, indent)}" for k, v in sorted(params.items())
+            ) + "]"
+        lines.append(f"{pad}    {lhs} = {eqn.primitive.name}{ptext} {rhs}".rstrip())
     outs = ", ".join(name(v) for v in jaxpr.outvars)
     lines.append(f"{pad}  in ({outs}{',' if len(jaxpr.outvars) == 1 else ''}) }}")
     return "\n".join(lines)
@@ -865,7 +920,12 @@ class JaxprTypeError(TypeError):
 def check_jaxpr(jaxpr: Jaxpr) -> None:
     """Type-check ``jaxpr``: every Var bound once before use, and every
     equation's output avals equal to what its primitive's abstract eval says.
-    Raises ``JaxprTypeError`` naming the equation at fault."""
+    Jaxprs held by an equation's params (a call's body) are checked too, and a
+    call primitive's abstract eval compares its operands with its body's
+    inputs.  Raises ``JaxprTypeError`` naming the equation at fault."""
+    if isinstance(jaxpr, ClosedJaxpr):
+        _check_closed(jaxpr)
+        return
     env: set = set()
 
     def bind_var(v):
@@ -891,6 +951,13 @@ def check_jaxpr(jaxpr: Jaxpr) -> None:
     for i, eqn in enumerate(jaxpr.eqns):
         in_avals = [read(x) for x in eqn.invars]
         prim = eqn.primitive
+        for k, v in eqn.params.items():
+            if isinstance(v, (Jaxpr, ClosedJaxpr)):
+                try:
+                    check_jaxpr(v)
+                except JaxprTypeError as e:
+                    raise JaxprTypeError(
+                        f"equation {i} ({prim.name}), in its parameter {k}: {e}") from e
         try:
             out = prim.abstract_eval(*in_avals, **eqn.params)
         except Exception as e:  # noqa: BLE001 - re-raised with context
@@ -909,6 +976,24 @@ def check_jaxpr(jaxpr: Jaxpr) -> None:
             bind_var(v)
     for x in jaxpr.outvars:
         read(x)
+
+
+def _check_closed(closed: ClosedJaxpr) -> None:
+    def check():
+        if len(closed.consts) != len(closed.jaxpr.constvars):
+            raise JaxprTypeError(
+                f"closed jaxpr has {len(closed.consts)} consts for "
+                f"{len(closed.jaxpr.constvars)} constvars")
+        for v, c in zip(closed.jaxpr.constvars, closed.consts):
+            a = get_aval(c)
+            if a.shape != v.aval.shape or a.dtype != v.aval.dtype:
+                raise JaxprTypeError(
+                    f"const of aval {a.str_short()} bound to constvar {v.aval.str_short()}")
+        check_jaxpr(closed.jaxpr)
+        return True
+
+    # Checked once: a call's body is shared by every equation that calls it.
+    closed.memo("checked", check)
 
 
 # ---------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from fxad.core import (
     safe_zip,
     shaped,
 )
-from fxad.interpreters.partial_eval import JaxprTrace
+from fxad.interpreters.partial_eval import JaxprTrace, trace_to_jaxpr
 
 jvp_rules: dict = {}
 transpose_rules: dict = {}
@@ -197,9 +197,7 @@ def jvp_flat(fun, primals, tangents):
 
 def jvp_jaxpr(closed):
     """The JVP of a closed jaxpr as a jaxpr: ``(*primals, *tangents) ->
-    (*primals_out, *tangents_out)``."""
-    from fxad.interpreters.partial_eval import trace_to_jaxpr
-
+    (*primals_out, *tangents_out)``, every tangent present."""
     n = len(closed.in_avals)
 
     def f(*args):
@@ -207,6 +205,35 @@ def jvp_jaxpr(closed):
         return po + [instantiate(t) for t in to]
 
     return trace_to_jaxpr(f, list(closed.in_avals) + [tangent_aval(a) for a in closed.in_avals])
+
+
+def jvp_call_jaxpr(closed, nonzeros):
+    """The JVP of a call's body with symbolic zeros kept out of it:
+    ``(*primals, *tangents of the inputs where nonzeros) -> (*primals_out,
+    *the tangents that are not identically zero)``.  Returns ``(jvp_closed,
+    out_nonzeros)``; memoised on ``closed`` (a call traced once is
+    differentiated once)."""
+    nonzeros = tuple(bool(nz) for nz in nonzeros)
+    return closed.memo(("jvp", nonzeros), lambda: _jvp_call_jaxpr(closed, nonzeros))
+
+
+def _jvp_call_jaxpr(closed, nonzeros):
+    in_avals = list(closed.in_avals)
+    n = len(in_avals)
+    t_avals = [tangent_aval(a) for a, nz in safe_zip(in_avals, nonzeros) if nz]
+    out_nz: list = []
+
+    def f(*args):
+        primals = list(args[:n])
+        it = iter(args[n:])
+        tangents = [next(it) if nz else Zero(tangent_aval(a))
+                    for a, nz in zip(in_avals, nonzeros)]
+        po, to = jvp_flat(lambda *xs: closed(*xs), primals, tangents)
+        out_nz[:] = [type(t) is not Zero for t in to]
+        return po + [t for t in to if type(t) is not Zero]
+
+    jvp_closed = trace_to_jaxpr(f, in_avals + t_avals)
+    return jvp_closed, out_nz
 
 
 # ---------------------------------------------------------------------------
@@ -231,7 +258,7 @@ def linearize_flat(fun, primals):
 
 
 def _linearize_flat(fun, primals):
-    with new_trace(JaxprTrace) as staging:
+    with new_trace(JaxprTrace, True) as staging:
         t_in = [staging.new_arg(tangent_aval(get_aval(p))) for p in primals]
         with new_trace(JVPTrace) as trace:
             # Integer and boolean inputs have no tangent (their input var stays unused).
@@ -291,25 +318,35 @@ def is_undefined(x) -> bool:
     return type(x) is UndefinedPrimal
 
 
-def backward_pass(jaxpr, consts, cts_out):
-    """Transpose a linear ``jaxpr`` (linear in all its invars; constvars are
-    bound to ``consts``): given output cotangents (``Zero`` allowed), return
-    input cotangents (``Zero`` where none flows).  Iterative, so deep programs
+def backward_pass(jaxpr, consts, cts_out, args=None):
+    """Transpose a linear ``jaxpr`` (linear in all its invars, or in those
+    that are ``UndefinedPrimal`` in ``args`` when given, the others being
+    values; constvars are bound to ``consts``): given output cotangents
+    (``Zero`` allowed), return input cotangents (``Zero`` where none flows;
+    None for the non-linear inputs).  Iterative, so deep programs
     do not recurse.  This loop runs once per reverse-mode call: it is written
     for speed (no per-equation closures or helper calls), with the garbage
     collector paused as in ``linearize_flat``."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _backward_pass(jaxpr, consts, cts_out)
+        return _backward_pass(jaxpr, consts, cts_out, args)
     finally:
         if enabled:
             gc.enable()
 
 
-def _backward_pass(jaxpr, consts, cts_out):
-    linear_vars = set(jaxpr.invars)
+def _backward_pass(jaxpr, consts, cts_out, args):
     env = dict(safe_zip(jaxpr.constvars, consts))
+    if args is None:
+        linear_vars = set(jaxpr.invars)
+    else:
+        linear_vars = set()
+        for v, a in safe_zip(jaxpr.invars, args):
+            if type(a) is UndefinedPrimal:
+                linear_vars.add(v)
+            else:
+                env[v] = a
     bind = core.bind
 
     # Forward: evaluate the non-linear equations, find the linear ones.
@@ -370,7 +407,46 @@ def _backward_pass(jaxpr, consts, cts_out):
             prev = ct_env.get(x)
             ct_env[x] = ct if prev is None else bind(add, prev, ct)
 
-    return [ct_env[v] if v in ct_env else Zero(v.aval) for v in jaxpr.invars]
+    if args is None:
+        return [ct_env[v] if v in ct_env else Zero(v.aval) for v in jaxpr.invars]
+    return [(ct_env[v] if v in ct_env else Zero(v.aval)) if v in linear_vars else None
+            for v in jaxpr.invars]
+
+
+def transpose_call_jaxpr(closed, linear, ct_nonzeros):
+    """The transpose of a call's body, linear in the inputs where ``linear``:
+    ``(*the non-linear inputs, *the output cotangents where ct_nonzeros) ->
+    (*the cotangents of the linear inputs that are not identically zero)``.
+    Returns ``(transposed, in_nonzeros)`` (one flag per linear input);
+    memoised on ``closed``."""
+    linear = tuple(bool(x) for x in linear)
+    ct_nonzeros = tuple(bool(x) for x in ct_nonzeros)
+    return closed.memo(("transpose", linear, ct_nonzeros),
+                       lambda: _transpose_call_jaxpr(closed, linear, ct_nonzeros))
+
+
+def _transpose_call_jaxpr(closed, linear, ct_nonzeros):
+    in_avals = closed.in_avals
+    res_avals = [a for a, lin in safe_zip(in_avals, linear) if not lin]
+    out_avals = closed.out_avals
+    ct_avals = [tangent_aval(a) for a, nz in safe_zip(out_avals, ct_nonzeros) if nz]
+    nres = len(res_avals)
+    in_nz: list = []
+
+    def f(*xs):
+        res = iter(xs[:nres])
+        cts_it = iter(xs[nres:])
+        args = [UndefinedPrimal(tangent_aval(a)) if lin else next(res)
+                for a, lin in zip(in_avals, linear)]
+        cts = [next(cts_it) if nz else Zero(tangent_aval(a))
+               for a, nz in zip(out_avals, ct_nonzeros)]
+        cts_in = backward_pass(closed.jaxpr, closed.consts, cts, args)
+        lin_cts = [c for c, lin in zip(cts_in, linear) if lin]
+        in_nz[:] = [type(c) is not Zero for c in lin_cts]
+        return [c for c in lin_cts if type(c) is not Zero]
+
+    transposed = trace_to_jaxpr(f, res_avals + ct_avals)
+    return transposed, in_nz
 
 
 # ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import numpy as np
 
 from fxad import core
 from fxad.core import Trace, Tracer, get_aval, new_trace, safe_zip, shaped
+from fxad.interpreters.partial_eval import trace_to_jaxpr as _trace_to_jaxpr
 
 not_mapped = None
 batch_rules: dict = {}
@@ -260,6 +261,45 @@ def vmap_flat(fun, args, in_dims, out_dims_fn, size):
     return results
 
 
+def batch_call_jaxpr(closed, dims, size):
+    """A call's body batched: operand ``i`` has its batch axis at ``dims[i]``
+    (or is not_mapped).  Returns ``(batched, out_dims)``: the outputs keep the
+    batch axes the batch rules gave them (not_mapped for outputs that do not
+    depend on a mapped operand).  Memoised on ``closed``."""
+    dims = tuple(dims)
+    return closed.memo(("batch", dims, size), lambda: _batch_call_jaxpr(closed, dims, size))
+
+
+def _batch_call_jaxpr(closed, dims, size):
+    from_jaxpr = closed.in_avals
+    in_avals = []
+    for a, d in safe_zip(from_jaxpr, dims):
+        if d is not_mapped:
+            in_avals.append(a)
+        else:
+            in_avals.append(shaped(a.shape[:d] + (size,) + a.shape[d:], a.dtype, a.weak_type))
+    out_dims: list = []
+
+    def f(*args):
+        with new_trace(BatchTrace, size) as trace:
+            tracers = [x if d is not_mapped else BatchTracer(trace, x, d)
+                       for x, d in zip(args, dims)]
+            outs = closed(*tracers)
+            vals = []
+            out_dims.clear()
+            for o in outs:
+                if type(o) is BatchTracer and o._trace is trace:
+                    vals.append(o.val)
+                    out_dims.append(o.bdim)
+                else:
+                    vals.append(o)
+                    out_dims.append(not_mapped)
+        return vals
+
+    batched = _trace_to_jaxpr(f, in_avals)
+    return batched, list(out_dims)
+
+
 __all__ = ["BatchTrace", "BatchTracer", "batch_rules", "not_mapped", "vmap_flat",
            "defvectorized", "defbroadcasting", "defreducer", "loop_batch_rule",
-           "moveaxis", "bdim_at_front", "np"]
+           "moveaxis", "bdim_at_front", "np", "batch_call_jaxpr"]

@@ -38,7 +38,19 @@ import numpy as np
 from fxad import core
 from fxad.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Tracer, Var, get_aval
 
-__all__ = ["dce", "cse", "constant_fold", "prune_constvars", "optimize"]
+__all__ = ["dce", "cse", "constant_fold", "prune_constvars", "optimize", "inline_calls",
+           "dce_rules", "inline_rules"]
+
+#: ``rule(eqn, used_outputs) -> eqn``: the equation without its unused
+#: outputs (and the inputs only they needed), for primitives that hold a
+#: jaxpr (a call prunes its body).  Without a rule an equation is kept whole
+#: or dropped whole.
+dce_rules: dict = {}
+#: ``rule(eqn) -> ClosedJaxpr``: the body a call equation can be replaced
+#: with (its invars stand for the equation's operands, its outvars for its
+#: outputs).  ``optimize`` inlines these before simplifying, so folding, CSE
+#: and DCE see across call boundaries and jit generates one function.
+inline_rules: dict = {}
 
 # ---------------------------------------------------------------------------
 # Helpers
@@ -77,13 +89,84 @@ def dce(jaxpr: Jaxpr) -> Jaxpr:
     live = {v for v in jaxpr.outvars if type(v) is Var}
     kept = []
     for eqn in reversed(jaxpr.eqns):
-        if any(v in live for v in eqn.outvars):
+        used = [v in live for v in eqn.outvars]
+        if any(used):
+            rule = dce_rules.get(eqn.primitive)
+            if rule is not None:
+                eqn = rule(eqn, used)
             kept.append(eqn)
             for x in eqn.invars:
                 if type(x) is Var:
                     live.add(x)
     kept.reverse()
     return Jaxpr(jaxpr.constvars, jaxpr.invars, kept, jaxpr.outvars)
+
+
+def dce_jaxpr(jaxpr: Jaxpr, used_outputs, prune_invars=True):
+    """``jaxpr`` keeping only the outputs where ``used_outputs``, DCE'd; with
+    ``prune_invars`` its unused invars are dropped too.  Returns ``(jaxpr,
+    used_inputs)``."""
+    outvars = [x for x, u in zip(jaxpr.outvars, used_outputs) if u]
+    body = dce(Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.eqns, outvars))
+    needed = {x for x in body.outvars if type(x) is Var}
+    for eqn in body.eqns:
+        needed.update(x for x in eqn.invars if type(x) is Var)
+    used_inputs = [v in needed for v in jaxpr.invars]
+    if prune_invars:
+        invars = [v for v, u in zip(jaxpr.invars, used_inputs) if u]
+        body = Jaxpr(body.constvars, invars, body.eqns, body.outvars)
+    return body, used_inputs
+
+
+# ---------------------------------------------------------------------------
+# Inlining calls
+
+
+def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Replace every call equation that has an ``inline_rules`` entry by its
+    body, recursively; the bodies' constants become constants of the result.
+    Each inlined body gets fresh variables (one body may be called twice)."""
+    jaxpr = closed.jaxpr
+    if not _has_calls(jaxpr):
+        return closed
+    constvars = list(jaxpr.constvars)
+    consts = list(closed.consts)
+    eqns: list = []
+    sub: dict = {}
+    _inline_into(jaxpr.eqns, sub, eqns, constvars, consts, fresh=False)
+    outvars = [_subst(sub, x) for x in jaxpr.outvars]
+    return ClosedJaxpr(Jaxpr(constvars, jaxpr.invars, eqns, outvars), consts)
+
+
+def _has_calls(jaxpr):
+    return any(eqn.primitive in inline_rules for eqn in jaxpr.eqns)
+
+
+def _inline_into(body, sub, eqns, constvars, consts, fresh):
+    for eqn in body:
+        invars = [_subst(sub, x) for x in eqn.invars]
+        rule = inline_rules.get(eqn.primitive)
+        if rule is not None:
+            callee = rule(eqn)
+            inner = callee.jaxpr
+            inner_sub = dict(zip(inner.invars, invars))
+            for v, c in zip(inner.constvars, callee.consts):
+                nv = Var(v.aval)
+                constvars.append(nv)
+                consts.append(c)
+                inner_sub[v] = nv
+            _inline_into(inner.eqns, inner_sub, eqns, constvars, consts, fresh=True)
+            for v, x in zip(eqn.outvars, inner.outvars):
+                sub[v] = _subst(inner_sub, x)
+            continue
+        if fresh:
+            outvars = []
+            for v in eqn.outvars:
+                nv = sub[v] = Var(v.aval)
+                outvars.append(nv)
+            eqns.append(JaxprEqn(eqn.primitive, invars, eqn.params, outvars))
+        else:
+            eqns.append(_rewrite(eqn, invars))
 
 
 def prune_constvars(closed: ClosedJaxpr) -> ClosedJaxpr:
@@ -453,7 +536,7 @@ def _simplify(closed, fold=True, cse=True):
 
 
 def optimize(closed: ClosedJaxpr) -> ClosedJaxpr:
-    """Constant folding (with forwarding) and CSE in one sweep, DCE, then
+    """Calls inlined, constant folding (with forwarding) and CSE in one sweep, DCE, then
     unused constants dropped.  The result is checked with ``check_jaxpr``
     when ``core.config.check_jaxprs`` is on.
 
@@ -467,7 +550,7 @@ def optimize(closed: ClosedJaxpr) -> ClosedJaxpr:
             c:f64[] = add b b
           in (c,) }
     """
-    closed, _ = _simplify(closed)
+    closed, _ = _simplify(inline_calls(closed))
     closed = prune_constvars(ClosedJaxpr(dce(closed.jaxpr), closed.consts))
     _check(closed.jaxpr)
     return closed

@@ -32,6 +32,18 @@ from fxad.core import (
 
 _SCALAR_TYPES = frozenset((float, int, bool, complex))
 
+#: ``rule(trace, args, params) -> outs`` for a primitive holding a jaxpr
+#: (a call), used by a partial-evaluating ``JaxprTrace`` (``linearize``'s)
+#: when some operands are known (not this trace's tracers) and some are not:
+#: the rule evaluates the known part of the body now and stages only the
+#: rest, so that the staged program stays linear in the tangents.
+partial_eval_rules: dict = {}
+#: ``rule(eqn, unknowns) -> (known_eqn, unknown_eqn, out_unknowns, residuals)``
+#: splitting one equation of a jaxpr being partially evaluated
+#: (``partial_eval_jaxpr``); the default makes the whole equation unknown
+#: when any operand is.
+partial_eval_jaxpr_rules: dict = {}
+
 
 class JaxprTracer(Tracer):
     __slots__ = ("aval", "ir_var")
@@ -43,10 +55,15 @@ class JaxprTracer(Tracer):
 
 
 class JaxprTrace(Trace):
-    __slots__ = ("eqns", "constvar_of", "consts", "constvars")
+    """Stages every primitive applied to its tracers.  ``partial_eval``: a
+    call with known and unknown operands is split (``partial_eval_rules``);
+    ``linearize`` sets it, ``make_jaxpr`` and ``jit`` stage calls whole."""
 
-    def __init__(self, level):
+    __slots__ = ("eqns", "constvar_of", "consts", "constvars", "partial_eval")
+
+    def __init__(self, level, partial_eval=False):
         super().__init__(level)
+        self.partial_eval = partial_eval
         self.eqns: list = []
         self.constvar_of: dict = {}  # id(value) -> Var
         self.consts: list = []  # the values, kept alive
@@ -74,6 +91,14 @@ class JaxprTrace(Trace):
         return v
 
     def process_primitive(self, prim, args, params):
+        if self.partial_eval and prim in partial_eval_rules:
+            for x in args:
+                if not (type(x) is JaxprTracer and x._trace is self):
+                    return partial_eval_rules[prim](self, args, params)
+        return self.stage(prim, args, params)
+
+    def stage(self, prim, args, params):
+        """Record ``prim`` applied to ``args`` (non-tracers become constants)."""
         invars = []
         avals = []
         for x in args:
@@ -117,8 +142,104 @@ def trace_to_jaxpr(fun, in_avals) -> tuple[ClosedJaxpr, list]:
     return closed
 
 
+# ---------------------------------------------------------------------------
+# Partial evaluation of a jaxpr: the known/unknown split of a call's body
+
+
+def partial_eval_jaxpr(closed: ClosedJaxpr, unknowns):
+    """Split ``closed`` given which inputs are unknown.
+
+    Returns ``(known, unknown, out_unknowns, num_res)``: ``known`` maps the
+    known inputs to the known outputs followed by ``num_res`` residuals;
+    ``unknown`` maps the residuals followed by the unknown inputs to the
+    unknown outputs.  An equation is known when all its operands are (a call
+    with mixed operands is split by its ``partial_eval_jaxpr_rules`` entry).
+    Memoised on ``closed``.
+    """
+    unknowns = tuple(bool(u) for u in unknowns)
+    return closed.memo(("partial_eval", unknowns), lambda: _partial_eval_jaxpr(closed, unknowns))
+
+
+def _partial_eval_jaxpr(closed, unknowns):
+    jaxpr = closed.jaxpr
+    unknown_vars = {v for v, u in core.safe_zip(jaxpr.invars, unknowns) if u}
+    known_eqns, unknown_eqns = [], []
+    residuals: dict = {}  # known Var -> its residual index, in order of need
+
+    def need(x):
+        if type(x) is Var and x not in unknown_vars and x not in residuals:
+            residuals[x] = len(residuals)
+
+    for eqn in jaxpr.eqns:
+        unk_in = [type(x) is Var and x in unknown_vars for x in eqn.invars]
+        if not any(unk_in):
+            known_eqns.append(eqn)
+            continue
+        rule = partial_eval_jaxpr_rules.get(eqn.primitive)
+        if rule is not None and not all(unk_in):
+            k_eqn, u_eqn, out_unk, res = rule(eqn, unk_in)
+            if k_eqn is not None:
+                known_eqns.append(k_eqn)
+            for v, u in core.safe_zip(eqn.outvars, out_unk):
+                if u:
+                    unknown_vars.add(v)
+            for r in res:
+                need(r)
+            for x in u_eqn.invars:
+                need(x)
+            unknown_eqns.append(u_eqn)
+            continue
+        for x in eqn.invars:
+            need(x)
+        unknown_vars.update(eqn.outvars)
+        unknown_eqns.append(eqn)
+    out_unknowns = [type(x) is Var and x in unknown_vars for x in jaxpr.outvars]
+    # Constvars are shared: both halves keep them as constants, not residuals.
+    const_set = set(jaxpr.constvars)
+    res_vars = [v for v in residuals if v not in const_set]
+    known_in = [v for v, u in zip(jaxpr.invars, unknowns) if not u]
+    unknown_in = [v for v, u in zip(jaxpr.invars, unknowns) if u]
+    known_out = [x for x, u in zip(jaxpr.outvars, out_unknowns) if not u]
+    unknown_out = [x for x, u in zip(jaxpr.outvars, out_unknowns) if u]
+    known = Jaxpr(jaxpr.constvars, known_in, known_eqns, known_out + res_vars)
+    # The unknown half reads the residuals through fresh binders (a Var is
+    # bound once per jaxpr, and known invars may also be residuals).
+    res_binders = [Var(v.aval) for v in res_vars]
+    sub = dict(zip(res_vars, res_binders))
+    u_eqns = [_subst_eqn(e, sub) for e in unknown_eqns]
+    u_out = [sub.get(x, x) if type(x) is Var else x for x in unknown_out]
+    unknown = Jaxpr(jaxpr.constvars, res_binders + unknown_in, u_eqns, u_out)
+    known_c = ClosedJaxpr(_pruned(known), closed.consts)
+    unknown_c = ClosedJaxpr(unknown, closed.consts)
+    if core.config.check_jaxprs:
+        core.check_jaxpr(known_c)
+        core.check_jaxpr(unknown_c)
+    return known_c, unknown_c, out_unknowns, len(res_vars)
+
+
+def _subst_eqn(eqn, sub):
+    if not any(type(x) is Var and x in sub for x in eqn.invars):
+        return eqn
+    return JaxprEqn(eqn.primitive, [sub.get(x, x) if type(x) is Var else x for x in eqn.invars],
+                    eqn.params, eqn.outvars)
+
+
+def _pruned(jaxpr):
+    """``jaxpr`` without the equations none of its outputs needs (the known
+    half keeps only what the known outputs and the residuals need)."""
+    live = {x for x in jaxpr.outvars if type(x) is Var}
+    kept = []
+    for eqn in reversed(jaxpr.eqns):
+        if any(v in live for v in eqn.outvars):
+            kept.append(eqn)
+            live.update(x for x in eqn.invars if type(x) is Var)
+    kept.reverse()
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, kept, jaxpr.outvars)
+
+
 def is_staging_tracer(x) -> bool:
     return isinstance(x, JaxprTracer)
 
 
-__all__ = ["JaxprTrace", "JaxprTracer", "trace_to_jaxpr", "is_staging_tracer", "core"]
+__all__ = ["JaxprTrace", "JaxprTracer", "trace_to_jaxpr", "is_staging_tracer", "core",
+           "partial_eval_jaxpr", "partial_eval_rules", "partial_eval_jaxpr_rules"]
