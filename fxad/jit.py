@@ -13,17 +13,18 @@ compiled function directly.
 
 Composition.  When any argument is a tracer (``jit`` is called under
 ``grad``, ``jvp``, ``vmap``, ``make_jaxpr`` or an outer ``jit``'s tracing),
-the compiled code is not run: ``jit`` takes the same optimised jaxpr (from
-the cache, or traced for the tracers' abstract values) and evaluates it with
-``core.eval_jaxpr``, which binds every primitive again, so the outer
-transformation applies to the program.  This is how ``jit`` composes with the
-other transformations and with itself in any order: ``grad(jit(f))``
-differentiates ``f``'s optimised jaxpr; ``jit(grad(f))`` traces the whole
-gradient computation into one jaxpr and compiles it; under an outer ``jit``
-the inner program is inlined into the outer one, which compiles it all.  The
-same happens when the traced jaxpr captured a tracer from an enclosing
-transformation as a constant (``f`` closes over a value being
-differentiated); such a jaxpr is not cached.
+the compiled code is not run: the jit function binds the call primitive
+``pjit`` with its traced, optimised body (``pjit[name=f jaxpr={...}]``), and
+the transformation applies to the call as a whole (the ``pjit`` block below
+has its rule for every interpreter).  So ``make_jaxpr(lambda x: jit(f)(x) +
+1)`` shows one ``pjit`` equation holding ``f``'s jaxpr; ``grad(jit(f))``
+traces ``f`` once and afterwards runs two compiled bodies per call (the
+known half of the JVP, computing the value and the residuals, and the
+transposed tangent half); ``jit(grad(jit(f)))`` holds calls in its traced
+program, which ``optimize`` inlines, so one function is generated.  A body
+that closed over a tracer of an enclosing transformation (``f`` uses a value
+being differentiated) is closure-converted: the tracers become leading
+operands of the call; such a trace is not cached.
 
 Python control flow on a traced value inside ``jit`` raises
 ``fxad.errors.ConcretizationTypeError``: mark the argument static with
