@@ -391,3 +391,78 @@ def test_every_record_through_jit_under_and_around_transforms(rec, case, name):
     if name == "grad":
         f3 = J(J(J(f)))
         close(_apply(name, f3, dyn), want, rtol=rtol, atol=1e-11)
+
+
+# ---------------------------------------------------------------------------
+# Edge cases of bodies: forwarding, constants, duplicates, unused inputs
+
+
+EDGE = {
+    "identity": (lambda x, y: x, lambda x, y: (1.0, 0.0)),
+    "constant": (lambda x, y: fnp.float64(3.0) + 0.0 * 0, lambda x, y: (0.0, 0.0)),
+    "duplicate": (lambda x, y: (x * y, x * y), lambda x, y: (2 * y, 2 * x)),
+    "unused": (lambda x, y: fnp.sin(x), lambda x, y: (np.cos(x), 0.0)),
+    "passthrough_pair": (lambda x, y: (y, x * 2.0), lambda x, y: (2.0, 1.0)),
+    "integer_out": (lambda x, y: (fnp.floor(x).astype(int), x * y),
+                    lambda x, y: (y, x)),
+}
+
+
+def _total(out):
+    leaves = tree_util.tree_leaves(out)
+    total = 0.0
+    for o in leaves:
+        if np.dtype(getattr(o, "dtype", np.float64)).kind in "fc":
+            total = total + fnp.sum(o)
+    return total
+
+
+@pytest.mark.parametrize("name", sorted(EDGE))
+def test_edge_bodies_under_grad_jvp_vmap_linear_transpose(name):
+    body, grads = EDGE[name]
+    jb = J(body)
+
+    def loss(x, y):
+        return _total(jb(x, y)) + 0.0 * x
+
+    gx, gy = fxad.grad(loss, argnums=(0, 1))(0.7, -0.4)
+    want = grads(0.7, -0.4)
+    assert (float(gx), float(gy)) == pytest.approx(want, rel=1e-15)
+    close(fxad.jvp(jb, (0.7, -0.4), (1.0, 0.5)), fxad.jvp(body, (0.7, -0.4), (1.0, 0.5)))
+    xs = np.array([0.1, 0.2, 0.3])
+    close(fxad.vmap(jb, in_axes=(0, None))(xs, 2.0), fxad.vmap(body, in_axes=(0, None))(xs, 2.0))
+    close(fxad.hessian(loss, argnums=(0, 1))(0.7, -0.4),
+          fxad.hessian(lambda x, y: _total(body(x, y)) + 0.0 * x, argnums=(0, 1))(0.7, -0.4))
+
+
+def test_linear_transpose_of_a_jit_function():
+    A = np.arange(6.0).reshape(2, 3)
+    f = J(lambda x: A @ x * 2.0)
+    t = fxad.linear_transpose(f, np.zeros(3))
+    closed = t.jaxpr
+    assert names(closed) == ["pjit"]
+    (ct,) = t(np.array([1.0, -1.0]))
+    close(ct, 2.0 * A.T @ np.array([1.0, -1.0]))
+
+
+def test_complex_body_under_grad_and_vjp():
+    f = J(lambda z: fnp.sin(z) * fnp.conj(z))
+    z = np.array([0.3 + 0.2j, -0.5 + 1.0j])
+    y, vjp = fxad.vjp(f, z)
+    y0, vjp0 = fxad.vjp(lambda z: fnp.sin(z) * fnp.conj(z), z)
+    close(y, y0)
+    ct = np.array([1.0 - 0.5j, 0.25 + 2.0j])
+    close(vjp(ct), vjp0(ct))
+    g = fxad.grad(lambda z: fnp.real(fnp.sum(f(z) * fnp.conj(f(z)))))(z)
+    g0 = fxad.grad(lambda z: fnp.real(fnp.sum(fnp.sin(z) * fnp.conj(z) *
+                                              fnp.conj(fnp.sin(z) * fnp.conj(z)))))(z)
+    close(g, g0)
+
+
+def test_integer_array_arguments_under_vmap_and_grad():
+    f = J(lambda x, idx: fnp.sum(x[idx] ** 2))
+    x = np.array([1.0, 2.0, 3.0])
+    idx = np.array([0, 2, 2])
+    close(fxad.grad(f)(x, idx), np.array([2.0, 0.0, 12.0]))
+    xs = np.stack([x, 2 * x])
+    close(fxad.vmap(f, in_axes=(0, None))(xs, idx), np.array([19.0, 76.0]))
