@@ -21,9 +21,27 @@ import argparse
 import importlib
 import inspect
 import pathlib
+import sys
 import warnings
 
 import numpy as np
+
+import fxad
+import fxad.numpy as fnp
+import fxad.numpy.fft
+import fxad.numpy.linalg
+from fxad.errors import ConcretizationTypeError
+
+# fxad.scipy needs SciPy, an optional dependency: without it the table has
+# no SciPy rows (the reference modules cannot be imported either).
+try:
+    import fxad.scipy.linalg
+    import fxad.scipy.signal
+    import fxad.scipy.special
+    import fxad.scipy.stats
+except ModuleNotFoundError as _e:
+    if _e.name != "scipy" and not (_e.name or "").startswith("scipy."):
+        raise
 
 #: (reference module, fxad module) pairs, in the order of the page.
 NAMESPACES = [
@@ -210,8 +228,6 @@ def _float_positions(args):
 def _check(fn, args, kwargs, argnum=None):
     """(fwd, rev, vmap) status strings for ``fn`` at ``args`` (differentiating
     argument ``argnum``, by default the first floating-point array)."""
-    import fxad
-
     pos = _float_positions(args)
     if not pos:
         return ("-", "-", "-")
@@ -223,8 +239,6 @@ def _check(fn, args, kwargs, argnum=None):
         a[i] = v
         out = fn(*a, **kwargs)
         if isinstance(out, (list, tuple)):  # several outputs: check them all at once
-            import fxad.numpy as fnp
-
             parts = [fnp.ravel(o) for o in out
                      if not isinstance(o, (bool, np.bool_, type(None)))]
             dt = np.result_type(*[fnp.asarray(p).dtype for p in parts])
@@ -267,8 +281,6 @@ def _check(fn, args, kwargs, argnum=None):
 
 
 def _why(e):
-    from fxad.errors import ConcretizationTypeError
-
     if isinstance(e, NotImplementedError):
         return "no"
     if isinstance(e, ConcretizationTypeError):
@@ -284,9 +296,8 @@ def _stats_rows(ref_mod):
     """scipy.stats: the methods of each distribution fxad implements (fxad,
     like JAX, has a module of functions per distribution)."""
     out = []
-    try:
-        fx = importlib.import_module("fxad.scipy.stats")
-    except ImportError:
+    fx = sys.modules.get("fxad.scipy.stats")  # None without SciPy (imported above)
+    if fx is None:
         return out
     for dist in sorted(n for n in dir(fx) if not n.startswith("_")):
         sub = getattr(fx, dist)
@@ -321,10 +332,7 @@ def rows():
         if ref_name == "scipy.stats":
             out.extend(_stats_rows(ref_mod))
             continue
-        try:
-            fx_mod = importlib.import_module(fx_name)
-        except ImportError:
-            fx_mod = None
+        fx_mod = sys.modules.get(fx_name)  # imported above, unless SciPy is missing
         for name in _reference_names(ref_mod):
             ref = getattr(ref_mod, name)
             fn = getattr(fx_mod, name, None) if fx_mod is not None else None

@@ -107,7 +107,9 @@ def _number(x) -> str:
 
 # Infix printing: operator, precedence; the right operand of a non-commutative
 # operator needs parentheses at equal precedence too.
-_INFIX = {"add": (" + ", 1), "sub": (" - ", 1), "mul": ("*", 2), "div": ("/", 2)}
+# add_any is AD's own sum of tangents (or cotangents): written as +, like add.
+_INFIX = {"add": (" + ", 1), "add_any": (" + ", 1), "sub": (" - ", 1), "mul": ("*", 2),
+          "div": ("/", 2)}
 _ATOM = 4
 
 

@@ -14,11 +14,13 @@ from typing import Any
 
 import numpy as np
 
+import fxad.numpy as fnp
 from fxad import tree_util
 from fxad.core import ClosedJaxpr, Tracer, get_aval
 from fxad.interpreters import ad
 from fxad.interpreters.ad import Zero, backward_pass, instantiate, jvp_flat, linearize_flat
 from fxad.interpreters.partial_eval import trace_to_jaxpr
+from fxad.lax.lax import vmap_flat
 
 __all__ = [
     "grad",
@@ -508,8 +510,6 @@ def _std_basis(avals):
 def _split_rows(x, sizes, in_shapes, out_shape):
     """Split the leading basis axis of ``x`` (shape ``(N,) + out_shape``) into
     one block per input, each of shape ``out_shape + in_shape``."""
-    import fxad.numpy as fnp
-
     tracer = isinstance(x, Tracer)
     blocks, start = [], 0
     for k, ish in zip(sizes, in_shapes):
@@ -539,8 +539,6 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         array([[2., 0.],
                [0., 4.]])
     """
-    from fxad.interpreters.batching import vmap_flat
-
     @functools.wraps(fun)
     def jacfun(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), "jacfwd")
@@ -578,8 +576,6 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         array([[2., 0.],
                [0., 4.]])
     """
-    from fxad.interpreters.batching import vmap_flat
-
     @functools.wraps(fun)
     def jacfun(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), "jacrev")
@@ -613,8 +609,6 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
                 blk = r[start:start + k]
                 shape = tuple(oa.shape) + tuple(ia.shape)
                 if isinstance(blk, Tracer):
-                    import fxad.numpy as fnp
-
                     blk = fnp.reshape(blk, shape)
                 else:
                     blk = np.reshape(blk, shape)
@@ -655,8 +649,6 @@ def stop_gradient(x: Any):
         >>> float(fxad.grad(lambda x: x * fxad.stop_gradient(x))(3.0))
         3.0
     """
-    import fxad.numpy as fnp
-
     return tree_util.tree_map(fnp.stop_gradient, x)
 
 
@@ -735,8 +727,6 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
         >>> fxad.vmap(fnp.dot, in_axes=(0, None))(np.eye(2), np.array([1.0, 2.0]))
         array([1., 2.])
     """
-    from fxad.interpreters.batching import vmap_flat
-
     if not (in_axes is None or isinstance(in_axes, (int, tuple, list, dict))):
         raise TypeError(f"vmap in_axes must be an int, None or a tuple, got {in_axes!r}")
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
@@ -296,37 +295,19 @@ class Trace:
         return f"{type(self).__name__}(level={self.level})"
 
 
-# The NumPy-like namespace installs itself here so that tracers get Python's
-# operators without the core importing it (it sits on top of the core).
-_numpy_ns: Any = None
-
-
-def _np():
-    global _numpy_ns
-    if _numpy_ns is None:
-        import fxad.numpy as fnp
-
-        _numpy_ns = fnp
-    return _numpy_ns
-
-
 class Tracer:
-    """A value inside a transformation.  Behaves like a NumPy array."""
+    """A value inside a transformation.  Behaves like a NumPy array.
+
+    The core gives it what needs no layer above: the aval's attributes,
+    ``len``/``iter``, the concretization errors and ``repr``.  Python's
+    operators, the ndarray methods (``x.sum()``, ``x.T``, ``x.at``) and NumPy's
+    dispatch protocols are set on this class by ``fxad.numpy`` when it is
+    imported (``fxad/numpy/_array_methods.py``, ``fxad/numpy/_dispatch.py``),
+    as JAX's NumPy layer does, so that the core never imports it.
+    """
 
     __slots__ = ("_trace",)
     __array_priority__ = 1000
-
-    # NumPy's dispatch protocols: ``np.sin(tracer)``, ``np.ones(3) * tracer``
-    # and ``np.sum(tracer)`` all route to fxad.numpy (see fxad/_dispatch.py).
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        from fxad._dispatch import array_ufunc
-
-        return array_ufunc(ufunc, method, *inputs, **kwargs)
-
-    def __array_function__(self, func, types, args, kwargs):
-        from fxad._dispatch import array_function
-
-        return array_function(func, types, args, kwargs)
 
     @property
     def aval(self) -> ShapedArray:  # pragma: no cover - abstract
@@ -363,134 +344,10 @@ class Tracer:
             raise TypeError("iteration over a 0-d traced array")
         return (self[i] for i in range(self.aval.shape[0]))
 
-    @property
-    def T(self):
-        return _np().transpose(self)
-
-    @property
-    def at(self):
-        """Functional indexed updates, as in JAX: ``x.at[idx].set(v)``,
-        ``.add``, ``.multiply``, ``.min``, ``.max``, ``.get``."""
-        return _np()._IndexUpdateHelper(self)
-
-    @property
-    def real(self):
-        return _np().real(self)
-
-    @property
-    def imag(self):
-        return _np().imag(self)
-
-    # -- operators ---------------------------------------------------------
-    def __neg__(self):
-        return _np().negative(self)
-
     def __pos__(self):
         return self
 
-    def __abs__(self):
-        return _np().abs(self)
-
-    def __add__(self, o):
-        return _np().add(self, o)
-
-    def __radd__(self, o):
-        return _np().add(o, self)
-
-    def __sub__(self, o):
-        return _np().subtract(self, o)
-
-    def __rsub__(self, o):
-        return _np().subtract(o, self)
-
-    def __mul__(self, o):
-        return _np().multiply(self, o)
-
-    def __rmul__(self, o):
-        return _np().multiply(o, self)
-
-    def __truediv__(self, o):
-        return _np().true_divide(self, o)
-
-    def __rtruediv__(self, o):
-        return _np().true_divide(o, self)
-
-    def __pow__(self, o):
-        return _np().power(self, o)
-
-    def __rpow__(self, o):
-        return _np().power(o, self)
-
-    def __matmul__(self, o):
-        return _np().matmul(self, o)
-
-    def __rmatmul__(self, o):
-        return _np().matmul(o, self)
-
-    def __lt__(self, o):
-        return _np().less(self, o)
-
-    def __le__(self, o):
-        return _np().less_equal(self, o)
-
-    def __gt__(self, o):
-        return _np().greater(self, o)
-
-    def __ge__(self, o):
-        return _np().greater_equal(self, o)
-
-    def __eq__(self, o):
-        return _np().equal(self, o)
-
-    def __ne__(self, o):
-        return _np().not_equal(self, o)
-
-    def __floordiv__(self, o):
-        return _np().floor_divide(self, o)
-
-    def __rfloordiv__(self, o):
-        return _np().floor_divide(o, self)
-
-    def __mod__(self, o):
-        return _np().remainder(self, o)
-
-    def __rmod__(self, o):
-        return _np().remainder(o, self)
-
-    def __divmod__(self, o):
-        return _np().floor_divide(self, o), _np().remainder(self, o)
-
-    def __rdivmod__(self, o):
-        return _np().floor_divide(o, self), _np().remainder(o, self)
-
-    def __and__(self, o):
-        return _np().bitwise_and(self, o)
-
-    def __rand__(self, o):
-        return _np().bitwise_and(o, self)
-
-    def __or__(self, o):
-        return _np().bitwise_or(self, o)
-
-    def __ror__(self, o):
-        return _np().bitwise_or(o, self)
-
-    def __xor__(self, o):
-        return _np().bitwise_xor(self, o)
-
-    def __rxor__(self, o):
-        return _np().bitwise_xor(o, self)
-
-    def __invert__(self):
-        return _np().invert(self)
-
-    def __round__(self, ndigits=None):
-        return _np().round(self, ndigits or 0)
-
     __hash__ = None  # arrays are unhashable, as in NumPy
-
-    def __getitem__(self, idx):
-        return _np()._getitem(self, idx)
 
     def __setitem__(self, idx, value):
         i = _idx_repr(idx)
@@ -501,103 +358,9 @@ class Tracer:
             "returns an updated copy."
         )
 
-    # -- methods -------------------------------------------------------------
-    def sum(self, axis=None, dtype=None, keepdims=False):
-        return _np().sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
-
-    def mean(self, axis=None, dtype=None, keepdims=False):
-        return _np().mean(self, axis=axis, dtype=dtype, keepdims=keepdims)
-
-    def prod(self, axis=None, dtype=None, keepdims=False):
-        return _np().prod(self, axis=axis, dtype=dtype, keepdims=keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return _np().max(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return _np().min(self, axis=axis, keepdims=keepdims)
-
-    def var(self, axis=None, dtype=None, ddof=0, keepdims=False):
-        return _np().var(self, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
-
-    def reshape(self, *shape, order="C"):
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-            shape = shape[0]
-        return _np().reshape(self, shape, order=order)
-
-    def ravel(self, order="C"):
-        return _np().ravel(self, order=order)
-
-    def flatten(self, order="C"):
-        return _np().ravel(self, order=order)
-
-    def transpose(self, *axes):
-        if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
-            axes = axes[0]
-        return _np().transpose(self, axes or None)
-
-    def swapaxes(self, a, b):
-        return _np().swapaxes(self, a, b)
-
-    def squeeze(self, axis=None):
-        return _np().squeeze(self, axis)
-
-    def astype(self, dtype):
-        return _np().astype(self, dtype)
-
-    def dot(self, other):
-        return _np().dot(self, other)
-
-    def conj(self):
-        return _np().conj(self)
-
-    conjugate = conj
-
-    def clip(self, min=None, max=None):
-        return _np().clip(self, min, max)
-
-    def cumsum(self, axis=None, dtype=None):
-        return _np().cumsum(self, axis, dtype)
-
-    def cumprod(self, axis=None, dtype=None):
-        return _np().cumprod(self, axis, dtype)
-
-    def argmax(self, axis=None, keepdims=False):
-        return _np().argmax(self, axis=axis, keepdims=keepdims)
-
-    def argmin(self, axis=None, keepdims=False):
-        return _np().argmin(self, axis=axis, keepdims=keepdims)
-
-    def any(self, axis=None, keepdims=False):
-        return _np().any(self, axis=axis, keepdims=keepdims)
-
-    def all(self, axis=None, keepdims=False):
-        return _np().all(self, axis=axis, keepdims=keepdims)
-
-    def round(self, decimals=0):
-        return _np().round(self, decimals)
-
-    def trace(self, offset=0, axis1=0, axis2=1, dtype=None):
-        return _np().trace(self, offset, axis1, axis2, dtype)
-
-    def diagonal(self, offset=0, axis1=0, axis2=1):
-        return _np().diagonal(self, offset, axis1, axis2)
-
-    def take(self, indices, axis=None):
-        return _np().take(self, indices, axis=axis)
-
     def sort(self, axis=-1):
         raise TypeError("x.sort() sorts in place, which fxad arrays cannot do; "
                         "use fxad.numpy.sort(x) (or numpy.sort(x)) instead.")
-
-    def argsort(self, axis=-1):
-        return _np().argsort(self, axis=axis)
-
-    def repeat(self, repeats, axis=None):
-        return _np().repeat(self, repeats, axis=axis)
-
-    def std(self, axis=None, dtype=None, ddof=0, keepdims=False):
-        return _np().std(self, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
 
     # -- concretization ------------------------------------------------------
     def _concrete(self, what: str):

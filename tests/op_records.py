@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fxad import lax
+from fxad.interpreters import ad
 
 #: In ``linear``: all the floating-point arguments of a case, jointly.
 ALL = "all"
@@ -467,6 +468,20 @@ RECORDS: list[OpRecord] = [
     OpRecord("add", lambda x, y: lax.add(x, y), np.add,
              tuple(binary() + binary("small_int", "small_int", I64, shapes=[((3,), ())])
                    + binary(dtype=C128, shapes=[((3,), (3,))])), linear=(ALL,)),
+    # AD's own primitives (fxad/interpreters/ad.py): the sum of two tangents
+    # of one aval, and the zeros AD stages for a symbolic Zero.  (12 cases in
+    # all: a multiple of 3, so test_vmap's every-third-case selection for
+    # test_nested_vmap still picks the same cases of the records below.)
+    OpRecord("add_any", lambda x, y: ad.add_any(x, y), np.add,
+             tuple(binary(shapes=[((), ()), ((3,), (3,)), ((2, 3), (2, 3)), ((0,), (0,))])
+                   + binary(dtype=F32, shapes=[((3,), (3,))])
+                   + binary(dtype=C128, shapes=[((3,), (3,))])), linear=(ALL,)),
+    OpRecord("zeros", lambda x, *, shape: ad.zeros(x, shape),
+             lambda x, *, shape: np.zeros(shape, x.dtype), (
+                 C((), shape=(2, 3)), C((), shape=()), C(Arg((), dtype=F32), shape=(4,)),
+                 C(Arg((), dtype=C128), shape=(2,)), C((3,), shape=(0,)),
+                 C((2, 2), shape=(3,)),
+             ), linear=(ALL,)),
     OpRecord("sub", lambda x, y: lax.sub(x, y), np.subtract,
              tuple(binary() + binary("small_int", "small_int", I64, shapes=[((), (3,))])),
              linear=(ALL,)),

@@ -31,11 +31,13 @@ from fxad.core import (
     Tracer,
     get_aval,
     is_float_dtype,
+    new_primitive,
     new_trace,
     safe_zip,
     shaped,
 )
-from fxad.interpreters.partial_eval import JaxprTrace, trace_to_jaxpr
+from fxad.interpreters import batching
+from fxad.interpreters.partial_eval import JaxprTrace, JaxprTracer, trace_to_jaxpr
 
 jvp_rules: dict = {}
 transpose_rules: dict = {}
@@ -87,19 +89,85 @@ def add_tangents(a, b):
         return b
     if type(b) is Zero:
         return a
-    return core.bind(_add_p(), a, b)
+    return add_any(a, b)
 
 
-_ADD = None
+# ---------------------------------------------------------------------------
+# add_any: the sum of two tangents (or cotangents) of one aval.  AD's own
+# primitive, as JAX's ``add_jaxvals_p``: it combines the contributions of a
+# JVP rule's inputs and accumulates cotangents in the backward pass, so the
+# interpreters need no lax.  Strict: both operands have the same shape and
+# dtype (a rule whose contribution has another shape is wrong).
 
 
-def _add_p():
-    global _ADD
-    if _ADD is None:
-        from fxad.lax.lax import add_p
+def add_any(x, y):
+    return core.bind(add_any_p, x, y)
 
-        _ADD = add_p
-    return _ADD
+
+def _add_any_abstract_eval(x, y):
+    if x.shape != y.shape or x.dtype != y.dtype:
+        raise TypeError(
+            f"add_any adds tangents or cotangents of one aval, got {x.str_short()} and "
+            f"{y.str_short()}: the JVP or transpose rule that produced them gave a "
+            "contribution of the wrong shape or dtype.")
+    return shaped(x.shape, x.dtype, x.weak_type and y.weak_type)
+
+
+def _add_any_jvp(primals, tangents):
+    (x, y), (tx, ty) = primals, tangents
+    return add_any(x, y), add_tangents(tx, ty)
+
+
+def _add_any_batch(args, dims):
+    (x, y), (dx, dy) = args, dims
+    if dx == dy:
+        return add_any(x, y), dx
+    # The operands' batch axes differ.  These NumPy calls dispatch to
+    # fxad.numpy when x or y is a tracer of an outer trace (NumPy's protocols,
+    # which the NumPy layer installs on Tracer), so ad needs no lax here.
+    if dx is batching.not_mapped:
+        (x, dx), (y, dy) = (y, dy), (x, dx)
+    if dy is batching.not_mapped:
+        y = np.broadcast_to(np.expand_dims(y, dx), get_aval(x).shape)
+    else:
+        y = np.moveaxis(y, dy, dx)
+    return add_any(x, y), dx
+
+
+add_any_p = new_primitive("add_any")
+add_any_p.def_impl(np.add)
+add_any_p.def_abstract_eval(_add_any_abstract_eval)
+batching.batch_rules[add_any_p] = _add_any_batch
+
+
+# ---------------------------------------------------------------------------
+# zeros: the zero tangent that AD stages when it instantiates a symbolic Zero
+# (an output of a linear jaxpr that does not depend on its inputs).  The
+# operand, usually a 0-d literal, gives the dtype; ``shape`` the shape.  It is
+# linear in its operand (it is zero times it).
+
+
+def zeros(x, shape):
+    return core.bind(zeros_p, x, shape=tuple(shape))
+
+
+def _zeros_impl(x, *, shape):
+    return np.zeros(shape, np.result_type(x))
+
+
+def _zeros_abstract_eval(x, *, shape):
+    return shaped(shape, x.dtype)
+
+
+def _zeros_batch(args, dims, *, shape):
+    (x,), _ = args, dims
+    return zeros(np.zeros((), get_aval(x).dtype), shape), batching.not_mapped
+
+
+zeros_p = new_primitive("zeros")
+zeros_p.def_impl(_zeros_impl)
+zeros_p.def_abstract_eval(_zeros_abstract_eval)
+batching.batch_rules[zeros_p] = _zeros_batch
 
 
 # ---------------------------------------------------------------------------
@@ -286,15 +354,9 @@ def _linearize_flat(fun, primals):
 
 
 def _staged_zeros(staging, aval):
-    """A zero output of a linear jaxpr, staged as ``broadcast_in_dim 0.0``."""
-    from fxad.lax.lax import broadcast_in_dim_p
-
+    """A zero output of a linear jaxpr, staged as ``zeros 0.0``."""
     lit = Literal(aval.dtype.type(0), shaped((), aval.dtype))
-    var = staging.emit(
-        broadcast_in_dim_p, [lit], dict(shape=aval.shape, broadcast_dimensions=())
-    )
-    from fxad.interpreters.partial_eval import JaxprTracer
-
+    var = staging.emit(zeros_p, [lit], dict(shape=aval.shape))
     return JaxprTracer(staging, var.aval, var)
 
 
@@ -366,7 +428,7 @@ def _backward_pass(jaxpr, consts, cts_out, args):
             else:
                 env[eqn.outvars[0]] = out
 
-    add = _add_p()
+    add = add_any_p
     ct_env: dict = {}
     for v, ct in safe_zip(jaxpr.outvars, cts_out):
         if ct is None or type(ct) is Zero or type(v) is Literal or v not in linear_vars:
@@ -465,7 +527,7 @@ def defjvp(prim, *jvp_fns):
             if fn is None or type(t) is Zero:
                 continue
             v = fn(t, *primals, **params)
-            acc = v if acc is None else core.bind(_add_p(), acc, v)
+            acc = v if acc is None else add_any(acc, v)
         return ans, (Zero.from_value(ans) if acc is None else acc)
 
     jvp_rules[prim] = rule
@@ -483,7 +545,7 @@ def defjvp2(prim, *jvp_fns):
             if fn is None or type(t) is Zero:
                 continue
             v = fn(t, ans, *primals, **params)
-            acc = v if acc is None else core.bind(_add_p(), acc, v)
+            acc = v if acc is None else add_any(acc, v)
         return ans, (Zero.from_value(ans) if acc is None else acc)
 
     jvp_rules[prim] = rule
@@ -512,3 +574,10 @@ def deflinear(prim, transpose_rule):
 def deftranspose(prim, transpose_rule):
     transpose_rules[prim] = transpose_rule
     linear_primitives.add(prim)
+
+
+# The rules of AD's own primitives, now that the helpers exist.
+jvp_rules[add_any_p] = _add_any_jvp
+deftranspose(add_any_p, lambda ct, x, y: [ct if is_undefined(x) else None,
+                                          ct if is_undefined(y) else None])
+deflinear(zeros_p, lambda ct, x, *, shape: [Zero(x.aval) if is_undefined(x) else None])

@@ -190,7 +190,7 @@ def prune_constvars(closed: ClosedJaxpr) -> ClosedJaxpr:
 #: Operations whose two operands may be swapped without changing any bit of
 #: the result, for real (float, integer, boolean) operands.  Not max/min:
 #: NumPy's maximum(-0.0, 0.0) and maximum(0.0, -0.0) differ.
-_COMMUTATIVE = frozenset({"add", "mul", "eq", "ne", "and", "or", "xor"})
+_COMMUTATIVE = frozenset({"add", "add_any", "mul", "eq", "ne", "and", "or", "xor"})
 
 _UNHASHABLE = object()
 
@@ -406,7 +406,7 @@ def _forward(eqn, invars, producer):
     elif name == "div":
         if _is_lit(y, _one) and same(x):
             return x
-    elif name == "add":
+    elif name in ("add", "add_any"):
         zero = _minus_zero if out.dtype.kind == "f" else _plus_zero
         if _is_lit(y, zero) and same(x):
             return x

@@ -8,16 +8,7 @@ functions are also re-exported here (``fxad.lax.erf``); ``fxad.lax.linalg``
 and ``fxad.lax.fft`` stay submodules (``fxad.lax.fft.fft``).
 """
 
-import importlib as _importlib
-
+from fxad.lax import fft, linalg, special  # noqa: F401 - register their primitives
 from fxad.lax.lax import *  # noqa: F403
 from fxad.lax.lax import __all__  # noqa: F401
-
-for _family in ("linalg", "fft", "special"):
-    try:
-        _importlib.import_module(f"fxad.lax.{_family}")
-    except ModuleNotFoundError as _e:  # the family is not written yet
-        if _e.name != f"fxad.lax.{_family}":
-            raise
-
-from fxad.lax.special import *  # noqa: E402,F403
+from fxad.lax.special import *  # noqa: F403

@@ -38,8 +38,8 @@ import numpy as np
 
 from fxad.core import bind, new_primitive, shaped
 from fxad.interpreters.ad import deflinear
-from fxad.interpreters.batching import batch_rules, moveaxis
-from fxad.lax.lax import _aval, conj, convert_element_type, mul, pad, real
+from fxad.interpreters.batching import batch_rules
+from fxad.lax.lax import _aval, conj, convert_element_type, moveaxis, mul, pad, real
 
 __all__ = ["FFT_TYPES", "NORMS", "fft", "fft_p"]
 

@@ -30,15 +30,8 @@ from fxad.interpreters.ad import (
     linear_primitives,
     nondiff_primitives,
 )
-from fxad.interpreters.batching import (
-    batch_rules,
-    defbroadcasting,
-    defreducer,
-    defvectorized,
-    loop_batch_rule,
-    moveaxis,
-    not_mapped,
-)
+from fxad.interpreters.batching import axis_size as _axis_size
+from fxad.interpreters.batching import batch_rules, defvectorized, not_mapped
 
 # ---------------------------------------------------------------------------
 # Helpers
@@ -70,6 +63,140 @@ def _unbcast(ct, aval):
     if _aval(ct).shape == aval.shape:
         return ct
     return reduce_sum(ct, tuple(range(_aval(ct).ndim)))
+
+
+# ---------------------------------------------------------------------------
+# Batching helpers: moving and broadcasting batch axes binds lax primitives,
+# so these live here rather than in fxad/interpreters/batching.py (which
+# knows no primitive).  They call the lax functions defined further down.
+
+
+def moveaxis(x, src, dst):
+    if src == dst:
+        return x
+    nd = _aval(x).ndim
+    perm = [i for i in range(nd) if i != src]
+    perm.insert(dst, src)
+    return transpose(x, tuple(perm))
+
+
+def bdim_at_front(x, bdim, size):
+    """``x`` with its batch axis first; an unmapped ``x`` is broadcast."""
+    if bdim is not_mapped:
+        shape = _aval(x).shape
+        return broadcast_in_dim(x, (size,) + shape, tuple(range(1, len(shape) + 1)))
+    return moveaxis(x, bdim, 0)
+
+
+def matchaxis(x, src, dst, size):
+    """Batch axis of ``x`` from ``src`` (maybe unmapped) to ``dst``."""
+    if src is not_mapped:
+        return moveaxis(bdim_at_front(x, None, size), 0, dst)
+    return moveaxis(x, src, dst)
+
+
+def defbroadcasting(prim, scalar_ok=None):
+    """Elementwise in several operands of one shape (0-d operands allowed
+    where ``scalar_ok(i)`` says so): mapped operands get their batch axis in
+    front; per-example 0-d operands and unmapped shaped operands are
+    broadcast to the batched shape."""
+
+    def rule(args, dims, **params):
+        size = _axis_size(args, dims)
+        ex_shapes = [
+            _aval(x).shape if d is not_mapped else _aval(x).shape[:d] + _aval(x).shape[d + 1:]
+            for x, d in zip(args, dims)
+        ]
+        out_ex = ()
+        for s in ex_shapes:
+            if s:
+                out_ex = s
+                break
+        # Fast path: every operand mapped at the same axis with the same shape.
+        d0 = dims[0]
+        if d0 is not not_mapped and all(d == d0 for d in dims) and \
+                all(s == out_ex for s in ex_shapes):
+            return bind(prim, *args, **params), d0
+        new = []
+        full = (size,) + out_ex
+        for i, (x, d, s) in enumerate(zip(args, dims, ex_shapes)):
+            if d is not_mapped:
+                if not s and (scalar_ok is None or scalar_ok(i)):
+                    new.append(x)
+                else:
+                    new.append(broadcast_in_dim(x, full, tuple(range(1 + len(out_ex) - len(s),
+                                                                      1 + len(out_ex)))))
+            else:
+                x = moveaxis(x, d, 0)
+                if s != out_ex:
+                    x = broadcast_in_dim(x, full, (0,))
+                new.append(x)
+        return bind(prim, *new, **params), 0
+
+    batch_rules[prim] = rule
+    return rule
+
+
+def defreducer(prim, axes_param="axes"):
+    """A reduction/scan over ``axes`` (a tuple param) or ``axis`` (an int)."""
+
+    def rule(args, dims, **params):
+        (x,), (d,) = args, dims
+        x = moveaxis(x, d, 0)
+        p = dict(params)
+        v = p[axes_param]
+        p[axes_param] = tuple(a + 1 for a in v) if isinstance(v, tuple) else v + 1
+        return bind(prim, x, **p), 0
+
+    batch_rules[prim] = rule
+    return rule
+
+
+def loop_batch_rule(prim):
+    """Batch by applying ``prim`` to each example and stacking: correct for
+    any primitive, used only where a vectorised rule does not apply (e.g.
+    gather with a batched index array)."""
+
+    def rule(args, dims, **params):
+        size = _axis_size(args, dims)
+        fronts = [x if d is not_mapped else moveaxis(x, d, 0) for x, d in zip(args, dims)]
+        outs = []
+        for b in range(size):
+            ex = [x if d is not_mapped else _take0(x, b) for x, d in zip(fronts, dims)]
+            outs.append(bind(prim, *ex, **params))
+        if prim.multiple_results:
+            return ([concatenate([expand_dims(o[k], (0,)) for o in outs], 0)
+                     for k in range(len(outs[0]))], [0] * len(outs[0]))
+        return concatenate([expand_dims(o, (0,)) for o in outs], 0), 0
+
+    return rule
+
+
+def _take0(x, b):
+    shape = _aval(x).shape
+    x = slice(x, (b,) + (0,) * (len(shape) - 1), (b + 1,) + shape[1:])
+    return reshape(x, shape[1:])
+
+
+def vmap_flat(fun, args, in_dims, out_dims_fn, size):
+    """Run ``fun`` on the batch: ``args[i]`` mapped along ``in_dims[i]``
+    (or not_mapped); ``out_dims_fn(n)`` gives the output axes for n outputs.
+    Returns outputs with their batch axes moved to the requested places
+    (unmapped outputs are broadcast unless their out axis is None)."""
+    vals, dims = batching.batch_flat(fun, args, in_dims, size)
+    results = []
+    for val, bd, od in zip(vals, dims, out_dims_fn(len(vals)), strict=True):
+        if od is None:
+            if bd is not not_mapped:
+                raise ValueError(
+                    "vmap has out_axes=None for an output that depends on the "
+                    "mapped inputs; give it an integer out axis.")
+            results.append(val)
+            continue
+        nd = _aval(val).ndim + (1 if bd is not_mapped else 0)
+        od = od % nd if nd else 0
+        results.append(matchaxis(val, bd, od, size))
+    return results
 
 
 def _check_same_dtype(name, *avals):
@@ -1290,8 +1417,8 @@ def _sort_jvp(primals, tangents, *, dimension, is_stable, num_keys):
 
 
 def _sort_batch(args, dims, *, dimension, is_stable, num_keys):
-    size = batching.axis_size(args, dims)
-    xs = [batching.bdim_at_front(x, d, size) for x, d in zip(args, dims)]
+    size = _axis_size(args, dims)
+    xs = [bdim_at_front(x, d, size) for x, d in zip(args, dims)]
     return sort(xs, dimension + 1, is_stable, num_keys), [0] * len(xs)
 
 
@@ -1654,8 +1781,8 @@ deflinear(concatenate_p, _concatenate_transpose)
 
 
 def _concatenate_batch(args, dims, *, dimension):
-    size = batching.axis_size(args, dims)
-    xs = [batching.bdim_at_front(x, d, size) for x, d in zip(args, dims)]
+    size = _axis_size(args, dims)
+    xs = [bdim_at_front(x, d, size) for x, d in zip(args, dims)]
     return concatenate(xs, dimension + 1), 0
 
 
@@ -1753,7 +1880,7 @@ def _gather_batch(args, dims, *, indexer):
     dx, *darrays = dims
     if any(d is not not_mapped for d in darrays):
         return _gather_batch_indices(x, dx, arrays, darrays, indexer,
-                                     batching.axis_size(args, dims))
+                                     _axis_size(args, dims))
     x = moveaxis(x, dx, 0)
     size = get_aval(x).shape[0]
     new, out_dim = _batched_indexer(indexer, size)
@@ -1832,13 +1959,13 @@ def _scatter_add_batch(args, dims, *, indexer):
     dop, dup, *darrays = dims
     if any(d is not not_mapped for d in darrays):
         return _scatter_batch(scatter_add_p, args, dims, indexer)
-    size = batching.axis_size(args, dims)
-    operand = batching.bdim_at_front(operand, dop, size)
+    size = _axis_size(args, dims)
+    operand = bdim_at_front(operand, dop, size)
     new, upd_dim = _batched_indexer(indexer, size)
     if upd_dim is None:
         shapes = [get_aval(a).shape for a in arrays]
         upd_dim = len(np.broadcast_shapes(*shapes)) if shapes else 0
-    updates = batching.matchaxis(updates, dup, upd_dim, size)
+    updates = matchaxis(updates, dup, upd_dim, size)
     return scatter_add(operand, updates, arrays, new), 0
 
 
@@ -1881,7 +2008,7 @@ def _batch_index_arrays(indexer, arrays, darrays, size):
 
 
 def _gather_batch_indices(x, dx, arrays, darrays, indexer, size):
-    x = batching.bdim_at_front(x, dx, size)
+    x = bdim_at_front(x, dx, size)
     new, new_indexer, layout = _batch_index_arrays(indexer, arrays, darrays, size)
     out = gather(x, new, new_indexer)
     perm = layout(_aval(out).ndim)
@@ -1891,11 +2018,11 @@ def _gather_batch_indices(x, dx, arrays, darrays, indexer, size):
 def _scatter_batch(prim, args, dims, indexer):
     operand, updates, *arrays = args
     dop, dup, *darrays = dims
-    size = batching.axis_size(args, dims)
-    operand = batching.bdim_at_front(operand, dop, size)
+    size = _axis_size(args, dims)
+    operand = bdim_at_front(operand, dop, size)
     if any(d is not not_mapped for d in darrays):
         new, new_indexer, layout = _batch_index_arrays(indexer, arrays, darrays, size)
-        updates = batching.bdim_at_front(updates, dup, size)
+        updates = bdim_at_front(updates, dup, size)
         perm = layout(_aval(updates).ndim)
         if perm is not None:
             updates = transpose(updates, tuple(int(i) for i in np.argsort(perm)))
@@ -1904,7 +2031,7 @@ def _scatter_batch(prim, args, dims, indexer):
     if upd_dim is None:
         shapes = [get_aval(a).shape for a in arrays]
         upd_dim = len(np.broadcast_shapes(*shapes)) if shapes else 0
-    updates = batching.matchaxis(updates, dup, upd_dim, size)
+    updates = matchaxis(updates, dup, upd_dim, size)
     return bind(prim, operand, updates, *arrays, indexer=new_indexer), 0
 
 

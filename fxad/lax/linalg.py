@@ -61,11 +61,12 @@ import numpy as np
 
 from fxad.core import bind, new_primitive, shaped
 from fxad.interpreters.ad import Zero, defjvp2, deftranspose, instantiate, is_undefined, jvp_rules
-from fxad.interpreters.batching import axis_size, batch_rules, bdim_at_front, moveaxis, not_mapped
+from fxad.interpreters.batching import axis_size, batch_rules, not_mapped
 from fxad.lax.lax import (
     _aval,
     add,
     argmax,
+    bdim_at_front,
     broadcast_in_dim,
     concatenate,
     conj,
@@ -74,6 +75,7 @@ from fxad.lax.lax import (
     eq,
     imag,
     integer_pow,
+    moveaxis,
     mul,
     neg,
     pad,

@@ -26,9 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from fxad.core import bind, new_primitive, shaped
-from fxad.interpreters import batching as _batching
 from fxad.interpreters.ad import defjvp, defjvp2
-from fxad.interpreters.batching import defbroadcasting, defvectorized
+from fxad.interpreters.batching import batch_rules, defvectorized, not_mapped
 from fxad.lax.lax import (
     _aval,
     _bcast,
@@ -37,13 +36,24 @@ from fxad.lax.lax import (
     _check_same_dtype,
     add,
     bitwise_and,
+    broadcast_in_dim,
+    concatenate,
+    defbroadcasting,
+    div,
     eq,
     exp,
+    expand_dims,
     log,
     log1p,
+    loop_batch_rule,
+    moveaxis,
     mul,
     neg,
+    reduce_sum,
+    reshape,
     select_n,
+    slice,
+    sqrt,
     sub,
 )
 
@@ -436,36 +446,56 @@ def _mvn_cdf_abstract_eval(z, corr):
     return shaped(z.shape[:-1], z.dtype)
 
 
+def _pick(x, i, axis):
+    """``x`` at index ``i`` of ``axis`` (that axis dropped)."""
+    shape = _aval(x).shape
+    start, limit = [0] * len(shape), list(shape)
+    start[axis], limit[axis] = i, i + 1
+    return reshape(slice(x, tuple(start), tuple(limit)), shape[:axis] + shape[axis + 1:])
+
+
+def _drop(x, i, axis):
+    """``x`` without index ``i`` of ``axis`` (which has at least two entries)."""
+    shape = _aval(x).shape
+    parts = []
+    for lo, hi in ((0, i), (i + 1, shape[axis])):
+        if hi > lo:
+            start, limit = [0] * len(shape), list(shape)
+            start[axis], limit[axis] = lo, hi
+            parts.append(slice(x, tuple(start), tuple(limit)))
+    return parts[0] if len(parts) == 1 else concatenate(parts, axis)
+
+
 def _mvn_cdf_grad(z, corr):
     """The gradient of ``mvn_cdf`` in ``z``, shape ``z.shape``: component ``i``
     is ``phi(z_i)`` times the CDF of the other components given ``Y_i = z_i``."""
-    import fxad.numpy as fnp
-
-    d = _aval(z).shape[-1]
-    dt = _aval(z).dtype.type
+    shape = _aval(z).shape
+    last, batch, d = len(shape) - 1, shape[:-1], shape[-1]
+    outer = (d - 1, d - 1)
+    eye = np.eye(d - 1, dtype=_aval(z).dtype)
     cols = []
     for i in range(d):
-        zi = fnp.take(z, i, axis=-1)
-        dens = fnp.multiply(fnp.exp(fnp.multiply(dt(-0.5), fnp.square(zi))),
-                            dt(1.0 / np.sqrt(2.0 * np.pi)))
+        zi = _pick(z, i, last)
+        dens = mul(exp(mul(mul(zi, zi), _c(z, -0.5))), _c(z, 1.0 / np.sqrt(2.0 * np.pi)))
         if d > 1:
-            rest = np.array([j for j in range(d) if j != i])
-            c = fnp.take(fnp.take(corr, rest, axis=0), i, axis=1)  # (d-1,)
-            cc = fnp.subtract(fnp.take(fnp.take(corr, rest, axis=0), rest, axis=1),
-                              fnp.multiply(fnp.reshape(c, (-1, 1)), fnp.reshape(c, (1, -1))))
-            s = fnp.sqrt(fnp.diagonal(cc))
-            zc = fnp.divide(fnp.subtract(fnp.take(z, rest, axis=-1),
-                                         fnp.multiply(fnp.expand_dims(zi, -1), c)), s)
-            rc = fnp.divide(cc, fnp.multiply(fnp.reshape(s, (-1, 1)), fnp.reshape(s, (1, -1))))
-            dens = fnp.multiply(dens, mvn_cdf(zc, rc))
-        cols.append(dens)
-    return fnp.stack(cols, axis=-1)
+            rows = _drop(corr, i, 0)  # (d-1, d)
+            c = _pick(rows, i, 1)  # (d-1,): correlations of Y_i with the others
+            cc = sub(_drop(rows, i, 1),
+                     mul(broadcast_in_dim(c, outer, (0,)), broadcast_in_dim(c, outer, (1,))))
+            s = sqrt(reduce_sum(mul(cc, eye), (1,)))  # sqrt of cc's diagonal
+            ex = batch + (d - 1,)
+            zc = div(sub(_drop(z, i, last),
+                         mul(broadcast_in_dim(zi, ex, tuple(range(last))),
+                             broadcast_in_dim(c, ex, (last,)))),
+                     broadcast_in_dim(s, ex, (last,)))
+            rc = div(cc, mul(broadcast_in_dim(s, outer, (0,)), broadcast_in_dim(s, outer, (1,))))
+            dens = mul(dens, mvn_cdf(zc, rc))
+        cols.append(expand_dims(dens, (last,)))
+    return concatenate(cols, last)
 
 
 def _mvn_cdf_jvp_z(t, z, corr):
-    import fxad.numpy as fnp
-
-    return fnp.sum(fnp.multiply(t, _mvn_cdf_grad(z, corr)), axis=-1)
+    return reduce_sum(mul(t, _mvn_cdf_grad(z, corr)), (len(_aval(z).shape) - 1,))
 
 
 def _mvn_cdf_jvp_corr(t, z, corr):
@@ -479,13 +509,13 @@ def _mvn_cdf_jvp_corr(t, z, corr):
 def _mvn_cdf_batch(args, dims):
     z, corr = args
     bz, bc = dims
-    if bc is _batching.not_mapped:
-        return mvn_cdf(_batching.moveaxis(z, bz, 0), corr), 0
-    return _batching.loop_batch_rule(mvn_cdf_p)(args, dims)
+    if bc is not_mapped:
+        return mvn_cdf(moveaxis(z, bz, 0), corr), 0
+    return loop_batch_rule(mvn_cdf_p)(args, dims)
 
 
 mvn_cdf_p = new_primitive("mvn_cdf")
 mvn_cdf_p.def_impl(_mvn_cdf_impl)
 mvn_cdf_p.def_abstract_eval(_mvn_cdf_abstract_eval)
 defjvp(mvn_cdf_p, _mvn_cdf_jvp_z, _mvn_cdf_jvp_corr)
-_batching.batch_rules[mvn_cdf_p] = _mvn_cdf_batch
+batch_rules[mvn_cdf_p] = _mvn_cdf_batch

@@ -408,3 +408,12 @@ import sys as _sys  # noqa: E402
 from numpy import random  # noqa: E402,F401
 
 _sys.modules.setdefault("fxad.numpy.random", random)
+
+# The layer installs itself on the core: the tracer's operators and methods,
+# and NumPy's dispatch protocols routed to the namespaces above.
+from fxad.numpy import _array_methods  # noqa: E402,F401
+from fxad.numpy import _dispatch  # noqa: E402
+
+_dispatch.register("numpy", _sys.modules[__name__])
+_dispatch.register("numpy.linalg", linalg)
+_dispatch.register("numpy.fft", fft)

@@ -9,6 +9,9 @@ import numpy as np
 from fxad import lax
 from fxad.core import Tracer
 from fxad.numpy._util import (
+    any_tracer,
+    asarray_value,
+    broadcast_to_shape,
     canonical_axes,
     convert,
     promote_broadcast,
@@ -269,17 +272,11 @@ def _float_divmod(x, y, dtype):
     div = true_divide(subtract(x, mod), y)
     zero = dtype.type(0)
     adjust = logical_and(not_equal(mod, zero), not_equal(less(y, zero), less(mod, zero)))
-    mod = _where(adjust, add(mod, y), mod)
-    div = _where(adjust, subtract(div, 1), div)
+    mod = where(adjust, add(mod, y), mod)
+    div = where(adjust, subtract(div, 1), div)
     fdiv = lax.floor(div)
-    fdiv = _where(greater(subtract(div, fdiv), 0.5), add(fdiv, 1), fdiv)
-    return _where(equal(y, zero), true_divide(x, y), fdiv), mod
-
-
-def _where(c, x, y):
-    from fxad.numpy._shape import where
-
-    return where(c, x, y)
+    fdiv = where(greater(subtract(div, fdiv), 0.5), add(fdiv, 1), fdiv)
+    return where(equal(y, zero), true_divide(x, y), fdiv), mod
 
 
 def floor_divide(x, y, /):
@@ -330,7 +327,7 @@ def remainder(x, y, /):
     if not np.issubdtype(dtype, np.inexact):
         # NumPy: the remainder of a division by zero is 0.
         r = subtract(x, multiply(floor_divide(x, y), y))
-        return _where(equal(y, 0), np.zeros((), r.aval.dtype), r)
+        return where(equal(y, 0), np.zeros((), r.aval.dtype), r)
     x, y = promote_broadcast(x, y, dtype=dtype)
     return _float_divmod(x, y, dtype)[1]
 
@@ -581,3 +578,33 @@ def _no_out(out):
     if out is not None:
         raise TypeError("fxad.numpy functions do not support out=: arrays are immutable")
 
+
+# ---------------------------------------------------------------------------
+# Selection (here rather than in _shape: the elementwise functions above use it)
+
+
+def where(condition, x=None, y=None):
+    """``numpy.where``: three-argument form is differentiable in ``x`` and
+    ``y`` (the unselected branch gets a zero derivative, never NaN)."""
+    if x is None and y is None:
+        if isinstance(condition, Tracer):
+            condition = condition.to_concrete_value()
+            if condition is None:
+                raise TypeError(
+                    "fxad.numpy.where(condition) with one argument needs a concrete "
+                    "condition (its output shape depends on the values); use the "
+                    "three-argument form.")
+        return np.where(condition)
+    if x is None or y is None:
+        raise ValueError("either both or neither of x and y should be given")
+    if not any_tracer(condition, x, y):
+        return np.where(condition, x, y)
+    cond = asarray_value(condition)
+    x, y = asarray_value(x), asarray_value(y)
+    dt = result_type(x, y)
+    shp = np.broadcast_shapes(shape_of(cond), shape_of(x), shape_of(y))
+    x, y = [broadcast_to_shape(convert(v, dt), shp) for v in (x, y)]
+    cond = convert(cond, np.dtype(bool))
+    if shape_of(cond) != shp:
+        cond = broadcast_to_shape(cond, shp)
+    return lax.select_n(cond, y, x)

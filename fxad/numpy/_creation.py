@@ -7,6 +7,8 @@ import numpy as np
 
 from fxad.core import Tracer
 from fxad.errors import ConcretizationTypeError
+from fxad.numpy._core import add, floor, multiply, subtract, true_divide
+from fxad.numpy._shape import asarray, concatenate, moveaxis, reshape
 from fxad.numpy._util import any_tracer, broadcast_to_shape, convert, result_type, shape_of
 
 zeros = np.zeros
@@ -46,9 +48,6 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     """
     if not any_tracer(start, stop):
         return np.linspace(start, stop, num, endpoint, retstep, dtype, axis)
-    from fxad.numpy._core import add, floor, multiply, subtract, true_divide
-    from fxad.numpy._shape import asarray, concatenate, moveaxis, reshape
-
     num = int(num)
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")

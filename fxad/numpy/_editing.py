@@ -20,13 +20,16 @@ import numpy as np
 from fxad import lax
 from fxad.core import Tracer
 from fxad.errors import ConcretizationTypeError
-from fxad.numpy._core import cumsum
-from fxad.numpy._indexing import take
+from fxad.numpy._core import add, cumsum, floor_divide, logical_not, multiply, remainder
+from fxad.numpy._core import any as any_
+from fxad.numpy._indexing import at, take
 from fxad.numpy._reductions import cumprod
 from fxad.numpy._shape import (
     asarray,
     broadcast_arrays,
+    clip,
     concatenate,
+    expand_dims,
     moveaxis,
     ravel,
     reshape,
@@ -217,12 +220,8 @@ def choose(a, choices, out=None, mode="raise"):
         raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
     n = len(choices)
     if mode == "wrap":
-        from fxad.numpy._core import remainder
-
         a = remainder(a, n)
     elif mode == "clip":
-        from fxad.numpy._shape import clip
-
         a = clip(a, 0, n - 1)
     a, *choices = broadcast_arrays(a, *[convert(c, dt) for c in choices])
     if not isinstance(a, Tracer) or not np.issubdtype(a.aval.dtype, np.integer):
@@ -261,9 +260,6 @@ def piecewise(x, condlist, funclist, *args, **kw):
         if all(isinstance(c, np.ndarray) for c in conds):
             conds.append(~np.any(np.asarray(conds), axis=0))
         else:
-            from fxad.numpy._core import any as any_
-            from fxad.numpy._core import logical_not
-
             conds.append(logical_not(any_(stack(conds), axis=0)))
     elif len(conds) != n2:
         raise ValueError(f"with {len(conds)} condition(s), either {len(conds)} or "
@@ -288,8 +284,6 @@ def _array_like(c):
 
 
 def _set_where(y, mask, values, dt):
-    from fxad.numpy._indexing import at
-
     return at(y)[mask].set(convert(asarray_value(values), dt))
 
 
@@ -337,8 +331,6 @@ def apply_over_axes(func, a, axes):
     """
     if not isinstance(a, Tracer):
         return np.apply_over_axes(func, a, axes)
-    from fxad.numpy._shape import expand_dims
-
     val = a
     nd = a.ndim
     for axis in np.atleast_1d(axes):
@@ -651,8 +643,6 @@ def unravel_index(indices, shape, order="C"):
     """
     if not _contains_tracer(indices):
         return np.unravel_index(indices, shape, order)
-    from fxad.numpy._core import floor_divide, remainder
-
     shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(d) for d in shape)
     idx = convert(asarray(indices), np.dtype(np.intp))
     dims = list(enumerate(shape))
@@ -675,9 +665,6 @@ def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
     """
     if not _contains_tracer(multi_index):
         return np.ravel_multi_index(multi_index, dims, mode, order)
-    from fxad.numpy._core import add, multiply, remainder
-    from fxad.numpy._shape import clip
-
     dims = tuple(int(d) for d in np.atleast_1d(dims))
     if len(multi_index) != len(dims):
         raise ValueError(f"parameter multi_index must be a sequence of length {len(dims)}")

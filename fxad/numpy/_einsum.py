@@ -19,6 +19,7 @@ import numpy as np
 
 from fxad import lax
 from fxad.core import Tracer
+from fxad.numpy._indexing import getitem
 from fxad.numpy._util import any_tracer, convert, shape_of
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -218,8 +219,6 @@ def _drop_broadcast_axes(x, labels, sizes):
 
 def _take_diagonals(x, labels):
     """Replace every label repeated within one operand by its diagonal."""
-    from fxad.numpy._indexing import getitem
-
     while True:
         rep = next((c for c in labels if labels.count(c) > 1), None)
         if rep is None:

@@ -15,6 +15,10 @@ import numpy as np
 
 from fxad import lax
 from fxad.core import Tracer, get_aval
+from fxad.numpy._core import negative, remainder, true_divide
+from fxad.numpy._creation import ones_like
+from fxad.numpy._shape import array, asarray, clip, ravel
+from fxad.numpy._util import asarray_value, broadcast_to_shape, canonical_axis, convert, shape_of
 
 
 def _is_int_scalar(i):
@@ -40,8 +44,6 @@ def _normalize(shape, idx):
                                  f"{i.aval.dtype.name}")
         elif isinstance(i, list):
             if _has_tracer(i):
-                from fxad.numpy._shape import array
-
                 i = array(i)
                 if not np.issubdtype(i.aval.dtype, np.integer):
                     raise IndexError("fxad: a list of traced indices must hold integers")
@@ -164,8 +166,6 @@ def take(a, indices, axis=None, out=None, mode=None):
         raise TypeError("fxad.numpy functions do not support out=: arrays are immutable")
     if not isinstance(a, Tracer) and not _has_tracer(indices):
         return np.take(a, indices, axis=axis, mode=mode or "raise")
-    from fxad.numpy._shape import asarray, ravel
-
     if axis is None:
         a = ravel(a)
         axis = 0
@@ -192,15 +192,10 @@ def take(a, indices, axis=None, out=None, mode=None):
 
 
 def _canonical_axis(axis, nd):
-    from fxad.numpy._util import canonical_axis
-
     return canonical_axis(axis, nd)
 
 
 def _wrap_or_clip(indices, n, mode):
-    from fxad.numpy._core import remainder
-    from fxad.numpy._shape import clip
-
     if n == 0:
         raise IndexError("cannot do a non-empty take from an empty axes.")
     if mode == "wrap":
@@ -220,8 +215,6 @@ def take_along_axis(arr, indices, axis=-1):
     """
     if not isinstance(arr, Tracer) and not isinstance(indices, Tracer):
         return np.take_along_axis(arr, indices, axis=axis)
-    from fxad.numpy._shape import asarray, ravel
-
     arr, indices = asarray(arr), asarray(indices)
     if axis is None:
         if np.ndim(indices) != 1 if not isinstance(indices, Tracer) else indices.ndim != 1:
@@ -331,8 +324,6 @@ class _IndexUpdateRef:
 
     def subtract(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
         """``x`` with ``values`` subtracted at ``idx``."""
-        from fxad.numpy._core import negative
-
         _check_mode(mode)
         return _scatter(lax.scatter_add, self.array, self.index, values, negative)
 
@@ -346,9 +337,6 @@ class _IndexUpdateRef:
     def divide(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
         """``x`` with ``x[idx]`` divided by ``values`` (JAX's: ``x`` over the
         product of the divisors scattered into ones)."""
-        from fxad.numpy._core import true_divide
-        from fxad.numpy._creation import ones_like
-
         _check_mode(mode)
         x = self.array
         dt = _dtype_of(x)
@@ -392,8 +380,6 @@ def _dtype_of(x):
 
 
 def _scatter(lax_fn, x, idx, values, transform=None):
-    from fxad.numpy._util import asarray_value, broadcast_to_shape, convert, shape_of
-
     if not isinstance(x, Tracer):
         x = np.asarray(x)
     shape = x.aval.shape if isinstance(x, Tracer) else x.shape

@@ -6,6 +6,10 @@ import numpy as np
 
 from fxad import lax
 from fxad.core import Tracer
+from fxad.numpy._core import conj, multiply, negative, subtract
+from fxad.numpy._core import sum as _sum
+from fxad.numpy._indexing import getitem
+from fxad.numpy._shape import asarray, moveaxis, ravel, stack
 from fxad.numpy._util import (
     any_tracer,
     asarray_value,
@@ -75,8 +79,6 @@ def dot(a, b, /):
     of ``a`` with the second-to-last of ``b``."""
     if not any_tracer(a, b):
         return np.dot(a, b)
-    from fxad.numpy._core import multiply
-
     a, b = _promote2(a, b)
     sa, sb = shape_of(a), shape_of(b)
     if not sa or not sb:
@@ -92,9 +94,6 @@ def vdot(a, b, /):
     """``numpy.vdot``: flatten both, conjugate ``a``, inner product."""
     if not any_tracer(a, b):
         return np.vdot(a, b)
-    from fxad.numpy._core import conj
-    from fxad.numpy._shape import ravel
-
     return dot(conj(ravel(a)), ravel(b))
 
 
@@ -102,8 +101,6 @@ def inner(a, b, /):
     """``numpy.inner``: contract the last axes."""
     if not any_tracer(a, b):
         return np.inner(a, b)
-    from fxad.numpy._core import multiply
-
     a, b = _promote2(a, b)
     sa, sb = shape_of(a), shape_of(b)
     if not sa or not sb:
@@ -115,8 +112,6 @@ def outer(a, b):
     """``numpy.outer`` (inputs flattened)."""
     if not any_tracer(a, b):
         return np.outer(a, b)
-    from fxad.numpy._shape import ravel
-
     a, b = _promote2(a, b)
     return lax.dot_general(ravel(a), ravel(b), (((), ()), ((), ())))
 
@@ -146,8 +141,6 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
     """``numpy.trace``: sum along a diagonal."""
     if not isinstance(a, Tracer):
         return np.trace(a, offset, axis1, axis2, dtype)
-    from fxad.numpy._core import sum as _sum
-
     d = diagonal(a, offset, axis1, axis2)
     return _sum(d, axis=-1, dtype=dtype)
 
@@ -156,9 +149,6 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     """``numpy.diagonal`` (as a gather of the diagonal)."""
     if not isinstance(a, Tracer):
         return np.diagonal(a, offset, axis1, axis2)
-    from fxad.numpy._indexing import getitem
-    from fxad.numpy._shape import moveaxis
-
     nd = a.ndim
     ax1, ax2 = canonical_axis(axis1, nd), canonical_axis(axis2, nd)
     if ax1 == ax2:
@@ -191,9 +181,6 @@ def vecdot(x1, x2, /, *, axis=-1):
     """
     if not any_tracer(x1, x2):
         return np.vecdot(x1, x2, axis=axis)
-    from fxad.numpy._core import conj
-    from fxad.numpy._shape import moveaxis
-
     x1, x2 = _promote2(x1, x2)
     n1, n2 = len(shape_of(x1)), len(shape_of(x2))
     if not n1 or not n2:
@@ -232,8 +219,6 @@ def vecmat(x1, x2, /):
     """
     if not any_tracer(x1, x2):
         return np.vecmat(x1, x2)
-    from fxad.numpy._core import conj
-
     x1 = _as_traced_or_array(conj(x1))
     if len(shape_of(x1)) < 1 or len(shape_of(x2)) < 2:
         raise ValueError("vecmat: Input operand does not have enough dimensions")
@@ -253,9 +238,6 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     if not any_tracer(a, b):
         return np.cross(a, b, axisa, axisb, axisc, axis)
     import warnings
-
-    from fxad.numpy._core import multiply, negative, subtract
-    from fxad.numpy._shape import asarray, moveaxis, stack
 
     if axis is not None:
         axisa = axisb = axisc = axis

@@ -15,13 +15,16 @@ import numpy as np
 from fxad import lax
 from fxad.core import Tracer
 from fxad.errors import ConcretizationTypeError
+from fxad.numpy._core import multiply, remainder, subtract
 from fxad.numpy._indexing import getitem, take
+from fxad.numpy._linalg_ops import diagonal
 from fxad.numpy._shape import (
     asarray,
     atleast_1d,
     atleast_2d,
     broadcast_to,
     concatenate,
+    expand_dims,
     flip,
     ravel,
     reshape,
@@ -153,8 +156,6 @@ def roll(a, shift, axis=None):
         if n == 0:
             continue
         if isinstance(s, Tracer):
-            from fxad.numpy._core import remainder, subtract
-
             idx = remainder(subtract(np.arange(n), s), n)
             a = take(a, idx, axis=ax)
             continue
@@ -422,8 +423,6 @@ def diag(v, k=0):
     """
     if not isinstance(v, Tracer):
         return np.diag(v, k)
-    from fxad.numpy._linalg_ops import diagonal
-
     if v.ndim == 2:
         return diagonal(v, k)
     if v.ndim != 1:
@@ -479,9 +478,6 @@ def kron(a, b):
     """
     if not any_tracer(a, b):
         return np.kron(a, b)
-    from fxad.numpy._core import multiply
-    from fxad.numpy._shape import expand_dims
-
     a, b = asarray(a), asarray(b)
     na, nb = _ndim(a), _ndim(b)
     if na == 0 or nb == 0:

@@ -20,10 +20,13 @@ import numpy as np
 from fxad import lax
 from fxad.core import Tracer
 from fxad.numpy._core import (
+    absolute,
     add,
     conj,
+    cumsum,
     equal,
     greater,
+    imag,
     isfinite,
     less,
     logical_and,
@@ -39,17 +42,23 @@ from fxad.numpy._core import (
     sum,
     true_divide,
 )
+from fxad.numpy._creation import linspace
+from fxad.numpy._floating import i0
 from fxad.numpy._indexing import take
-from fxad.numpy._linalg_ops import dot, matmul
+from fxad.numpy._linalg_ops import diagonal, dot, matmul
+from fxad.numpy._reductions import argsort, average, cumprod, diff
 from fxad.numpy._searching import searchsorted
 from fxad.numpy._shape import (
     asarray,
     atleast_1d,
+    broadcast_to,
     clip,
     concatenate,
+    expand_dims,
     flip,
     moveaxis,
     reshape,
+    squeeze,
     where,
 )
 from fxad.numpy._ufuncs import log10
@@ -202,8 +211,6 @@ def interp(x, xp, fp, left=None, right=None, period=None):
             raise ValueError("period must be a non-zero value")
         period = abs(period)
         left = right = None
-        from fxad.numpy._reductions import argsort
-
         x, xp = remainder(x, period), remainder(xp, period)
         order = argsort(xp)
         xp, fp = take(xp, order), take(fp, order)
@@ -245,8 +252,6 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     """
     if not any_tracer(y, x, dx):
         return np.trapezoid(y, x, dx, axis)
-    from fxad.numpy._reductions import diff
-
     y = asarray(y)
     nd = len(shape_of(y))
     ax = canonical_axis(axis, nd)
@@ -385,8 +390,6 @@ def gradient(f, *varargs, axis=None, edge_order=1):
 
 
 def _expand(a, axis):
-    from fxad.numpy._shape import expand_dims
-
     return expand_dims(a, axis)
 
 
@@ -409,8 +412,6 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     """
     if not any_tracer(m, y, fweights, aweights):
         return np.cov(m, y, rowvar, bias, ddof, fweights, aweights, dtype=dtype)
-    from fxad.numpy._reductions import average
-
     if ddof is not None and ddof != int(ddof):
         raise ValueError("ddof must be integer")
     m = asarray(m)
@@ -480,8 +481,6 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     c = matmul(X, conj(X_T))
     inv = true_divide(1, fact) if isinstance(fact, Tracer) else np.true_divide(1, fact)
     c = convert(multiply(c, inv), dtype)
-    from fxad.numpy._shape import squeeze
-
     return squeeze(c)
 
 
@@ -502,9 +501,6 @@ def corrcoef(x, y=None, rowvar=True, *, dtype=None):
     """
     if not any_tracer(x, y):
         return np.corrcoef(x, y, rowvar, dtype=dtype)
-    from fxad.numpy._core import imag
-    from fxad.numpy._linalg_ops import diagonal
-
     c = cov(x, y, rowvar, dtype=dtype)
     if len(shape_of(c)) != 2:
         return true_divide(c, c)
@@ -534,8 +530,6 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """
     if not any_tracer(start, stop):
         return np.geomspace(start, stop, num, endpoint, dtype, axis)
-    from fxad.numpy._creation import linspace
-
     start, stop = asarray(start), asarray(stop)
     sv, ev = _value(start), _value(stop)
     if (sv is not None and np.any(sv == 0)) or (ev is not None and np.any(ev == 0)):
@@ -565,8 +559,6 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
 
 
 def _broadcast(a, shape):
-    from fxad.numpy._shape import broadcast_to
-
     return broadcast_to(a, shape)
 
 
@@ -582,9 +574,6 @@ def unwrap(p, discont=None, axis=-1, *, period=2 * np.pi):
     """
     if not any_tracer(p, discont, period):
         return np.unwrap(p, discont, axis, period=period)
-    from fxad.numpy._core import absolute, cumsum
-    from fxad.numpy._reductions import diff
-
     p = asarray(p)
     nd = len(shape_of(p))
     ax = canonical_axis(axis, nd)
@@ -697,9 +686,7 @@ def polymul(a1, a2):
     """
     if not any_tracer(a1, a2):
         return np.polymul(a1, a2)
-    from fxad.numpy import convolve as _convolve
-
-    return _convolve(_trim_leading_zeros(a1), _trim_leading_zeros(a2))
+    return convolve(_trim_leading_zeros(a1), _trim_leading_zeros(a2))
 
 
 def polyder(p, m=1):
@@ -773,10 +760,8 @@ def poly(seq_of_zeros):
     if _len(z) == 0:
         return 1.0
     a = np.ones((1,), dt)
-    from fxad.numpy import convolve as _convolve
-
     for i in range(_len(z)):
-        a = _convolve(a, concatenate((np.ones(1, dt), negative(z[i:i + 1]))))
+        a = convolve(a, concatenate((np.ones(1, dt), negative(z[i:i + 1]))))
     return a
 
 
@@ -802,9 +787,6 @@ def vander(x, N=None, increasing=False):  # noqa: N803 - NumPy's name
     if N > 0:
         cols.append(np.ones((n, 1), dt))
     if N > 1:
-        from fxad.numpy._reductions import cumprod
-        from fxad.numpy._shape import broadcast_to
-
         cols.append(cumprod(broadcast_to(x[:, None], (n, N - 1)), axis=1))
     if not cols:
         return np.zeros((n, 0), dt)
@@ -831,8 +813,6 @@ def kaiser(M, beta):  # noqa: N803 - NumPy's name
     """
     if not isinstance(beta, Tracer):
         return np.kaiser(M, beta)
-    from fxad.numpy._floating import i0
-
     if M == 1:
         return np.ones(1, dtype=np.result_type(M, 0.0))
     n = np.arange(0, M)

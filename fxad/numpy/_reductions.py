@@ -26,9 +26,11 @@ from fxad.numpy._core import (
     argmin,
     around,
     ceil,
+    conj,
     cumsum,
     equal,
     floor,
+    floor_divide,
     greater,
     greater_equal,
     logical_not,
@@ -38,11 +40,15 @@ from fxad.numpy._core import (
     multiply,
     not_equal,
     prod,
+    real,
+    sqrt,
     stop_gradient,
     subtract,
     sum,
     true_divide,
+    var,
 )
+from fxad.numpy._indexing import take, take_along_axis
 from fxad.numpy._shape import (
     asarray,
     broadcast_to,
@@ -50,6 +56,7 @@ from fxad.numpy._shape import (
     moveaxis,
     ravel,
     reshape,
+    transpose,
     where,
 )
 from fxad.numpy._util import (
@@ -275,8 +282,6 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     _no_out(out)
     if not isinstance(a, Tracer):
         return np.nanvar(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
-    from fxad.numpy._core import var
-
     if not np.issubdtype(a.aval.dtype, np.inexact):
         return var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
     if dtype is not None:
@@ -285,8 +290,6 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     avg = _divide_count(sum(_replace_nan(a, 0), axis=axis, keepdims=True), cnt)
     dev = _replace_nan(subtract(a, avg), 0)
     if np.issubdtype(dev.dtype, np.complexfloating):
-        from fxad.numpy._core import conj, real
-
         sq = real(multiply(dev, conj(dev)))
     else:
         sq = multiply(dev, dev)
@@ -300,8 +303,6 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     _no_out(out)
     if not isinstance(a, Tracer):
         return np.nanstd(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
-    from fxad.numpy._core import sqrt
-
     return sqrt(nanvar(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims))
 
 
@@ -449,8 +450,6 @@ def argpartition(a, kth, axis=-1, kind="introselect", order=None):
 
 def _to_last(a, axis):
     """``a`` with the reduced axes merged into one last axis, and the axes."""
-    from fxad.numpy._shape import transpose
-
     nd = len(shape_of(a))
     axes = canonical_axes(axis, nd)
     kept = tuple(d for d in range(nd) if d not in axes)
@@ -620,8 +619,6 @@ def _index(v, n):
 
 def _take_last(s, idx):
     """``s[..., idx]`` with the axes of ``idx`` moved to the front."""
-    from fxad.numpy._indexing import take
-
     k = len(shape_of(s)) - 1
     q_nd = len(shape_of(idx))
     out = take(s, idx, axis=-1)
@@ -653,8 +650,6 @@ def _nan_sorted(a, axis):
 def _take_per_slice(s, idx):
     """``s[..., idx]`` where ``idx`` has shape ``q.shape + kept`` (an index
     for every slice), with the axes of ``q`` in front."""
-    from fxad.numpy._indexing import take_along_axis
-
     kept = shape_of(s)[:-1]
     q_nd = len(shape_of(idx)) - len(kept)
     k = len(kept)
@@ -693,8 +688,6 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 
 
 def _floor_half(x):
-    from fxad.numpy._core import floor_divide
-
     return floor_divide(x, 2)
 
 

@@ -35,12 +35,15 @@ from fxad.numpy._core import (
     logical_or,
     max,
     min,
+    stop_gradient,
     subtract,
     sum,
     true_divide,
 )
+from fxad.numpy._creation import linspace
 from fxad.numpy._indexing import at, take
-from fxad.numpy._shape import asarray, expand_dims, flip, ravel, where
+from fxad.numpy._reductions import diff
+from fxad.numpy._shape import asarray, concatenate, expand_dims, flip, ravel, where
 from fxad.numpy._util import any_tracer, canonical_axis, convert, result_type, shape_of
 from fxad.numpy._util import concrete_value as _value
 from fxad.numpy._util import isnan_traced as _isnan
@@ -153,8 +156,6 @@ def lexsort(keys, axis=-1):
     if not any_tracer(keys) and not (isinstance(keys, (list, tuple))
                                      and any_tracer(*keys)):
         return np.lexsort(keys, axis=axis)
-    from fxad.numpy._core import stop_gradient
-
     if isinstance(keys, Tracer):
         if keys.ndim == 0:
             raise TypeError("need sequence of keys with len > 0 in lexsort")
@@ -259,8 +260,6 @@ def _outer_edges(a, range_):
 
 
 def _bin_edges(a, bins, range_, weights):
-    from fxad.numpy._creation import linspace
-
     if isinstance(bins, str):
         av = _value(a)
         if av is None:
@@ -338,8 +337,6 @@ def histogram(a, bins=10, range=None, density=None, weights=None):  # noqa: A002
     idx = where(keep, idx, np.intp(-1))
     n = _bincount(idx, weights, nb, ntype)
     if density:
-        from fxad.numpy._reductions import diff
-
         db = convert(asarray(diff(edges)), np.dtype(np.float64))
         return true_divide(true_divide(n, db), sum(n)), edges
     return n, edges
@@ -446,8 +443,6 @@ def _set_operation(np_fn, name, doc):
 
 
 def _concat_flat(a, b):
-    from fxad.numpy._shape import concatenate
-
     dt = result_type(a, b)
     return concatenate([ravel(convert(asarray(a), dt)), ravel(convert(asarray(b), dt))])
 

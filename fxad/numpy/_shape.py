@@ -6,8 +6,10 @@ import numpy as np
 
 from fxad import lax
 from fxad.core import Tracer
+from fxad.numpy._core import maximum, minimum, where  # noqa: F401 - where re-exported
 from fxad.numpy._util import (
     any_tracer,
+    array_of_traced,
     asarray_value,
     broadcast_to_shape,
     canonical_axes,
@@ -33,9 +35,7 @@ def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002 - NumPy's name
     if isinstance(object, Tracer):
         out = object if dtype is None else convert(object, np.dtype(dtype))
     elif isinstance(object, (list, tuple)) and _has_tracer(object):
-        elems = [array(e) for e in object]
-        dt = np.dtype(dtype) if dtype is not None else result_type(*elems)
-        out = stack([convert(asarray_value(e), dt) for e in elems])
+        out = array_of_traced(object, dtype)
     else:
         return np.array(object, dtype=dtype, copy=copy, ndmin=ndmin)
     if ndmin and out.ndim < ndmin:
@@ -288,38 +288,9 @@ def vstack(tup, dtype=None):
 # Selection
 
 
-def where(condition, x=None, y=None):
-    """``numpy.where``: three-argument form is differentiable in ``x`` and
-    ``y`` (the unselected branch gets a zero derivative, never NaN)."""
-    if x is None and y is None:
-        if isinstance(condition, Tracer):
-            condition = condition.to_concrete_value()
-            if condition is None:
-                raise TypeError(
-                    "fxad.numpy.where(condition) with one argument needs a concrete "
-                    "condition (its output shape depends on the values); use the "
-                    "three-argument form.")
-        return np.where(condition)
-    if x is None or y is None:
-        raise ValueError("either both or neither of x and y should be given")
-    if not any_tracer(condition, x, y):
-        return np.where(condition, x, y)
-    cond = asarray_value(condition)
-    x, y = asarray_value(x), asarray_value(y)
-    dt = result_type(x, y)
-    shp = np.broadcast_shapes(shape_of(cond), shape_of(x), shape_of(y))
-    x, y = [broadcast_to_shape(convert(v, dt), shp) for v in (x, y)]
-    cond = convert(cond, np.dtype(bool))
-    if shape_of(cond) != shp:
-        cond = broadcast_to_shape(cond, shp)
-    return lax.select_n(cond, y, x)
-
-
 def clip(a, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002
     """``numpy.clip``: ``minimum(maximum(a, a_min), a_max)`` (ties share the
     derivative, as in JAX)."""
-    from fxad.numpy._core import maximum, minimum
-
     lo = a_min if a_min is not None else min
     hi = a_max if a_max is not None else max
     if not any_tracer(a, lo, hi):

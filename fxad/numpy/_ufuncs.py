@@ -23,9 +23,11 @@ from fxad.numpy._core import (
     add,
     all,
     equal,
+    floor_divide,
     greater,
     greater_equal,
     imag,
+    isfinite,
     less,
     less_equal,
     log1p,
@@ -34,6 +36,7 @@ from fxad.numpy._core import (
     multiply,
     negative,
     real,
+    remainder,
     sin,
     subtract,
     true_divide,
@@ -445,8 +448,6 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def _isfinite(x):
-    from fxad.numpy._core import isfinite
-
     return isfinite(x)
 
 
@@ -515,8 +516,6 @@ def divmod(x1, x2, /):  # noqa: A001 - NumPy's name
         >>> [float(v) for v in fnp.divmod(7.0, 2.0)]
         [3.0, 1.0]
     """
-    from fxad.numpy._core import floor_divide, remainder
-
     if not any_tracer(x1, x2):
         return np.divmod(x1, x2)
     return floor_divide(x1, x2), remainder(x1, x2)

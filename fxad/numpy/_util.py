@@ -53,11 +53,24 @@ def asarray_value(x):
         return x
     if isinstance(x, (list, tuple)):
         if any(_contains_tracer(e) for e in x):
-            from fxad.numpy._shape import array as _array
-
-            return _array(x)
+            return array_of_traced(x)
         return np.asarray(x)
     return np.asarray(x)
+
+
+def array_of_traced(seq, dtype=None):
+    """``numpy.array`` of a (nested) list or tuple holding tracers: its
+    elements, promoted to one dtype, stacked along a new first axis."""
+    elems = [e if isinstance(e, Tracer)
+             else array_of_traced(e) if isinstance(e, (list, tuple)) and _contains_tracer(e)
+             else np.array(e) for e in seq]
+    dt = np.dtype(dtype) if dtype is not None else result_type(*elems)
+    elems = [convert(e, dt) for e in elems]
+    shp = shape_of(elems[0])
+    if any(shape_of(e) != shp for e in elems):
+        raise ValueError("all input arrays must have the same shape")
+    return lax.concatenate([lax.expand_dims(e, (0,)) if isinstance(e, Tracer)
+                            else np.expand_dims(e, 0) for e in elems], 0)
 
 
 def _contains_tracer(x):

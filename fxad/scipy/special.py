@@ -23,12 +23,15 @@ Example:
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import scipy.special as _sp
 
 import fxad.numpy as fnp
 from fxad.core import Tracer
 from fxad.lax import special as _lsp
+from fxad.numpy import _dispatch
 from fxad.numpy._util import (
     any_tracer,
     canonical_axes,
@@ -468,3 +471,7 @@ def log_softmax(x, axis=None):
     with np.errstate(divide="ignore"):
         return fnp.subtract(tmp, fnp.log(fnp.sum(fnp.exp(tmp), axis=axes, keepdims=True)))
 
+
+
+# SciPy's special functions are ufuncs: route them on tracers to this module.
+_dispatch.register("scipy.special", sys.modules[__name__])

@@ -30,7 +30,10 @@ import numpy as np
 import scipy.stats as _st
 
 import fxad.numpy as fnp
+from fxad.lax.special import log_ndtr, mvn_cdf
+from fxad.numpy import linalg
 from fxad.numpy._util import any_tracer, shape_of
+from fxad.scipy.linalg import solve_triangular
 from fxad.scipy.stats._util import LOG_SQRT_2PI, promote
 
 __all__ = ["logpdf", "pdf", "cdf", "logcdf"]
@@ -84,9 +87,6 @@ def logpdf(x, mean=None, cov=1, allow_singular=False):
     """
     if not any_tracer(x, mean, cov):
         return _st.multivariate_normal.logpdf(x, mean, cov, allow_singular=allow_singular)
-    from fxad.numpy import linalg
-    from fxad.scipy.linalg import solve_triangular
-
     x, mean, cov, dim, dt = _parameters(x, mean, cov)
     chol = linalg.cholesky(cov)
     dev = fnp.subtract(x, mean)  # (..., dim)
@@ -141,8 +141,6 @@ def cdf(x, mean=None, cov=1, allow_singular=False):
         >>> round(float(fst.multivariate_normal.cdf(np.zeros(2), np.zeros(2), cov)), 12)  # 1/3
         0.333333333333
     """
-    from fxad.lax.special import mvn_cdf
-
     z, corr, _, _ = _standardized(x, mean, cov, allow_singular)
     return _squeeze(mvn_cdf(z, corr))
 
@@ -155,8 +153,6 @@ def logcdf(x, mean=None, cov=1, allow_singular=False):
         >>> round(float(fst.multivariate_normal.logcdf(np.zeros(2), np.zeros(2))), 12)  # log(1/4)
         -1.38629436112
     """
-    from fxad.lax.special import log_ndtr, mvn_cdf
-
     z, corr, dim, _ = _standardized(x, mean, cov, allow_singular)
     if dim == 1:
         return _squeeze(log_ndtr(fnp.take(z, 0, axis=-1)))

@@ -7,6 +7,9 @@ Ufunc methods: ``__call__`` (with ``dtype=``), ``reduce`` and ``accumulate``
 axis, so ``numpy.maximum.accumulate`` differentiates) and ``outer``.  Another
 array library's operands get ``NotImplemented``, as NEP 13/18 ask.
 
+This module belongs to the NumPy layer and installs the two protocol methods
+on ``Tracer`` when ``fxad.numpy`` imports it (the core never imports it).
+
 A NumPy function, method or keyword argument that fxad does not implement
 raises a ``TypeError`` naming it (never a silent wrong answer);
 ``docs/coverage.md`` lists what is covered.  ``out=`` (and so ``a += x`` on a
@@ -16,22 +19,30 @@ array.
 
 from __future__ import annotations
 
-import importlib
 import inspect
+import sys
 
 import numpy as np
 
 from fxad.core import Tracer
+from fxad.numpy._core import astype
+from fxad.numpy._indexing import take
+from fxad.numpy._shape import asarray, expand_dims, ndim, reshape, shape, stack
 
 _COVERAGE = "docs/coverage.md"
 
-# numpy module -> fxad module implementing it
-_MODULES = {
-    "numpy": "fxad.numpy",
-    "numpy.linalg": "fxad.numpy.linalg",
-    "numpy.fft": "fxad.numpy.fft",
-    "scipy.special": "fxad.scipy.special",
-}
+#: numpy module name -> the fxad namespace implementing it.  Each namespace
+#: registers itself (``register``) when it is imported: ``fxad.numpy``,
+#: ``fxad.numpy.linalg`` and ``fxad.numpy.fft`` with ``fxad.numpy``, and
+#: ``fxad.scipy.special`` (which needs SciPy) when it is imported.
+_MODULES: dict = {}
+
+
+def register(module: str, namespace) -> None:
+    """Route NumPy calls of ``module`` (e.g. ``"numpy.fft"``) on tracers to
+    the functions of the same name in ``namespace``."""
+    _MODULES[module] = namespace
+    _cache.clear()  # a name not found before may be found now
 
 # ufunc.reduce / ufunc.accumulate -> fxad.numpy function names
 _REDUCE = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min",
@@ -64,22 +75,23 @@ def _lookup(module: str, name: str, original):
     key = (module, name)
     impl = _cache.get(key)
     if impl is None:
-        target = _MODULES.get(module)
-        impl = None
-        if target is not None:
-            try:
-                mod = importlib.import_module(target)
-            except ImportError:
-                mod = None
-            impl = getattr(mod, name, None) if mod is not None else None
+        impl = getattr(_MODULES.get(module), name, None)
         if impl is None or impl is original or getattr(impl, "_fxad_unsupported", False):
             impl = False
         _cache[key] = impl
     return impl
 
 
-def _fnp():
-    return importlib.import_module("fxad.numpy")
+def _scipy_special_hint(ufunc) -> str:
+    """Why a SciPy ufunc has no fxad implementation when fxad.scipy.special
+    was never imported (it is not imported by ``import fxad``: it needs SciPy)."""
+    if "scipy.special" in _MODULES:
+        return ""
+    sp = sys.modules.get("scipy.special")
+    if sp is None or getattr(sp, ufunc.__name__, None) is not ufunc:
+        return ""
+    return (f" (scipy.special.{ufunc.__name__} on traced arrays is implemented in "
+            "fxad.scipy.special: `import fxad.scipy.special` first)")
 
 
 def _no_out(out, what):
@@ -105,6 +117,7 @@ _UFUNC_KWARGS = {"__call__": {"dtype"}, "reduce": {"axis", "dtype", "keepdims"},
 
 
 def array_ufunc(ufunc, method, *inputs, **kwargs):
+    """NEP 13: ``ufunc.method(*inputs, **kwargs)`` with a tracer among the inputs."""
     name = ufunc.__name__
     if any(_foreign(x) for x in inputs):
         return NotImplemented
@@ -122,25 +135,24 @@ def array_ufunc(ufunc, method, *inputs, **kwargs):
             raise _unsupported(f"{what}(..., {k}=...)")
     dtype = kwargs.pop("dtype", None)
     dtype = None if dtype is None else np.dtype(dtype)
-    fnp = _fnp()
     impl = _lookup("numpy", name, ufunc)
     if not impl and method == "__call__":  # SciPy's special functions are ufuncs too
         impl = _lookup("scipy.special", name, ufunc)
     if method == "__call__":
         if not impl:
-            raise _unsupported(f"the ufunc {what}")
+            raise _unsupported(f"the ufunc {what}", _scipy_special_hint(ufunc))
         if dtype is not None and np.issubdtype(dtype, np.inexact):
-            inputs = [fnp.asarray(x, dtype=dtype) for x in inputs]  # compute in dtype, as NumPy
-        return _cast(fnp, impl(*inputs), dtype)
+            inputs = [asarray(x, dtype=dtype) for x in inputs]  # compute in dtype, as NumPy
+        return _cast(impl(*inputs), dtype)
     if method == "outer":
         if not impl:
             raise _unsupported(what)
-        a, b = (fnp.asarray(v) for v in inputs)
-        a = fnp.reshape(a, tuple(fnp.shape(a)) + (1,) * fnp.ndim(b))
-        return _cast(fnp, impl(a, b), dtype)
+        a, b = (asarray(v) for v in inputs)
+        a = reshape(a, tuple(shape(a)) + (1,) * ndim(b))
+        return _cast(impl(a, b), dtype)
     (x,) = inputs
     if dtype is not None and np.issubdtype(dtype, np.inexact):
-        x = fnp.asarray(x, dtype=dtype)
+        x = asarray(x, dtype=dtype)
     axis = kwargs.get("axis", 0)
     if method == "reduce":
         keepdims = kwargs.get("keepdims", False)
@@ -149,32 +161,32 @@ def array_ufunc(ufunc, method, *inputs, **kwargs):
         if red:
             out = red(x, axis=axis, keepdims=keepdims)
         elif impl:
-            out = _fold(fnp, impl, x, axis, what, keepdims=keepdims)
+            out = _fold(impl, x, axis, what, keepdims=keepdims)
         else:
             raise _unsupported(what)
-        return _cast(fnp, out, dtype)
+        return _cast(out, dtype)
     acc = _lookup("numpy", _ACCUMULATE[name], None) if name in _ACCUMULATE else False
     if acc:
         out = acc(x, axis=axis)
     elif impl:
-        out = _fold(fnp, impl, x, axis, what, accumulate=True)
+        out = _fold(impl, x, axis, what, accumulate=True)
     else:
         raise _unsupported(what)
-    return _cast(fnp, out, dtype)
+    return _cast(out, dtype)
 
 
-def _cast(fnp, out, dtype):
+def _cast(out, dtype):
     if dtype is None or np.result_type(out) == dtype:
         return out
-    return fnp.astype(out, dtype)
+    return astype(out, dtype)
 
 
-def _fold(fnp, impl, x, axis, what, keepdims=False, accumulate=False):
+def _fold(impl, x, axis, what, keepdims=False, accumulate=False):
     """``ufunc.reduce``/``ufunc.accumulate`` for any binary ufunc fxad
     implements, by applying it along the axis, one element at a time (so
     ``numpy.maximum.accumulate`` or ``numpy.subtract.reduce`` differentiate)."""
-    x = fnp.asarray(x)
-    nd = fnp.ndim(x)
+    x = asarray(x)
+    nd = ndim(x)
     if axis is None and not accumulate:
         if nd != 1:
             raise _unsupported(f"{what} over all the axes of a {nd}-d array")
@@ -186,18 +198,18 @@ def _fold(fnp, impl, x, axis, what, keepdims=False, accumulate=False):
     if not -nd <= axis < nd:
         raise np.exceptions.AxisError(axis, nd)
     axis %= nd
-    n = fnp.shape(x)[axis]
+    n = shape(x)[axis]
     if n == 0:
         if accumulate:
             return x
         raise _unsupported(f"{what} of an empty axis")
-    items = [fnp.take(x, i, axis=axis) for i in range(n)]
+    items = [take(x, i, axis=axis) for i in range(n)]
     acc = [items[0]]
     for item in items[1:]:
         acc.append(impl(acc[-1], item))
     if accumulate:
-        return fnp.stack(acc, axis=axis)
-    return fnp.expand_dims(acc[-1], axis) if keepdims else acc[-1]
+        return stack(acc, axis=axis)
+    return expand_dims(acc[-1], axis) if keepdims else acc[-1]
 
 
 def _dtype_arg(x):
@@ -246,6 +258,7 @@ def _has_tracer(x) -> bool:
 
 
 def array_function(func, types, args, kwargs):
+    """NEP 18: ``func(*args, **kwargs)`` with a tracer among the arguments."""
     if not all(issubclass(t, (Tracer, np.ndarray)) for t in types):
         return NotImplemented  # another array library's type: let it handle the call
     module = getattr(func, "__module__", "numpy") or "numpy"
@@ -274,4 +287,16 @@ def array_function(func, types, args, kwargs):
     return impl(*args, **kwargs)
 
 
-__all__ = ["array_ufunc", "array_function", "np"]
+def _tracer_array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    return array_ufunc(ufunc, method, *inputs, **kwargs)
+
+
+def _tracer_array_function(self, func, types, args, kwargs):
+    return array_function(func, types, args, kwargs)
+
+
+# ``np.sin(tracer)``, ``np.ones(3) * tracer`` and ``np.sum(tracer)`` route here.
+Tracer.__array_ufunc__ = _tracer_array_ufunc
+Tracer.__array_function__ = _tracer_array_function
+
+__all__ = ["array_ufunc", "array_function", "register"]
