@@ -32,13 +32,47 @@ from fxad.errors import ConcretizationTypeError, UnexpectedTracerError
 
 
 class _Config:
-    """Global switches.  ``check_jaxprs``: type-check every jaxpr that a
-    transformation stages (the test suite turns it on; it costs a pass)."""
+    """Global switches, read and set as in JAX: ``fxad.config.update(name,
+    value)`` (or the attribute, ``fxad.config.check_jaxprs = True``).
 
-    __slots__ = ("check_jaxprs",)
+    ``check_jaxprs``: type-check every jaxpr that a transformation stages
+    (the test suite turns it on; it costs a pass).  ``log_compiles``: log
+    (logger ``fxad.jit``, level WARNING) each time ``jit`` traces a function,
+    with its name and the signature that caused the trace.
+    ``jit_cache_size``: how many signatures each ``jit`` function keeps
+    (least recently used evicted first).
+
+    Example:
+        >>> import fxad
+        >>> fxad.config.update("jit_cache_size", 16)
+        >>> fxad.config.jit_cache_size
+        16
+        >>> fxad.config.update("jit_cache_size", 256)
+    """
+
+    __slots__ = ("check_jaxprs", "log_compiles", "jit_cache_size")
 
     def __init__(self):
         self.check_jaxprs = False
+        self.log_compiles = False
+        self.jit_cache_size = 256
+
+    def update(self, name: str, value) -> None:
+        if name not in self.__slots__:
+            raise ValueError(f"fxad.config.update: unknown option {name!r}; the options "
+                             f"are {', '.join(self.__slots__)}")
+        if name == "jit_cache_size":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"fxad.config.update: jit_cache_size must be a positive "
+                                 f"int, got {value!r}")
+        elif not isinstance(value, bool):
+            raise ValueError(f"fxad.config.update: {name} must be True or False, "
+                             f"got {value!r}")
+        setattr(self, name, value)
+
+    def __repr__(self):
+        return "fxad.config(" + ", ".join(f"{n}={getattr(self, n)!r}"
+                                          for n in self.__slots__) + ")"
 
 
 config = _Config()
