@@ -214,13 +214,18 @@ class Primitive:
     parameters keyword-only: ``bind(prim, *arrays, **params)``.
     """
 
-    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "__weakref__")
+    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "check", "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
         self.name = name
         self.multiple_results = multiple_results
         self.impl: Callable | None = None
         self.abstract_eval: Callable | None = None
+        #: ``check(*args, **params)``, run before ``impl`` on concrete values:
+        #: raises what staging's ``abstract_eval`` would, so a primitive is
+        #: equally strict eagerly, under grad and vmap (whose rules end in
+        #: concrete binds) and under jit (see ``lax.def_strict``).
+        self.check: Callable | None = None
 
     def def_impl(self, impl):
         self.impl = impl
@@ -229,6 +234,10 @@ class Primitive:
     def def_abstract_eval(self, abstract_eval):
         self.abstract_eval = abstract_eval
         return abstract_eval
+
+    def def_check(self, check):
+        self.check = check
+        return check
 
     def bind(self, *args, **params):
         return bind(self, *args, **params)
@@ -261,6 +270,9 @@ def bind(prim: Primitive, *args, **params):
             elif t.level == level and t is not top:
                 raise _escaped_error(x)
     if top is None:
+        check = prim.check
+        if check is not None:
+            check(*args, **params)
         return prim.impl(*args, **params)
     if not top.active:
         raise _escaped_error(next(a for a in args if isinstance(a, Tracer) and a._trace is top))

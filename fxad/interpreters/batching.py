@@ -166,6 +166,12 @@ def defbroadcasting(prim, scalar_ok=None):
         if d0 is not not_mapped and all(d == d0 for d in dims) and \
                 all(s == out_ex for s in ex_shapes):
             return core.bind(prim, *args, **params), d0
+        if any(s and s != out_ex for s in ex_shapes):
+            # Per-example shapes that do not fit: the primitive's own error, as
+            # unbatched (not a confusing one from the broadcast below).
+            avals = [get_aval(x) for x in args]
+            prim.abstract_eval(*[shaped(s, a.dtype, a.weak_type)
+                                 for a, s in zip(avals, ex_shapes)], **params)
         new = []
         full = (size,) + out_ex
         for i, (x, d, s) in enumerate(zip(args, dims, ex_shapes)):
