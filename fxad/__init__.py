@@ -31,7 +31,7 @@ from fxad.api import (
     vjp,
     vmap,
 )
-from fxad.core import ClosedJaxpr, Jaxpr, ShapedArray, check_jaxpr
+from fxad.core import ClosedJaxpr, Jaxpr, ShapedArray, check_jaxpr, config
 from fxad.jit import jit
 
 __version__ = "0.1.0"
@@ -54,6 +54,7 @@ __all__ = [
     "Jaxpr",
     "ShapedArray",
     "check_jaxpr",
+    "config",
     "errors",
     "lax",
     "numpy",

@@ -31,13 +31,47 @@ from fxad.errors import ConcretizationTypeError, UnexpectedTracerError
 
 
 class _Config:
-    """Global switches.  ``check_jaxprs``: type-check every jaxpr that a
-    transformation stages (the test suite turns it on; it costs a pass)."""
+    """Global switches, read and set as in JAX: ``fxad.config.update(name,
+    value)`` (or the attribute, ``fxad.config.check_jaxprs = True``).
 
-    __slots__ = ("check_jaxprs",)
+    ``check_jaxprs``: type-check every jaxpr that a transformation stages
+    (the test suite turns it on; it costs a pass).  ``log_compiles``: log
+    (logger ``fxad.jit``, level WARNING) each time ``jit`` traces a function,
+    with its name and the signature that caused the trace.
+    ``jit_cache_size``: how many signatures each ``jit`` function keeps
+    (least recently used evicted first).
+
+    Example:
+        >>> import fxad
+        >>> fxad.config.update("jit_cache_size", 16)
+        >>> fxad.config.jit_cache_size
+        16
+        >>> fxad.config.update("jit_cache_size", 256)
+    """
+
+    __slots__ = ("check_jaxprs", "log_compiles", "jit_cache_size")
 
     def __init__(self):
         self.check_jaxprs = False
+        self.log_compiles = False
+        self.jit_cache_size = 256
+
+    def update(self, name: str, value) -> None:
+        if name not in self.__slots__:
+            raise ValueError(f"fxad.config.update: unknown option {name!r}; the options "
+                             f"are {', '.join(self.__slots__)}")
+        if name == "jit_cache_size":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"fxad.config.update: jit_cache_size must be a positive "
+                                 f"int, got {value!r}")
+        elif not isinstance(value, bool):
+            raise ValueError(f"fxad.config.update: {name} must be True or False, "
+                             f"got {value!r}")
+        setattr(self, name, value)
+
+    def __repr__(self):
+        return "fxad.config(" + ", ".join(f"{n}={getattr(self, n)!r}"
+                                          for n in self.__slots__) + ")"
 
 
 config = _Config()
@@ -179,13 +213,18 @@ class Primitive:
     parameters keyword-only: ``bind(prim, *arrays, **params)``.
     """
 
-    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "__weakref__")
+    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "check", "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
         self.name = name
         self.multiple_results = multiple_results
         self.impl: Callable | None = None
         self.abstract_eval: Callable | None = None
+        #: ``check(*args, **params)``, run before ``impl`` on concrete values:
+        #: raises what staging's ``abstract_eval`` would, so a primitive is
+        #: equally strict eagerly, under grad and vmap (whose rules end in
+        #: concrete binds) and under jit (see ``lax.def_strict``).
+        self.check: Callable | None = None
 
     def def_impl(self, impl):
         self.impl = impl
@@ -194,6 +233,10 @@ class Primitive:
     def def_abstract_eval(self, abstract_eval):
         self.abstract_eval = abstract_eval
         return abstract_eval
+
+    def def_check(self, check):
+        self.check = check
+        return check
 
     def bind(self, *args, **params):
         return bind(self, *args, **params)
@@ -226,6 +269,9 @@ def bind(prim: Primitive, *args, **params):
             elif t.level == level and t is not top:
                 raise _escaped_error(x)
     if top is None:
+        check = prim.check
+        if check is not None:
+            check(*args, **params)
         return prim.impl(*args, **params)
     if not top.active:
         raise _escaped_error(next(a for a in args if isinstance(a, Tracer) and a._trace is top))

@@ -9,7 +9,11 @@ jaxpr on abstract inputs (``partial_eval.trace_to_jaxpr``), optimises it
 (``interpreters.optimize``: constant folding, CSE, DCE) and, on the first
 concrete call, generates and compiles straight-line Python for it
 (``interpreters.codegen``).  Later calls with the same signature run the
-compiled function directly.
+compiled function directly.  The cache is a bounded LRU
+(``fxad.config.jit_cache_size``); ``fxad.config.update("log_compiles", True)``
+logs each trace with the signature that caused it.  Arrays ``f`` closes over
+are copied at trace time, so later mutation does not reach the program
+(JAX's rule; docs/jit.md says all of this with examples).
 
 Composition.  When any argument is a tracer (``jit`` is called under
 ``grad``, ``jvp``, ``vmap``, ``make_jaxpr`` or an outer ``jit``'s tracing),
@@ -39,6 +43,8 @@ from __future__ import annotations
 import functools
 import gc
 import inspect
+import logging
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 
@@ -51,8 +57,10 @@ from fxad.core import (
     ClosedJaxpr,
     Jaxpr,
     JaxprEqn,
+    Literal,
     Tracer,
     Var,
+    config,
     eval_jaxpr,
     new_primitive,
     pp_jaxpr,
@@ -67,6 +75,9 @@ from fxad.interpreters.optimize import optimize
 from fxad.interpreters.partial_eval import JaxprTracer, trace_to_jaxpr
 
 __all__ = ["jit", "JitFunction", "Lowered", "pjit_p"]
+
+#: ``fxad.config.update("log_compiles", True)`` logs each trace here.
+logger = logging.getLogger("fxad.jit")
 
 _PY_SCALARS = (float, int, complex)
 # Python scalars are weakly typed (get_aval's rule), looked up directly.
@@ -282,6 +293,22 @@ class _Entry:
         return exe
 
 
+def _capture_copies(closed):
+    """The arrays ``f`` closed over, copied: as in JAX, a jit function sees
+    their values at trace time, whatever the optimiser later does with them
+    (folded into a constant or read at run time).  Without this, mutating a
+    captured array after the trace changed some programs and not others."""
+    consts = [np.array(c) if isinstance(c, np.ndarray) else c for c in closed.consts]
+    for eqn in closed.jaxpr.eqns:
+        for v in eqn.invars:
+            if type(v) is Literal and isinstance(v.val, np.ndarray):  # 0-d arrays inline
+                v.val = v.val.copy()
+    for v in closed.jaxpr.outvars:
+        if type(v) is Literal and isinstance(v.val, np.ndarray):
+            v.val = v.val.copy()
+    return ClosedJaxpr(closed.jaxpr, consts)
+
+
 def _output_builder(out_tree, convert):
     """``outs -> result``: NumPy outputs (``_to_output``, unless ``convert``
     is false) in ``out_tree``'s structure, with shortcuts for one output and
@@ -346,6 +373,30 @@ def _static_key(v, where):
     return (type(v), v)
 
 
+def _validate_statics(name, params, positional, nums, names):
+    """As JAX does when ``jit`` is applied: a static position past the
+    positional parameters, or a static name that is not a parameter, is a
+    mistake that would otherwise be ignored silently."""
+    if not any(p.kind is p.VAR_POSITIONAL for p in params):
+        n = len(positional)
+        bad = sorted(i for i in nums if not -n <= i < n)
+        if bad:
+            raise ValueError(
+                f"jit({name}): static_argnums {tuple(bad)} out of range: {name} takes "
+                f"{n} positional argument{'s' if n != 1 else ''} "
+                f"({', '.join(p.name for p in positional) or 'none'}); use positions "
+                f"0 to {n - 1} (or -{n} to -1), or static_argnames.")
+    if not any(p.kind is p.VAR_KEYWORD for p in params):
+        by_name = [p.name for p in params if p.kind is not p.POSITIONAL_ONLY
+                   and p.kind is not p.VAR_POSITIONAL]
+        bad = sorted(s for s in names if s not in by_name)
+        if bad:
+            raise ValueError(
+                f"jit({name}): static_argnames {tuple(bad)} are not parameters of {name}, "
+                f"which takes {', '.join(by_name) or 'no arguments'} by name; check the "
+                "spelling, or use static_argnums for positional-only parameters.")
+
+
 class JitFunction:
     """The object ``fxad.jit`` returns: call it like ``fun``.
 
@@ -376,6 +427,9 @@ class JitFunction:
             params = []
         positional = [p for p in params
                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        if params:
+            _validate_statics(getattr(fun, "__name__", type(fun).__name__), params,
+                              positional, nums, names)
         for i, p in enumerate(positional):
             if i in nums and p.kind is p.POSITIONAL_OR_KEYWORD:
                 names.add(p.name)
@@ -384,7 +438,8 @@ class JitFunction:
         self._static_argnums = frozenset(nums)
         self._static_argnames = frozenset(names)
         self._has_static = bool(nums or names)
-        self._cache: dict = {}
+        # Least recently used first; bounded by config.jit_cache_size.
+        self._cache: OrderedDict = OrderedDict()
         self._trace_count = 0
         self._name = getattr(fun, "__name__", type(fun).__name__)
 
@@ -476,14 +531,29 @@ class JitFunction:
             return out_leaves
 
         self._trace_count += 1
+        if config.log_compiles:
+            logger.warning("jit: tracing %s for %s", self._name, self._describe(key))
         with _gc_paused():
             try:
                 closed = trace_to_jaxpr(flat_fun, list(avals))
             except ConcretizationTypeError as e:
                 raise ConcretizationTypeError(self._concretization_message(e, avals)) from e
             closed, const_args = _closure_convert(closed)
-            closed = optimize(closed)
+            closed = optimize(_capture_copies(closed))
         return _Entry(closed, store["out_tree"], not const_args, const_args)
+
+    def _describe(self, key):
+        """The signature ``key`` as a user reads it: ``(f32[3], f64[] weak)``
+        and the static values."""
+        in_tree, avals, statics = key
+        text = "(" + ", ".join(a.str_short() + (" weak" if a.weak_type else "")
+                               for a in avals) + ")"
+        if statics:
+            sargs, skw = statics
+            parts = [f"argument {i}={v!r}" for i, (_, v) in sargs]
+            parts += [f"{k}={v!r}" for k, (_, v) in skw]
+            text += " with static " + ", ".join(parts)
+        return text
 
     def _concretization_message(self, e, avals):
         shapes = ", ".join(a.str_short() + (" weak" if a.weak_type else "") for a in avals)
@@ -498,20 +568,28 @@ class JitFunction:
                 f"on it, {ways}.")
 
     def _entry(self, key):
-        entry = self._cache.get(key)
+        cache = self._cache
+        entry = cache.get(key)
         if entry is None:
             entry = self._trace(key)
             if entry.cacheable:
-                self._cache[key] = entry
+                cache[key] = entry
+                while len(cache) > config.jit_cache_size:
+                    cache.popitem(last=False)
+        elif len(cache) > 1:
+            cache.move_to_end(key)
         return entry
 
     # -- calling ---------------------------------------------------------------
 
     def __call__(self, *args, **kwargs):
         leaves, key, has_tracer = self._signature(args, kwargs)
-        entry = self._cache.get(key)
+        cache = self._cache
+        entry = cache.get(key)
         if entry is None:
             entry = self._entry(key)
+        elif len(cache) > 1:  # LRU order; one signature (the usual case) needs none
+            cache.move_to_end(key)
         if has_tracer or not entry.cacheable:
             # Under a transformation: one call of the body, which the
             # transformation applies to as a whole.

@@ -935,7 +935,9 @@ class Executable:
             # inf or nan (with a warning): the array form gives NumPy's answer.
             outs = None
         if outs is None:  # (also when an output is inf or nan)
-            return self.run_numpy(*args)
+            # The array form returns 0-d arrays; a result is the same type
+            # (a NumPy scalar) whichever form computed it.
+            return [o[()] if type(o) is np.ndarray else o for o in self.run_numpy(*args)]
         return outs
 
     def __call__(self, *args):

@@ -39,7 +39,7 @@ import numpy as np
 from fxad.core import bind, new_primitive, shaped
 from fxad.interpreters.ad import deflinear
 from fxad.interpreters.batching import batch_rules
-from fxad.lax.lax import _aval, conj, convert_element_type, moveaxis, mul, pad, real
+from fxad.lax.lax import _aval, conj, convert_element_type, def_strict, moveaxis, mul, pad, real
 
 __all__ = ["FFT_TYPES", "NORMS", "fft", "fft_p"]
 
@@ -166,6 +166,7 @@ def _fft_transpose(ct, x, *, fft_type, fft_lengths, norm):
 fft_p = new_primitive("fft")
 fft_p.def_impl(_fft_impl)
 fft_p.def_abstract_eval(_fft_abstract_eval)
+def_strict(fft_p)
 deflinear(fft_p, _fft_transpose)
 
 

@@ -5,7 +5,11 @@ Strict means: binary elementwise primitives take operands of one dtype and
 of equal shapes, where a 0-d operand also stands for a full array of its
 value (scalar broadcasting, which keeps constants such as ``x * 0.5`` from
 being materialised).  Every other broadcast and every dtype promotion is
-explicit, done by ``fxad.numpy``.  Rules that meet a 0-d operand next to a
+explicit, done by ``fxad.numpy``.  The rules are staging's (each primitive's
+abstract eval) and hold in every mode: eagerly and under ``grad`` or
+``vmap`` a concrete ``bind`` runs the primitive's check first
+(``def_strict``), so ``lax.add(f32, f64)`` raises the same TypeError as
+under ``jit``.  Rules that meet a 0-d operand next to a
 shaped output broadcast its tangent and sum its cotangent back (``_bcast`` and
 ``_unbcast``), so gradient shapes always match the inputs.
 """
@@ -117,6 +121,12 @@ def defbroadcasting(prim, scalar_ok=None):
         if d0 is not not_mapped and all(d == d0 for d in dims) and \
                 all(s == out_ex for s in ex_shapes):
             return bind(prim, *args, **params), d0
+        if any(s and s != out_ex for s in ex_shapes):
+            # Per-example shapes that do not fit: the primitive's own error, as
+            # unbatched (not a confusing one from the broadcast below).
+            avals = [_aval(x) for x in args]
+            prim.abstract_eval(*[shaped(s, a.dtype, a.weak_type)
+                                 for a, s in zip(avals, ex_shapes)], **params)
         new = []
         full = (size,) + out_ex
         for i, (x, d, s) in enumerate(zip(args, dims, ex_shapes)):
@@ -222,6 +232,113 @@ def _binop_shape(name, x, y):
     )
 
 
+# -- one strictness in every mode ------------------------------------------
+#
+# Staging (jit, make_jaxpr, linearize's tangents) applies each primitive's
+# abstract_eval; eagerly and under grad or vmap the operands would reach
+# NumPy, which promotes and broadcasts silently.  ``def_strict`` gives the
+# primitive a check that ``bind`` runs before the impl on concrete operands
+# (grad's and vmap's rules end in such binds), raising staging's error.  The
+# ``fast`` test accepts the common case from dtype identity and shape
+# equality alone (the NumPy layer binds on every operation); the rest is
+# abstract_eval on the operands' avals, memoised on dtypes, shapes and params.
+
+_STRICT_MEMO_SIZE = 4096  # accepted signatures kept per primitive
+
+
+def def_strict(prim, fast=None):
+    """Apply ``prim``'s staging-time rule (its abstract eval) on every
+    concrete bind; ``fast(*args) -> bool`` may accept valid operands first."""
+    accepted: set = set()
+
+    def full(*args, **params):
+        try:
+            key = (tuple([(a.dtype, a.shape) for a in args]), tuple(params.items()))
+            if key in accepted:
+                return
+        except (AttributeError, TypeError):  # Python scalars, unhashable params
+            key = None
+        prim.abstract_eval(*[_aval(a) for a in args], **params)
+        if key is not None:
+            if len(accepted) >= _STRICT_MEMO_SIZE:
+                accepted.clear()
+            accepted.add(key)
+
+    if fast is None:
+        prim.def_check(full)
+        return prim
+
+    if fast is _same_dtype_shape:
+        def check(x, y):  # _same_dtype_shape inlined: the most frequent check
+            dx = _PY_DTYPES.get(type(x))
+            dy = _PY_DTYPES.get(type(y))
+            try:
+                if dx is None and dy is None:
+                    if x.dtype is y.dtype and (x.shape == y.shape or not y.shape
+                                               or not x.shape):
+                        return
+                elif (x.dtype if dx is None else dx) is (y.dtype if dy is None else dy):
+                    return  # a Python scalar is 0-d: only the dtypes can disagree
+            except AttributeError:
+                pass
+            full(x, y)
+
+        prim.def_check(check)
+        return prim
+
+    def check(*args, **params):
+        if not fast(*args):
+            full(*args, **params)
+
+    prim.def_check(check)
+    return prim
+
+
+# Python scalars' dtypes (get_aval's), looked up without an exception.
+_PY_DTYPES = {float: np.dtype(np.float64), int: np.dtype(np.int64),
+              bool: np.dtype(np.bool_), complex: np.dtype(np.complex128)}
+
+
+def _same_dtype_shape(x, y):
+    dx = _PY_DTYPES.get(type(x))
+    dy = _PY_DTYPES.get(type(y))
+    if dx is None and dy is None:
+        try:
+            return x.dtype is y.dtype and (x.shape == y.shape or not y.shape or not x.shape)
+        except AttributeError:
+            return False
+    # A Python scalar is 0-d, so only the dtypes can disagree.
+    try:
+        return (x.dtype if dx is None else dx) is (y.dtype if dy is None else dy)
+    except AttributeError:
+        return False
+
+
+def _real_same_dtype_shape(x, y):
+    if not _same_dtype_shape(x, y):
+        return False
+    d = _PY_DTYPES.get(type(x))
+    return (x.dtype if d is None else d).kind != "c"
+
+
+def _inexact_operand(x):
+    if type(x) is float:
+        return True
+    try:
+        return x.dtype.kind in "fc"
+    except AttributeError:
+        return False
+
+
+def _real_float_operand(x):
+    if type(x) is float:
+        return True
+    try:
+        return x.dtype.kind == "f"
+    except AttributeError:
+        return False
+
+
 def _unop_abstract_eval(name, float_only=True):
     def abstract_eval(x):
         if float_only and not np.issubdtype(x.dtype, np.inexact):
@@ -252,6 +369,8 @@ def standard_unop(name, impl, float_only=True):
     p = new_primitive(name)
     p.def_impl(impl)
     p.def_abstract_eval(_unop_abstract_eval(name, float_only))
+    if float_only:
+        def_strict(p, _inexact_operand)
     defvectorized(p)
     return p
 
@@ -260,6 +379,7 @@ def standard_binop(name, impl, out_dtype=None):
     p = new_primitive(name)
     p.def_impl(impl)
     p.def_abstract_eval(_binop_abstract_eval(name, out_dtype))
+    def_strict(p, _same_dtype_shape)
     defbroadcasting(p)
     return p
 
@@ -575,6 +695,7 @@ def _sinc_maclaurin_impl(x, *, k):
 sinc_maclaurin_p = new_primitive("sinc_maclaurin")
 sinc_maclaurin_p.def_impl(_sinc_maclaurin_impl)
 sinc_maclaurin_p.def_abstract_eval(lambda x, *, k: _unop_abstract_eval("sinc_maclaurin")(x))
+def_strict(sinc_maclaurin_p, _inexact_operand)
 defjvp(sinc_maclaurin_p, lambda t, x, *, k: mul(t, sinc_maclaurin(x, k + 1)))
 defvectorized(sinc_maclaurin_p)
 
@@ -736,6 +857,7 @@ def _real_unop_abstract_eval(name):
 
 for _p in (floor_p, ceil_p, round_p, trunc_p):  # complex has no order to round by
     _p.def_abstract_eval(_real_unop_abstract_eval(_p.name))
+    def_strict(_p, _real_float_operand)
 
 
 def _real_binop_abstract_eval(name):
@@ -751,6 +873,7 @@ def _real_binop_abstract_eval(name):
 
 for _p in (atan2_p, rem_p):  # NumPy has no complex arctan2 or fmod either
     _p.def_abstract_eval(_real_binop_abstract_eval(_p.name))
+    def_strict(_p, _real_same_dtype_shape)
 
 # ---------------------------------------------------------------------------
 # Comparisons and logic (boolean outputs, not differentiable)
@@ -800,6 +923,7 @@ def _logical_binop(name, impl):
     p = new_primitive(name)
     p.def_impl(impl)
     p.def_abstract_eval(_binop_abstract_eval(name))
+    def_strict(p, _same_dtype_shape)
     defjvp_zero(p)
     defbroadcasting(p)
     return p
@@ -895,6 +1019,7 @@ def _select_n_transpose(ct, which, *cases):
 select_n_p = new_primitive("select_n")
 select_n_p.def_impl(_select_n_impl)
 select_n_p.def_abstract_eval(_select_n_abstract_eval)
+def_strict(select_n_p)
 jvp_rules[select_n_p] = _select_n_jvp
 deftranspose(select_n_p, _select_n_transpose)
 defbroadcasting(select_n_p, scalar_ok=lambda i: i == 0)  # only the predicate may be 0-d
@@ -990,6 +1115,7 @@ def _imag_transpose(ct, x):
 imag_p = new_primitive("imag")
 imag_p.def_impl(np.imag)
 imag_p.def_abstract_eval(_imag_abstract_eval)
+def_strict(imag_p)
 deflinear(imag_p, _imag_transpose)
 defvectorized(imag_p)
 
@@ -1023,6 +1149,7 @@ def _complex_transpose(ct, x, y):
 complex_p = new_primitive("complex")
 complex_p.def_impl(_complex_impl)
 complex_p.def_abstract_eval(_complex_abstract_eval)
+def_strict(complex_p)
 deflinear(complex_p, _complex_transpose)
 defbroadcasting(complex_p)
 
@@ -1048,6 +1175,7 @@ def _bitcast_abstract_eval(x, *, new_dtype):
 bitcast_convert_type_p = new_primitive("bitcast_convert_type")
 bitcast_convert_type_p.def_impl(_bitcast_impl)
 bitcast_convert_type_p.def_abstract_eval(_bitcast_abstract_eval)
+def_strict(bitcast_convert_type_p)
 defjvp_zero(bitcast_convert_type_p)
 defvectorized(bitcast_convert_type_p)
 
@@ -1116,6 +1244,7 @@ def _reduce_sum_transpose(ct, x, *, axes):
 reduce_sum_p = new_primitive("reduce_sum")
 reduce_sum_p.def_impl(_reduce_sum_impl)
 reduce_sum_p.def_abstract_eval(_reduce_abstract_eval("reduce_sum"))
+def_strict(reduce_sum_p)
 deflinear(reduce_sum_p, _reduce_sum_transpose)
 defreducer(reduce_sum_p)
 
@@ -1170,11 +1299,13 @@ def _reduce_min_impl(x, *, axes):
 reduce_max_p = new_primitive("reduce_max")
 reduce_max_p.def_impl(_reduce_max_impl)
 reduce_max_p.def_abstract_eval(_reduce_abstract_eval("reduce_max"))
+def_strict(reduce_max_p)
 jvp_rules[reduce_max_p] = _reduce_chooser_jvp(reduce_max_p)
 defreducer(reduce_max_p)
 reduce_min_p = new_primitive("reduce_min")
 reduce_min_p.def_impl(_reduce_min_impl)
 reduce_min_p.def_abstract_eval(_reduce_abstract_eval("reduce_min"))
+def_strict(reduce_min_p)
 jvp_rules[reduce_min_p] = _reduce_chooser_jvp(reduce_min_p)
 defreducer(reduce_min_p)
 
@@ -1223,6 +1354,7 @@ def _reduce_prod_jvp(primals, tangents, *, axes):
 reduce_prod_p = new_primitive("reduce_prod")
 reduce_prod_p.def_impl(_reduce_prod_impl)
 reduce_prod_p.def_abstract_eval(_reduce_abstract_eval("reduce_prod"))
+def_strict(reduce_prod_p)
 jvp_rules[reduce_prod_p] = _reduce_prod_jvp
 defreducer(reduce_prod_p)
 
@@ -1243,11 +1375,13 @@ def _arg_abstract_eval(x, *, axes, index_dtype):
 argmax_p = new_primitive("argmax")
 argmax_p.def_impl(lambda x, *, axes, index_dtype: np.argmax(x, axis=axes[0]).astype(index_dtype))
 argmax_p.def_abstract_eval(_arg_abstract_eval)
+def_strict(argmax_p)
 defjvp_zero(argmax_p)
 defreducer(argmax_p)
 argmin_p = new_primitive("argmin")
 argmin_p.def_impl(lambda x, *, axes, index_dtype: np.argmin(x, axis=axes[0]).astype(index_dtype))
 argmin_p.def_abstract_eval(_arg_abstract_eval)
+def_strict(argmin_p)
 defjvp_zero(argmin_p)
 defreducer(argmin_p)
 
@@ -1270,6 +1404,7 @@ def _cumsum_abstract_eval(x, *, axis, reverse):
 cumsum_p = new_primitive("cumsum")
 cumsum_p.def_impl(_cumsum_impl)
 cumsum_p.def_abstract_eval(_cumsum_abstract_eval)
+def_strict(cumsum_p)
 deflinear(cumsum_p, lambda ct, x, *, axis, reverse: [cumsum(ct, axis, not reverse)])
 defreducer(cumsum_p, "axis")
 
@@ -1345,6 +1480,7 @@ def _cumulative(name, np_fn, combine):
     p = new_primitive(name)
     p.def_impl(_cumulative_impl(np_fn))
     p.def_abstract_eval(_cumsum_abstract_eval)
+    def_strict(p)
     defjvp(p, lambda t, x, *, axis, reverse: _prefix_scan(combine, [x, t], axis, reverse)[1])
     defreducer(p, "axis")
     return p
@@ -1425,6 +1561,7 @@ def _sort_batch(args, dims, *, dimension, is_stable, num_keys):
 sort_p = new_primitive("sort", multiple_results=True)
 sort_p.def_impl(_sort_impl)
 sort_p.def_abstract_eval(_sort_abstract_eval)
+def_strict(sort_p)
 jvp_rules[sort_p] = _sort_jvp
 batch_rules[sort_p] = _sort_batch
 
@@ -1479,6 +1616,7 @@ def _broadcast_in_dim_transpose(ct, x, *, shape, broadcast_dimensions):
 broadcast_in_dim_p = new_primitive("broadcast_in_dim")
 broadcast_in_dim_p.def_impl(_broadcast_in_dim_impl)
 broadcast_in_dim_p.def_abstract_eval(_broadcast_in_dim_abstract_eval)
+def_strict(broadcast_in_dim_p)
 deflinear(broadcast_in_dim_p, _broadcast_in_dim_transpose)
 
 
@@ -1509,6 +1647,7 @@ def _reshape_abstract_eval(x, *, new_sizes, dimensions):
 reshape_p = new_primitive("reshape")
 reshape_p.def_impl(lambda x, *, new_sizes, dimensions: np.reshape(x, new_sizes))
 reshape_p.def_abstract_eval(_reshape_abstract_eval)
+def_strict(reshape_p)
 deflinear(reshape_p, lambda ct, x, **_: [reshape(ct, x.aval.shape)])
 
 
@@ -1537,6 +1676,7 @@ def _transpose_abstract_eval(x, *, permutation):
 transpose_p = new_primitive("transpose")
 transpose_p.def_impl(lambda x, *, permutation: np.transpose(x, permutation))
 transpose_p.def_abstract_eval(_transpose_abstract_eval)
+def_strict(transpose_p)
 deflinear(transpose_p,
           lambda ct, x, *, permutation: [transpose(ct, tuple(np.argsort(permutation)))])
 
@@ -1567,6 +1707,7 @@ def _squeeze_abstract_eval(x, *, dimensions):
 squeeze_p = new_primitive("squeeze")
 squeeze_p.def_impl(lambda x, *, dimensions: np.squeeze(x, axis=dimensions))
 squeeze_p.def_abstract_eval(_squeeze_abstract_eval)
+def_strict(squeeze_p)
 deflinear(squeeze_p, lambda ct, x, **_: [reshape(ct, x.aval.shape)])
 defreducer(squeeze_p, "dimensions")
 
@@ -1591,6 +1732,7 @@ def _expand_dims_abstract_eval(x, *, dimensions):
 expand_dims_p = new_primitive("expand_dims")
 expand_dims_p.def_impl(lambda x, *, dimensions: np.expand_dims(x, dimensions))
 expand_dims_p.def_abstract_eval(_expand_dims_abstract_eval)
+def_strict(expand_dims_p)
 deflinear(expand_dims_p, lambda ct, x, **_: [reshape(ct, x.aval.shape)])
 defreducer(expand_dims_p, "dimensions")
 
@@ -1656,6 +1798,7 @@ def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
 slice_p = new_primitive("slice")
 slice_p.def_impl(_slice_impl)
 slice_p.def_abstract_eval(_slice_abstract_eval)
+def_strict(slice_p)
 deflinear(slice_p, _slice_transpose)
 
 
@@ -1721,6 +1864,7 @@ def _pad_transpose(ct, x, padding_value, *, padding_config):
 pad_p = new_primitive("pad")
 pad_p.def_impl(_pad_impl)
 pad_p.def_abstract_eval(_pad_abstract_eval)
+def_strict(pad_p)
 deflinear(pad_p, _pad_transpose)
 
 
@@ -1777,6 +1921,7 @@ def _concatenate_transpose(ct, *xs, dimension):
 concatenate_p = new_primitive("concatenate")
 concatenate_p.def_impl(lambda *xs, dimension: np.concatenate(xs, axis=dimension))
 concatenate_p.def_abstract_eval(_concatenate_abstract_eval)
+def_strict(concatenate_p)
 deflinear(concatenate_p, _concatenate_transpose)
 
 
@@ -1856,6 +2001,7 @@ def _gather_transpose(ct, x, *arrays, indexer):
 gather_p = new_primitive("gather")
 gather_p.def_impl(_gather_impl)
 gather_p.def_abstract_eval(_gather_abstract_eval)
+def_strict(gather_p)
 jvp_rules[gather_p] = _gather_jvp
 deftranspose(gather_p, _gather_transpose)
 
@@ -1950,6 +2096,7 @@ def _scatter_add_transpose(ct, operand, updates, *arrays, indexer):
 scatter_add_p = new_primitive("scatter-add")
 scatter_add_p.def_impl(_scatter_add_impl)
 scatter_add_p.def_abstract_eval(_scatter_add_abstract_eval)
+def_strict(scatter_add_p)
 jvp_rules[scatter_add_p] = _scatter_add_jvp
 deftranspose(scatter_add_p, _scatter_add_transpose)
 
@@ -2195,12 +2342,14 @@ def _scatter_extremum_jvp(prim):
 scatter_p = new_primitive("scatter")
 scatter_p.def_impl(_scatter_impl(_set_flat))
 scatter_p.def_abstract_eval(_scatter_abstract_eval("scatter"))
+def_strict(scatter_p)
 jvp_rules[scatter_p] = _scatter_jvp
 _scatter_batch_rule(scatter_p)
 
 scatter_mul_p = new_primitive("scatter-mul")
 scatter_mul_p.def_impl(_scatter_impl(np.multiply.at))
 scatter_mul_p.def_abstract_eval(_scatter_abstract_eval("scatter-mul"))
+def_strict(scatter_mul_p)
 jvp_rules[scatter_mul_p] = _scatter_mul_jvp
 deftranspose(scatter_mul_p, _scatter_mul_transpose)
 _scatter_batch_rule(scatter_mul_p)
@@ -2208,12 +2357,14 @@ _scatter_batch_rule(scatter_mul_p)
 scatter_min_p = new_primitive("scatter-min")
 scatter_min_p.def_impl(_scatter_impl(np.minimum.at))
 scatter_min_p.def_abstract_eval(_scatter_abstract_eval("scatter-min"))
+def_strict(scatter_min_p)
 jvp_rules[scatter_min_p] = _scatter_extremum_jvp(scatter_min_p)
 _scatter_batch_rule(scatter_min_p)
 
 scatter_max_p = new_primitive("scatter-max")
 scatter_max_p.def_impl(_scatter_impl(np.maximum.at))
 scatter_max_p.def_abstract_eval(_scatter_abstract_eval("scatter-max"))
+def_strict(scatter_max_p)
 jvp_rules[scatter_max_p] = _scatter_extremum_jvp(scatter_max_p)
 _scatter_batch_rule(scatter_max_p)
 
@@ -2303,6 +2454,7 @@ def _dot_general_transpose(ct, x, y, *, dimension_numbers):
 dot_general_p = new_primitive("dot_general")
 dot_general_p.def_impl(_dot_general_impl)
 dot_general_p.def_abstract_eval(_dot_general_abstract_eval)
+def_strict(dot_general_p)
 defjvp(dot_general_p,
        lambda t, x, y, *, dimension_numbers: dot_general(t, y, dimension_numbers),
        lambda t, x, y, *, dimension_numbers: dot_general(x, t, dimension_numbers))

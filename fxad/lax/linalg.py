@@ -71,6 +71,7 @@ from fxad.lax.lax import (
     concatenate,
     conj,
     convert_element_type,
+    def_strict,
     dot_general,
     eq,
     imag,
@@ -320,6 +321,7 @@ def _cholesky_jvp(t, L, x):
 cholesky_p = new_primitive("cholesky")
 cholesky_p.def_impl(np.linalg.cholesky)
 cholesky_p.def_abstract_eval(_cholesky_abstract_eval)
+def_strict(cholesky_p)
 defjvp2(cholesky_p, _cholesky_jvp)
 _batch_front(cholesky_p)
 
@@ -407,6 +409,7 @@ def _triangular_solve_transpose(ct, a, b, **params):
 triangular_solve_p = new_primitive("triangular_solve")
 triangular_solve_p.def_impl(_triangular_solve_impl)
 triangular_solve_p.def_abstract_eval(_triangular_solve_abstract_eval)
+def_strict(triangular_solve_p)
 defjvp2(triangular_solve_p, _triangular_solve_jvp_a,
         lambda t, x, a, b, **params: triangular_solve(a, t, **params))
 deftranspose(triangular_solve_p, _triangular_solve_transpose)
@@ -491,6 +494,7 @@ def _solve_transpose(ct, a, b):
 solve_p = new_primitive("solve")
 solve_p.def_impl(np.linalg.solve)
 solve_p.def_abstract_eval(_solve_abstract_eval)
+def_strict(solve_p)
 jvp_rules[solve_p] = _solve_jvp
 deftranspose(solve_p, _solve_transpose)
 _solve_batch(solve_p)
@@ -544,6 +548,7 @@ def _slogdet_jvp(primals, tangents):
 slogdet_p = new_primitive("slogdet", multiple_results=True)
 slogdet_p.def_impl(_slogdet_impl)
 slogdet_p.def_abstract_eval(_slogdet_abstract_eval)
+def_strict(slogdet_p)
 jvp_rules[slogdet_p] = _slogdet_jvp
 _batch_front(slogdet_p)
 
@@ -602,6 +607,7 @@ def _eigh_jvp(primals, tangents, *, lower, compute_eigenvectors):
 eigh_p = new_primitive("eigh", multiple_results=True)
 eigh_p.def_impl(_eigh_impl)
 eigh_p.def_abstract_eval(_eigh_abstract_eval)
+def_strict(eigh_p)
 jvp_rules[eigh_p] = _eigh_jvp
 _batch_front(eigh_p)
 
@@ -681,6 +687,7 @@ def _rows_dims(nd):
 eig_p = new_primitive("eig", multiple_results=True)
 eig_p.def_impl(_eig_impl)
 eig_p.def_abstract_eval(_eig_abstract_eval)
+def_strict(eig_p)
 jvp_rules[eig_p] = _eig_jvp
 _batch_front(eig_p)
 
@@ -780,6 +787,7 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
 svd_p = new_primitive("svd", multiple_results=True)
 svd_p.def_impl(_svd_impl)
 svd_p.def_abstract_eval(_svd_abstract_eval)
+def_strict(svd_p)
 jvp_rules[svd_p] = _svd_jvp
 _batch_front(svd_p)
 
@@ -824,6 +832,7 @@ def _pinv_jvp(t, p, a, *, rcond):
 pinv_p = new_primitive("pinv")
 pinv_p.def_impl(lambda a, *, rcond: np.linalg.pinv(a, rcond=rcond))
 pinv_p.def_abstract_eval(_pinv_abstract_eval)
+def_strict(pinv_p)
 defjvp2(pinv_p, _pinv_jvp)
 _batch_front(pinv_p)
 
@@ -901,6 +910,7 @@ def _qr_jvp(primals, tangents, *, full_matrices):
 qr_p = new_primitive("qr", multiple_results=True)
 qr_p.def_impl(_qr_impl)
 qr_p.def_abstract_eval(_qr_abstract_eval)
+def_strict(qr_p)
 jvp_rules[qr_p] = _qr_jvp
 _batch_front(qr_p)
 
@@ -961,6 +971,7 @@ def _solve_sylvester_transpose(ct, a, b, c):
 solve_sylvester_p = new_primitive("solve_sylvester")
 solve_sylvester_p.def_impl(_solve_sylvester_impl)
 solve_sylvester_p.def_abstract_eval(_solve_sylvester_abstract_eval)
+def_strict(solve_sylvester_p)
 jvp_rules[solve_sylvester_p] = _solve_sylvester_jvp
 deftranspose(solve_sylvester_p, _solve_sylvester_transpose)
 _batch_front(solve_sylvester_p)
@@ -1004,6 +1015,7 @@ def _sqrtm_abstract_eval(a):
 sqrtm_p = new_primitive("sqrtm")
 sqrtm_p.def_impl(_sqrtm_impl)
 sqrtm_p.def_abstract_eval(_sqrtm_abstract_eval)
+def_strict(sqrtm_p)
 # S dS + dS S = dA (Del Moral & Niclas / Higham, "Functions of Matrices" 6.1).
 defjvp2(sqrtm_p, lambda t, s, a: solve_sylvester(s, s, t))
 _batch_front(sqrtm_p)
@@ -1098,6 +1110,7 @@ def _expm_transpose(ct, a, *es):
 expm_p = new_primitive("expm")
 expm_p.def_impl(_expm_impl)
 expm_p.def_abstract_eval(_expm_abstract_eval)
+def_strict(expm_p)
 jvp_rules[expm_p] = _expm_jvp
 deftranspose(expm_p, _expm_transpose)
 _batch_front(expm_p)

@@ -34,10 +34,12 @@ from fxad.lax.lax import (
     _binop_abstract_eval,
     _c,
     _check_same_dtype,
+    _real_float_operand,
     add,
     bitwise_and,
     broadcast_in_dim,
     concatenate,
+    def_strict,
     defbroadcasting,
     div,
     eq,
@@ -95,6 +97,7 @@ def _special_unop(name, scipy_name):
     p = new_primitive(name)
     p.def_impl(_scipy_impl(scipy_name))
     p.def_abstract_eval(_real_unop_abstract_eval(name))
+    def_strict(p, _real_float_operand)
     defvectorized(p)
     return p
 
@@ -192,6 +195,7 @@ def _polygamma_abstract_eval(x, *, n):
 polygamma_p = new_primitive("polygamma")
 polygamma_p.def_impl(_polygamma_impl)
 polygamma_p.def_abstract_eval(_polygamma_abstract_eval)
+def_strict(polygamma_p)
 defjvp(polygamma_p, lambda t, x, *, n: mul(t, polygamma(n + 1, x)))
 defvectorized(polygamma_p)
 
@@ -246,6 +250,7 @@ def _igamma_abstract_eval(name):
 igamma_p = new_primitive("igamma")
 igamma_p.def_impl(_scipy_impl("gammainc"))
 igamma_p.def_abstract_eval(_igamma_abstract_eval("igamma"))
+def_strict(igamma_p)
 defjvp(igamma_p, _no_shape_derivative("igamma", "gammainc"),
        lambda t, a, x: mul(t, _igamma_density(a, x)))
 defbroadcasting(igamma_p)
@@ -253,6 +258,7 @@ defbroadcasting(igamma_p)
 igammac_p = new_primitive("igammac")
 igammac_p.def_impl(_scipy_impl("gammaincc"))
 igammac_p.def_abstract_eval(_igamma_abstract_eval("igammac"))
+def_strict(igammac_p)
 defjvp(igammac_p, _no_shape_derivative("igammac", "gammaincc"),
        lambda t, a, x: neg(mul(t, _igamma_density(a, x))))
 defbroadcasting(igammac_p)
@@ -321,6 +327,7 @@ def _betainc_prim(name, scipy_name, sign):
     p = new_primitive(name)
     p.def_impl(_scipy_impl(scipy_name))
     p.def_abstract_eval(_ternary_abstract_eval(name))
+    def_strict(p)
     if sign > 0:
         jvp_x = lambda t, a, b, x: mul(t, _betainc_density(a, b, x))  # noqa: E731
     else:
@@ -517,5 +524,6 @@ def _mvn_cdf_batch(args, dims):
 mvn_cdf_p = new_primitive("mvn_cdf")
 mvn_cdf_p.def_impl(_mvn_cdf_impl)
 mvn_cdf_p.def_abstract_eval(_mvn_cdf_abstract_eval)
+def_strict(mvn_cdf_p)
 defjvp(mvn_cdf_p, _mvn_cdf_jvp_z, _mvn_cdf_jvp_corr)
 batch_rules[mvn_cdf_p] = _mvn_cdf_batch
