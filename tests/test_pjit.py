@@ -466,3 +466,17 @@ def test_integer_array_arguments_under_vmap_and_grad():
     close(fxad.grad(f)(x, idx), np.array([2.0, 0.0, 12.0]))
     xs = np.stack([x, 2 * x])
     close(fxad.vmap(f, in_axes=(0, None))(xs, idx), np.array([19.0, 76.0]))
+
+
+def test_docs_jit_shows_the_printed_call_it_computes():
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "jit.md").read_text()
+    section = doc[doc.index("## Under other transformations"):]
+    code = re.search(r"```python\n(.*?)```", section, flags=re.S).group(1)
+    shown = re.search(r"is \(`tests/test_pjit.py` checks it\)\n\n```\n(.*?)\n```",
+                      section, flags=re.S).group(1)
+    ns = {"np": np, "fxad": fxad, "fnp": fnp}
+    exec(compile(code, "docs/jit.md", "exec"), ns)
+    assert ns["text"] == shown
