@@ -17,6 +17,7 @@ from fxad import (  # noqa: F401
     test_util,
     tree_util,
 )
+from fxad._remat import checkpoint, remat
 from fxad.api import (
     grad,
     hessian,
@@ -49,6 +50,8 @@ __all__ = [
     "stop_gradient",
     "make_jaxpr",
     "jit",
+    "checkpoint",
+    "remat",
     "vmap",
     "ClosedJaxpr",
     "Jaxpr",

@@ -55,24 +55,18 @@ from fxad import tree_util
 from fxad.api import _to_output
 from fxad.core import (
     ClosedJaxpr,
-    Jaxpr,
-    JaxprEqn,
     Literal,
     Tracer,
-    Var,
     config,
-    eval_jaxpr,
     new_primitive,
     pp_jaxpr,
     shaped,
 )
 from fxad.errors import ConcretizationTypeError
-from fxad.interpreters import ad, batching, codegen
+from fxad.interpreters import calls, codegen
 from fxad.interpreters import optimize as _opt
-from fxad.interpreters import partial_eval as pe
-from fxad.interpreters.ad import Zero, is_undefined, tangent_aval
 from fxad.interpreters.optimize import optimize
-from fxad.interpreters.partial_eval import JaxprTracer, trace_to_jaxpr
+from fxad.interpreters.partial_eval import trace_to_jaxpr
 
 __all__ = ["jit", "JitFunction", "Lowered", "pjit_p"]
 
@@ -115,154 +109,9 @@ def _gc_paused():
 # ``grad(jit(f))`` in a loop re-traces nothing.
 
 pjit_p = new_primitive("pjit", multiple_results=True)
-
-_PY_TO_NP = {float: np.float64, int: np.int64, complex: np.complex128, bool: np.bool_}
-
-
-def _callee(jaxpr):
-    """The generated code of a call's body (compiled once per body)."""
-
-    def make():
-        with _gc_paused():
-            return codegen.generate(optimize(jaxpr))
-
-    return jaxpr.memo("executable", make)
-
-
-def _pjit_impl(*args, jaxpr, name):
-    # The generated code converts weakly typed Python scalars on entry; other
-    # Python scalars (a cotangent seed, a literal operand) become NumPy ones.
-    args = [_PY_TO_NP[type(a)](a) if type(a) in _PY_TO_NP else a for a in args]
-    return list(_callee(jaxpr).run(*args))
-
-
-def _pjit_abstract_eval(*avals, jaxpr, name):
-    want = jaxpr.in_avals
-    if len(avals) != len(want):
-        raise TypeError(f"pjit {name}: {len(avals)} operands for a body of "
-                        f"{len(want)} inputs")
-    for i, (a, w) in enumerate(zip(avals, want)):
-        if a.shape != w.shape or a.dtype != w.dtype:
-            raise TypeError(f"pjit {name}: operand {i} is {a.str_short()} but the body's "
-                            f"input {i} is {w.str_short()}")
-    return jaxpr.out_avals
-
-
-pjit_p.def_impl(_pjit_impl)
-pjit_p.def_abstract_eval(_pjit_abstract_eval)
-
-
-def _pjit_jvp(primals, tangents, *, jaxpr, name):
-    nonzeros = [type(t) is not Zero for t in tangents]
-    jvp_closed, out_nz = ad.jvp_call_jaxpr(jaxpr, nonzeros)
-    outs = pjit_p.bind(*primals, *[t for t in tangents if type(t) is not Zero],
-                       jaxpr=jvp_closed, name=f"jvp({name})")
-    n = len(jaxpr.out_avals)
-    it = iter(outs[n:])
-    tangents_out = [next(it) if nz else Zero(tangent_aval(a))
-                    for nz, a in zip(out_nz, jaxpr.out_avals)]
-    return outs[:n], tangents_out
-
-
-ad.jvp_rules[pjit_p] = _pjit_jvp
-
-
-def _pjit_partial_eval(trace, args, params):
-    """Under linearize: evaluate the known part of the body now (as a call,
-    so outer transformations still see one), stage the unknown part as a
-    call of the residuals and the unknown operands."""
-    jaxpr, name = params["jaxpr"], params["name"]
-    unknowns = [type(x) is JaxprTracer and x._trace is trace for x in args]
-    known, unknown, out_unk, nres = pe.partial_eval_jaxpr(jaxpr, unknowns)
-    known_args = [x for x, u in zip(args, unknowns) if not u]
-    if known.jaxpr.eqns:
-        known_outs = pjit_p.bind(*known_args, jaxpr=known, name=name)
-    else:  # only forwarding: nothing to run
-        known_outs = eval_jaxpr(known.jaxpr, known.consts, *known_args)
-    nk = len(known_outs) - nres
-    unknown_args = known_outs[nk:] + [x for x, u in zip(args, unknowns) if u]
-    unknown_outs = (trace.stage(pjit_p, unknown_args, dict(jaxpr=unknown, name=name))
-                    if unknown.jaxpr.outvars else [])
-    k_it, u_it = iter(known_outs[:nk]), iter(unknown_outs)
-    return [next(u_it) if u else next(k_it) for u in out_unk]
-
-
-pe.partial_eval_rules[pjit_p] = _pjit_partial_eval
-
-
-def _pjit_partial_eval_jaxpr(eqn, unknowns):
-    """The same split for a call nested in a body being split."""
-    jaxpr, name = eqn.params["jaxpr"], eqn.params["name"]
-    known, unknown, out_unk, nres = pe.partial_eval_jaxpr(jaxpr, unknowns)
-    k_outs = [v for v, u in zip(eqn.outvars, out_unk) if not u]
-    res = [Var(a) for a in known.out_avals[len(k_outs):]]
-    k_eqn = JaxprEqn(pjit_p, [x for x, u in zip(eqn.invars, unknowns) if not u],
-                     dict(jaxpr=known, name=name), k_outs + res)
-    u_eqn = JaxprEqn(pjit_p, res + [x for x, u in zip(eqn.invars, unknowns) if u],
-                     dict(jaxpr=unknown, name=name),
-                     [v for v, u in zip(eqn.outvars, out_unk) if u])
-    return k_eqn, u_eqn, out_unk, res
-
-
-pe.partial_eval_jaxpr_rules[pjit_p] = _pjit_partial_eval_jaxpr
-
-
-def _pjit_transpose(cts, *args, jaxpr, name):
-    linear = [is_undefined(a) for a in args]
-    ct_nz = [type(c) is not Zero for c in cts]
-    transposed, in_nz = ad.transpose_call_jaxpr(jaxpr, linear, ct_nz)
-    res = [a for a in args if not is_undefined(a)]
-    outs = pjit_p.bind(*res, *[c for c in cts if type(c) is not Zero],
-                       jaxpr=transposed, name=f"transpose({name})")
-    out_it, nz_it = iter(outs), iter(in_nz)
-    return [(next(out_it) if next(nz_it) else Zero(a.aval)) if is_undefined(a) else None
-            for a in args]
-
-
-ad.deftranspose(pjit_p, _pjit_transpose)
-
-
-def _pjit_batch(args, dims, *, jaxpr, name):
-    size = batching.axis_size(args, dims)
-    batched, out_dims = batching.batch_call_jaxpr(jaxpr, dims, size)
-    return pjit_p.bind(*args, jaxpr=batched, name=name), out_dims
-
-
-batching.batch_rules[pjit_p] = _pjit_batch
-
-
-def _pjit_dce(eqn, used_outputs):
-    """Unused outputs are pruned from the call and from its body, and so are
-    the operands only they needed."""
-    closed = eqn.params["jaxpr"]
-    body, used_in = _opt.dce_jaxpr(closed.jaxpr, used_outputs)
-    if all(used_outputs) and all(used_in) and len(body.eqns) == len(closed.jaxpr.eqns):
-        return eqn
-    new = _opt.prune_constvars(ClosedJaxpr(body, closed.consts))
-    return JaxprEqn(pjit_p, [x for x, u in zip(eqn.invars, used_in) if u],
-                    dict(eqn.params, jaxpr=new),
-                    [v for v, u in zip(eqn.outvars, used_outputs) if u])
-
-
-_opt.dce_rules[pjit_p] = _pjit_dce
+calls.defcall(pjit_p)
+# Under an outer jit the call is inlined, so one function is generated.
 _opt.inline_rules[pjit_p] = lambda eqn: eqn.params["jaxpr"]
-
-
-def _closure_convert(closed):
-    """Constants of a traced body that are tracers of an enclosing
-    transformation become leading inputs (the call passes them), so that the
-    body itself holds only concrete values."""
-    jaxpr = closed.jaxpr
-    traced = [isinstance(c, Tracer) for c in closed.consts]
-    if not any(traced):
-        return closed, []
-    constvars = [v for v, t in zip(jaxpr.constvars, traced) if not t]
-    consts = [c for c, t in zip(closed.consts, traced) if not t]
-    lifted = [v for v, t in zip(jaxpr.constvars, traced) if t]
-    args = [c for c, t in zip(closed.consts, traced) if t]
-    body = Jaxpr(constvars, lifted + jaxpr.invars, jaxpr.eqns, jaxpr.outvars)
-    return ClosedJaxpr(body, consts), args
-
 
 
 class _Entry:
@@ -538,7 +387,7 @@ class JitFunction:
                 closed = trace_to_jaxpr(flat_fun, list(avals))
             except ConcretizationTypeError as e:
                 raise ConcretizationTypeError(self._concretization_message(e, avals)) from e
-            closed, const_args = _closure_convert(closed)
+            closed, const_args = calls.closure_convert(closed)
             closed = optimize(_capture_copies(closed))
         return _Entry(closed, store["out_tree"], not const_args, const_args)
 

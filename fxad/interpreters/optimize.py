@@ -46,10 +46,11 @@ __all__ = ["dce", "cse", "constant_fold", "prune_constvars", "optimize", "inline
 #: jaxpr (a call prunes its body).  Without a rule an equation is kept whole
 #: or dropped whole.
 dce_rules: dict = {}
-#: ``rule(eqn) -> ClosedJaxpr``: the body a call equation can be replaced
-#: with (its invars stand for the equation's operands, its outvars for its
-#: outputs).  ``optimize`` inlines these before simplifying, so folding, CSE
-#: and DCE see across call boundaries and jit generates one function.
+#: ``rule(eqn) -> ClosedJaxpr | None``: the body a call equation can be
+#: replaced with (its invars stand for the equation's operands, its outvars
+#: for its outputs), or None to keep the call.  ``optimize`` inlines these
+#: before simplifying, so folding, CSE and DCE see across call boundaries
+#: and jit generates one function.
 inline_rules: dict = {}
 
 # ---------------------------------------------------------------------------
@@ -139,15 +140,16 @@ def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
 
 
 def _has_calls(jaxpr):
-    return any(eqn.primitive in inline_rules for eqn in jaxpr.eqns)
+    return any(eqn.primitive in inline_rules and inline_rules[eqn.primitive](eqn) is not None
+               for eqn in jaxpr.eqns)
 
 
 def _inline_into(body, sub, eqns, constvars, consts, fresh):
     for eqn in body:
         invars = [_subst(sub, x) for x in eqn.invars]
         rule = inline_rules.get(eqn.primitive)
-        if rule is not None:
-            callee = rule(eqn)
+        callee = None if rule is None else rule(eqn)
+        if callee is not None:
             inner = callee.jaxpr
             inner_sub = dict(zip(inner.invars, invars))
             for v, c in zip(inner.constvars, callee.consts):
