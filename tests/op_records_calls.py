@@ -23,9 +23,9 @@ from fxad.jit import pjit_p
 _bodies: dict = {}
 
 
-def call(body, name=None):
-    """``body`` bound as one ``pjit`` equation (body traced once per avals)."""
-    label = name or body.__name__
+def call(body, prim=pjit_p, **params):
+    """``body`` bound as one equation of the call primitive ``prim`` (the body
+    traced once per avals), with ``params`` besides the body and its name."""
 
     def fun(*args):
         avals = tuple(get_aval(a).strip_weak_type() for a in args)
@@ -33,7 +33,7 @@ def call(body, name=None):
         if closed is None:
             closed = _bodies[(body, avals)] = trace_to_jaxpr(
                 lambda *xs: list(body(*xs)), list(avals))
-        return pjit_p.bind(*args, jaxpr=closed, name=label)
+        return prim.bind(*args, jaxpr=closed, name=body.__name__, **params)
 
     return fun
 

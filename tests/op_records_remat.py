@@ -7,26 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 from op_records import ALL, OpRecord
-from op_records_calls import _cases, _linear, _smooth, _two, _unused
+from op_records_calls import _cases, _linear, _smooth, _two, _unused, call
 
 from fxad import lax
 from fxad._remat import remat_p
-from fxad.core import get_aval
-from fxad.interpreters.partial_eval import trace_to_jaxpr
-
-_bodies: dict = {}
-
 
 def rcall(body):
-    def fun(*args):
-        avals = tuple(get_aval(a).strip_weak_type() for a in args)
-        closed = _bodies.get((body, avals))
-        if closed is None:
-            closed = _bodies[(body, avals)] = trace_to_jaxpr(
-                lambda *xs: list(body(*xs)), list(avals))
-        return remat_p.bind(*args, jaxpr=closed, prevent_cse=True, name=body.__name__)
-
-    return fun
+    return call(body, remat_p, prevent_cse=True)
 
 
 def _two_combined(x, y):
