@@ -12,6 +12,7 @@ from op_records_calls import _cases, _linear, _smooth, _two, _unused, call
 from fxad import lax
 from fxad._remat import remat_p
 
+
 def rcall(body):
     return call(body, remat_p, prevent_cse=True)
 
