@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import fxad
 import fxad.numpy as fnp
@@ -232,3 +235,46 @@ def test_slice_of_traced_size_raises_naming_dynamic_slice(f, match):
         fxad.jit(f)(V, 1, 3)
     assert not trace_state.stack
     _same(fxad.jit(lambda x, i: x[i:i + 1])(V, 1), V[1:2])
+
+
+@settings(max_examples=60)
+@given(data=st.data())
+def test_hypothesis_traced_positions_match_numpy(data):
+    # In-range positions, where NumPy's eager answer is the reference: a
+    # scalar in [-n, n), a slice i:i + k that fits (0 <= i <= n - k).
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5),
+                      label="shape")
+    kinds, positions = [], []
+    for n in shape:
+        kind = data.draw(st.sampled_from(["int", "slice", "full", "static"]), label="kind")
+        if kind == "int":
+            positions.append(data.draw(st.integers(-n, n - 1), label="i"))
+        elif kind == "slice":
+            k = data.draw(st.integers(0, n), label="k")
+            positions.append((data.draw(st.integers(0, n - k), label="i"), k))
+        kinds.append(kind)
+
+    def index(ps):
+        ps, out = list(ps), []
+        for kind in kinds:
+            if kind == "int":
+                out.append(ps.pop(0))
+            elif kind == "slice":
+                i, k = ps.pop(0)
+                out.append(slice(i, i + k))
+            else:
+                out.append(slice(None) if kind == "full" else 0)
+        return tuple(out)
+
+    x = np.arange(float(np.prod(shape))).reshape(shape)
+    flat = [p[0] if isinstance(p, tuple) else p for p in positions]
+    sizes = [p[1] if isinstance(p, tuple) else None for p in positions]
+
+    def traced(ps):
+        return [(i, k) if k is not None else i for i, k in zip(ps, sizes)]
+
+    expected = x[index(positions)]
+    _same(fxad.jit(lambda x, *ps: x[index(traced(ps))])(x, *flat), expected)
+    set_ref = x.copy()
+    set_ref[index(positions)] = -1.0
+    _same(fxad.jit(lambda x, *ps: x.at[index(traced(ps))].set(-1.0))(x, *flat), set_ref)

@@ -231,12 +231,19 @@ def _var_offset(eqns, var, start_var):
     return k1 - k2 if r1 is r2 else None
 
 
+#: How far back (in staged equations) the adds that make ``i + k`` are looked
+#: for: they are written just before the slice, and a bound keeps indexing
+#: from scanning a long trace once per slice.
+_OFFSET_WINDOW = 256
+
+
 def _var_base(eqns, var):
     """``(root, k)`` with ``var`` staged as ``root + k`` (adds and subtracts
     of integer literals), so ``i - 1`` and ``i + 1`` share the root ``i``."""
     k = 0
+    recent = eqns[-_OFFSET_WINDOW:]
     for _ in range(8):
-        for eqn in reversed(eqns):
+        for eqn in reversed(recent):
             if eqn.outvars[0] is var:
                 break
         else:
