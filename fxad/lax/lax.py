@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fxad.core import bind, full_lower_concrete, get_aval, new_primitive, shaped
+from fxad.core import Tracer, bind, full_lower_concrete, get_aval, new_primitive, shaped
 from fxad.interpreters import batching
 from fxad.interpreters.ad import (
     UndefinedPrimal,
@@ -2367,6 +2367,348 @@ scatter_max_p.def_abstract_eval(_scatter_abstract_eval("scatter-max"))
 def_strict(scatter_max_p)
 jvp_rules[scatter_max_p] = _scatter_extremum_jvp(scatter_max_p)
 _scatter_batch_rule(scatter_max_p)
+
+# ---------------------------------------------------------------------------
+# dynamic_slice and dynamic_update_slice: static sizes at traced positions
+#
+# The start indices are scalar integer operands (one per axis, any integer
+# dtype), so they may be traced; the sizes are static params.  The primitives
+# have XLA's semantics: each start is clamped into ``[0, n - size]`` so the
+# slice always fits.  Python-style negative starts (counted from the end) are
+# the wrappers' business (``allow_negative_indices``, JAX's default): they add
+# ``n`` to a negative start before binding, so rules that bind the primitives
+# again (JVP, transpose, batching) pass their index operands through as they
+# are.
+
+
+def _start_list(name, start_indices):
+    """``start_indices`` as a list of scalars (a 1-D array is split)."""
+    if isinstance(start_indices, (Tracer, np.ndarray)):
+        a = _aval(start_indices)
+        if a.ndim != 1:
+            raise TypeError(f"lax.{name}: start_indices must be a sequence of scalars or a "
+                            f"1-D integer array, got {a.str_short()}")
+        if isinstance(start_indices, np.ndarray):
+            return list(start_indices)
+        return [reshape(slice(start_indices, (k,), (k + 1,)), ()) for k in range(a.shape[0])]
+    return list(start_indices)
+
+
+def _wrap_negative(name, idx, shape, allow_negative_indices):
+    """Count negative starts from the end of their axes (as JAX's wrappers do)."""
+    if isinstance(allow_negative_indices, (bool, np.bool_)):
+        allow = [bool(allow_negative_indices)] * len(idx)
+    else:
+        allow = [bool(a) for a in allow_negative_indices]
+    if len(allow) != len(idx) or len(idx) != len(shape):
+        raise TypeError(
+            f"lax.{name}: got {len(idx)} start indices and {len(allow)} "
+            f"allow_negative_indices flags for an operand of rank {len(shape)}; give one "
+            "scalar start index (and flag) per axis")
+    out = []
+    for i, n, a in zip(idx, shape, allow):
+        if isinstance(i, (bool, np.bool_)) or not np.issubdtype(_aval(i).dtype, np.integer):
+            raise TypeError(f"lax.{name}: start indices must be integer scalars, got "
+                            f"{_aval(i).str_short()}")
+        if not a:
+            out.append(i)
+        elif isinstance(i, Tracer):
+            out.append(select_n(lt(i, _c(i, 0)), i, add(i, _c(i, n))))
+        else:
+            k = int(i)
+            out.append(k + n if k < 0 else k)
+    return out
+
+
+def _clamped_starts(shape, idx, sizes):
+    return tuple(builtins_min(builtins_max(int(i), 0), n - s)
+                 for i, n, s in zip(idx, shape, sizes))
+
+
+def builtins_min(a, b):
+    return a if a < b else b
+
+
+def _check_starts(name, x, idx):
+    if len(idx) != x.ndim:
+        raise TypeError(f"{name}: got {len(idx)} start indices for an operand "
+                        f"{x.str_short()}; give one scalar start index per axis")
+    for a in idx:
+        if a.shape or not np.issubdtype(a.dtype, np.integer):
+            raise TypeError(f"{name}: start indices must be integer scalars, got "
+                            f"{a.str_short()}")
+
+
+def dynamic_slice(operand, start_indices, slice_sizes, *, allow_negative_indices=True):
+    """The slice of ``operand`` of static shape ``slice_sizes`` starting at
+    ``start_indices`` (one scalar per axis, which may be traced).
+
+    As in JAX: a negative start counts from the end of its axis (unless
+    ``allow_negative_indices=False``), and starts are then clamped so that
+    the slice fits in ``operand`` (an out-of-range start never raises; the
+    slice moves back inside).
+
+    Example:
+        >>> import numpy as np
+        >>> from fxad import lax
+        >>> x = np.arange(12.0).reshape(3, 4)
+        >>> lax.dynamic_slice(x, (1, 1), (2, 3))
+        array([[ 5.,  6.,  7.],
+               [ 9., 10., 11.]])
+        >>> lax.dynamic_slice(x, (2, -1), (2, 2))  # clamped to start at (1, 2)
+        array([[ 6.,  7.],
+               [10., 11.]])
+    """
+    shape = _aval(operand).shape
+    slice_sizes = tuple(int(s) for s in slice_sizes)
+    idx = _wrap_negative("dynamic_slice", _start_list("dynamic_slice", start_indices), shape,
+                         allow_negative_indices)
+    return bind(dynamic_slice_p, operand, *idx, slice_sizes=slice_sizes)
+
+
+def _dynamic_slice_impl(x, *idx, slice_sizes):
+    x = np.asarray(x)
+    starts = _clamped_starts(x.shape, idx, slice_sizes)
+    return x[tuple(_builtin_slice(a, a + s) for a, s in zip(starts, slice_sizes))]
+
+
+def _dynamic_slice_abstract_eval(x, *idx, slice_sizes):
+    _check_starts("dynamic_slice", x, idx)
+    if len(slice_sizes) != x.ndim or any(not 0 <= s <= n for s, n in zip(slice_sizes,
+                                                                          x.shape)):
+        raise TypeError(f"dynamic_slice: slice_sizes {slice_sizes} do not fit in the operand "
+                        f"{x.str_short()}; give one size per axis, at most the axis' length")
+    return shaped(slice_sizes, x.dtype)
+
+
+def _dynamic_slice_jvp(primals, tangents, *, slice_sizes):
+    x, *idx = primals
+    ans = bind(dynamic_slice_p, x, *idx, slice_sizes=slice_sizes)
+    if type(tangents[0]) is Zero:
+        return ans, Zero.from_value(ans)
+    return ans, bind(dynamic_slice_p, tangents[0], *idx, slice_sizes=slice_sizes)
+
+
+def _dynamic_slice_transpose(ct, x, *idx, slice_sizes):
+    if any(is_undefined(i) for i in idx):
+        raise TypeError("dynamic_slice is not linear in its start indices")
+    zeros = np.zeros(x.aval.shape, x.aval.dtype)
+    return [bind(dynamic_update_slice_p, zeros, ct, *idx)] + [None] * len(idx)
+
+
+dynamic_slice_p = new_primitive("dynamic_slice")
+dynamic_slice_p.def_impl(_dynamic_slice_impl)
+dynamic_slice_p.def_abstract_eval(_dynamic_slice_abstract_eval)
+def_strict(dynamic_slice_p)
+jvp_rules[dynamic_slice_p] = _dynamic_slice_jvp
+deftranspose(dynamic_slice_p, _dynamic_slice_transpose)
+
+
+def _slice_positions(shape, idx, dims, sizes, size):
+    """Batched starts (vmap with a batched index) as gather index arrays of
+    shape ``(size,) + sizes``: an iota over the batch, then per axis the
+    clamped start plus an iota over the slice -- the same elements the
+    primitive takes, one slice per example."""
+    full = (size,) + tuple(sizes)
+    r = len(sizes)
+    arrays = [broadcast_in_dim(np.arange(size), full, (0,))]
+    for d, (i, di, n, s) in enumerate(zip(idx, dims, shape, sizes)):
+        i = convert_element_type(i, np.dtype(np.int64))
+        start = max(min(i, np.int64(n - s)), np.int64(0))
+        start = (broadcast_in_dim(start, full, ()) if di is not_mapped
+                 else broadcast_in_dim(moveaxis(start, di, 0), full, (0,)))
+        arrays.append(add(start, broadcast_in_dim(np.arange(s), full, (1 + d,))))
+    return arrays, tuple(("a", k) for k in range(r + 1))
+
+
+def _dynamic_slice_batch(args, dims, *, slice_sizes):
+    x, *idx = args
+    dx, *didx = dims
+    size = _axis_size(args, dims)
+    x = bdim_at_front(x, dx, size)
+    if all(d is not_mapped for d in didx):
+        return bind(dynamic_slice_p, x, 0, *idx, slice_sizes=(size,) + slice_sizes), 0
+    arrays, indexer = _slice_positions(_aval(x).shape[1:], idx, didx, slice_sizes, size)
+    return gather(x, arrays, indexer), 0
+
+
+batch_rules[dynamic_slice_p] = _dynamic_slice_batch
+
+
+def dynamic_update_slice(operand, update, start_indices, *, allow_negative_indices=True):
+    """``operand`` with the slice of ``update``'s shape at ``start_indices``
+    (one scalar per axis, which may be traced) replaced by ``update``.
+
+    Starts are wrapped and clamped as in ``dynamic_slice`` (the update is
+    moved back inside ``operand`` rather than cut).
+
+    Example:
+        >>> import numpy as np
+        >>> from fxad import lax
+        >>> lax.dynamic_update_slice(np.zeros(6), np.ones(3), (2,))
+        array([0., 0., 1., 1., 1., 0.])
+        >>> lax.dynamic_update_slice(np.zeros(6), np.ones(3), (5,))  # clamped to 3
+        array([0., 0., 0., 1., 1., 1.])
+    """
+    shape = _aval(operand).shape
+    idx = _wrap_negative("dynamic_update_slice",
+                         _start_list("dynamic_update_slice", start_indices), shape,
+                         allow_negative_indices)
+    return bind(dynamic_update_slice_p, operand, update, *idx)
+
+
+def _dynamic_update_slice_impl(operand, update, *idx):
+    out = np.array(operand, copy=True)
+    update = np.asarray(update)
+    starts = _clamped_starts(out.shape, idx, update.shape)
+    out[tuple(_builtin_slice(a, a + s) for a, s in zip(starts, update.shape))] = update
+    return out
+
+
+def _dynamic_update_slice_abstract_eval(operand, update, *idx):
+    _check_same_dtype("dynamic_update_slice", operand, update)
+    _check_starts("dynamic_update_slice", operand, idx)
+    if update.ndim != operand.ndim or any(u > n for u, n in zip(update.shape, operand.shape)):
+        raise TypeError(f"dynamic_update_slice: the update {update.str_short()} does not fit "
+                        f"in the operand {operand.str_short()}; give an update of the "
+                        "operand's rank, no longer than it on any axis")
+    return operand.strip_weak_type()
+
+
+def _dynamic_update_slice_jvp(primals, tangents):
+    operand, update, *idx = primals
+    t_op, t_up = tangents[0], tangents[1]
+    ans = bind(dynamic_update_slice_p, operand, update, *idx)
+    if type(t_op) is Zero and type(t_up) is Zero:
+        return ans, Zero.from_value(ans)
+    return ans, bind(dynamic_update_slice_p, instantiate(t_op), instantiate(t_up), *idx)
+
+
+def _dynamic_update_slice_transpose(ct, operand, update, *idx):
+    if any(is_undefined(i) for i in idx):
+        raise TypeError("dynamic_update_slice is not linear in its start indices")
+    ushape = _aval(update).shape
+    ct_op = ct_up = None
+    if is_undefined(operand):
+        ct_op = bind(dynamic_update_slice_p, ct, np.zeros(ushape, _aval(ct).dtype), *idx)
+    if is_undefined(update):
+        ct_up = bind(dynamic_slice_p, ct, *idx, slice_sizes=ushape)
+    return [ct_op, ct_up] + [None] * len(idx)
+
+
+dynamic_update_slice_p = new_primitive("dynamic_update_slice")
+dynamic_update_slice_p.def_impl(_dynamic_update_slice_impl)
+dynamic_update_slice_p.def_abstract_eval(_dynamic_update_slice_abstract_eval)
+def_strict(dynamic_update_slice_p)
+jvp_rules[dynamic_update_slice_p] = _dynamic_update_slice_jvp
+deftranspose(dynamic_update_slice_p, _dynamic_update_slice_transpose)
+
+
+def _dynamic_update_slice_batch(args, dims):
+    operand, update, *idx = args
+    dop, dup, *didx = dims
+    size = _axis_size(args, dims)
+    operand = bdim_at_front(operand, dop, size)
+    update = bdim_at_front(update, dup, size)
+    if all(d is not_mapped for d in didx):
+        return bind(dynamic_update_slice_p, operand, update, 0, *idx), 0
+    # Batched starts: a scatter at the positions the slice would take (one
+    # slice per example, so no element is written twice).
+    sizes = _aval(update).shape[1:]
+    arrays, indexer = _slice_positions(_aval(operand).shape[1:], idx, didx, sizes, size)
+    return scatter(operand, update, arrays, indexer), 0
+
+
+batch_rules[dynamic_update_slice_p] = _dynamic_update_slice_batch
+
+
+def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0, *,
+                         allow_negative_indices=True):
+    """``dynamic_slice`` along one axis: ``operand[..., i:i + slice_size]``
+    with the start ``i`` (possibly traced) wrapped and clamped.
+
+    Example:
+        >>> import numpy as np
+        >>> from fxad import lax
+        >>> lax.dynamic_slice_in_dim(np.arange(5.0), 4, 3)  # clamped to start at 2
+        array([2., 3., 4.])
+    """
+    shape = _aval(operand).shape
+    axis = _one_axis("dynamic_slice_in_dim", axis, len(shape))
+    starts = [0] * len(shape)
+    starts[axis] = start_index
+    sizes = list(shape)
+    sizes[axis] = slice_size
+    allow = [True] * len(shape)
+    allow[axis] = allow_negative_indices
+    return dynamic_slice(operand, starts, sizes, allow_negative_indices=allow)
+
+
+def dynamic_index_in_dim(operand, index, axis=0, keepdims=True, *,
+                         allow_negative_indices=True):
+    """``operand[..., index]`` along ``axis`` for a possibly traced
+    ``index`` (wrapped and clamped; the axis is kept with length 1 when
+    ``keepdims``).
+
+    Example:
+        >>> import numpy as np
+        >>> from fxad import lax
+        >>> x = np.arange(12.0).reshape(3, 4)
+        >>> lax.dynamic_index_in_dim(x, 1, axis=1, keepdims=False)
+        array([1., 5., 9.])
+    """
+    axis = _one_axis("dynamic_index_in_dim", axis, _aval(operand).ndim)
+    out = dynamic_slice_in_dim(operand, index, 1, axis,
+                               allow_negative_indices=allow_negative_indices)
+    return out if keepdims else squeeze(out, (axis,))
+
+
+def dynamic_update_slice_in_dim(operand, update, start_index, axis, *,
+                                allow_negative_indices=True):
+    """``dynamic_update_slice`` along one axis: the other axes start at 0.
+
+    Example:
+        >>> import numpy as np
+        >>> from fxad import lax
+        >>> lax.dynamic_update_slice_in_dim(np.zeros((2, 4)), np.ones((2, 2)), 1, axis=1)
+        array([[0., 1., 1., 0.],
+               [0., 1., 1., 0.]])
+    """
+    nd = _aval(operand).ndim
+    axis = _one_axis("dynamic_update_slice_in_dim", axis, nd)
+    starts = [0] * nd
+    starts[axis] = start_index
+    allow = [True] * nd
+    allow[axis] = allow_negative_indices
+    return dynamic_update_slice(operand, update, starts, allow_negative_indices=allow)
+
+
+def dynamic_update_index_in_dim(operand, update, index, axis, *, allow_negative_indices=True):
+    """``operand`` with index ``index`` of ``axis`` replaced by ``update``
+    (which may lack that axis).
+
+    Example:
+        >>> import numpy as np
+        >>> from fxad import lax
+        >>> lax.dynamic_update_index_in_dim(np.zeros((3, 2)), np.ones(2), -1, axis=0)
+        array([[0., 0.],
+               [0., 0.],
+               [1., 1.]])
+    """
+    nd = _aval(operand).ndim
+    axis = _one_axis("dynamic_update_index_in_dim", axis, nd)
+    if _aval(update).ndim == nd - 1:
+        update = expand_dims(update, (axis,))
+    return dynamic_update_slice_in_dim(operand, update, index, axis,
+                                       allow_negative_indices=allow_negative_indices)
+
+
+def _one_axis(name, axis, nd):
+    axis = int(axis)
+    if not -nd <= axis < nd:
+        raise ValueError(f"lax.{name}: axis {axis} is out of range for an operand of rank {nd}")
+    return axis % nd
+
 
 # ---------------------------------------------------------------------------
 # dot_general

@@ -7,6 +7,12 @@ against the shape, concrete boolean masks become integer index arrays
 become operands of the gather.  A scalar boolean (``x[True]``) is NumPy's
 advanced index on a new unit axis: the operand gets that axis first (one
 ``expand_dims``) and the entry indexes it with ``[0]`` or ``[]``.
+
+A traced integer position (``x[i]``, ``x[i:i + k]`` with ``i`` abstract:
+under jit, make_jaxpr or vmap) is a ``dynamic_slice`` instead (see
+``_split_dynamic``).  It cannot raise IndexError, so it follows JAX: a
+negative position counts from the end (as NumPy), and a position out of
+range is clamped so the slice fits (NumPy would raise, or shorten a slice).
 """
 
 from __future__ import annotations
@@ -14,7 +20,10 @@ from __future__ import annotations
 import numpy as np
 
 from fxad import lax
-from fxad.core import Tracer, get_aval
+from fxad.core import Literal, Tracer, get_aval
+from fxad.interpreters.ad import JVPTracer
+from fxad.interpreters.batching import BatchTracer
+from fxad.interpreters.partial_eval import JaxprTracer
 from fxad.numpy._core import negative, remainder, true_divide
 from fxad.numpy._creation import ones_like
 from fxad.numpy._shape import array, asarray, clip, ravel
@@ -141,9 +150,13 @@ def _has_tracer(x):
 
 def getitem(x, idx):
     """``x[idx]`` for a tracer ``x`` (basic and advanced NumPy indexing), or a
-    NumPy ``x`` with traced index arrays."""
-    indexer, arrays, new_axes = _normalize(np.shape(x) if not isinstance(x, Tracer)
-                                           else x.aval.shape, idx)
+    NumPy ``x`` with traced index arrays.  Traced positions (``x[i]``,
+    ``x[i:i + k]`` under jit or vmap) take one ``dynamic_slice``."""
+    shape = np.shape(x) if not isinstance(x, Tracer) else x.aval.shape
+    split = _split_dynamic(shape, idx)
+    if split is not None:
+        return _dynamic_getitem(x, *split)
+    indexer, arrays, new_axes = _normalize(shape, idx)
     if new_axes:
         x = lax.expand_dims(x, new_axes)
     shape = np.shape(x) if not isinstance(x, Tracer) else x.aval.shape
@@ -151,6 +164,208 @@ def getitem(x, idx):
            for e, n in zip(indexer, shape)) and len(indexer) == len(shape):
         return x
     return lax.gather(x, arrays, indexer)
+
+
+# ---------------------------------------------------------------------------
+# Traced positions: ``x[i]``, ``x[i:i + k]`` with ``i`` traced (under jit,
+# make_jaxpr or vmap) become one ``dynamic_slice`` of the indexed region,
+# then the rest of the index (static) applied to that region.  The region
+# keeps every axis, so a traced scalar becomes the static index 0 on its
+# length-1 axis: the rest is then the same NumPy index (advanced indices
+# keep NumPy's placement, a scalar counting as one).  A traced position
+# cannot raise, so NumPy's bounds check gives way to JAX's rule: a negative
+# position counts from the end, then the slice is clamped to fit.
+
+_DYNAMIC_SCALAR = object()  # where a traced scalar was, in the rest of the index
+
+
+def _is_traced(v):
+    return isinstance(v, Tracer) and v.to_concrete_value() is None
+
+
+def _concrete_int(v, what):
+    if isinstance(v, Tracer):
+        if not (v.aval.shape == () and np.issubdtype(v.aval.dtype, np.integer)):
+            raise IndexError(f"fxad: slice {what} must be integer scalars, got "
+                             f"{v.aval.str_short()}")
+        return int(v.to_concrete_value())
+    return v
+
+
+def _is_dynamic_entry(i):
+    if isinstance(i, slice):
+        return any(_is_traced(v) for v in (i.start, i.stop, i.step))
+    return (_is_traced(i) and i.aval.shape == ()
+            and np.issubdtype(i.aval.dtype, np.integer))
+
+
+def _static_offset(stop, start, depth=0):
+    """``k`` when ``stop`` is ``start + k`` for a static int ``k`` (read off
+    the staged equations, through vmap's and jvp's tracers), else None."""
+    if stop is start:
+        return 0
+    if depth > 8:
+        return None
+    if isinstance(stop, JaxprTracer) and isinstance(start, JaxprTracer):
+        if stop._trace is not start._trace:
+            return None
+        return _var_offset(stop._trace.eqns, stop.ir_var, start.ir_var)
+    if isinstance(stop, BatchTracer) and isinstance(start, BatchTracer):
+        if stop._trace is not start._trace or stop.bdim != start.bdim:
+            return None
+        return _static_offset(stop.val, start.val, depth + 1)
+    if isinstance(stop, JVPTracer) and isinstance(start, JVPTracer):
+        if stop._trace is not start._trace:
+            return None
+        return _static_offset(stop.primal, start.primal, depth + 1)
+    if isinstance(stop, Tracer) or isinstance(start, Tracer):
+        return None
+    d = np.asarray(stop) - np.asarray(start)  # vmap's per-example values
+    if d.size and np.issubdtype(d.dtype, np.integer) and np.all(d == d.flat[0]):
+        return int(d.flat[0])
+    return None
+
+
+def _var_offset(eqns, var, start_var):
+    (r1, k1), (r2, k2) = _var_base(eqns, var), _var_base(eqns, start_var)
+    return k1 - k2 if r1 is r2 else None
+
+
+#: How far back (in staged equations) the adds that make ``i + k`` are looked
+#: for: they are written just before the slice, and a bound keeps indexing
+#: from scanning a long trace once per slice.
+_OFFSET_WINDOW = 256
+
+
+def _var_base(eqns, var):
+    """``(root, k)`` with ``var`` staged as ``root + k`` (adds and subtracts
+    of integer literals), so ``i - 1`` and ``i + 1`` share the root ``i``."""
+    k = 0
+    recent = eqns[-_OFFSET_WINDOW:]
+    for _ in range(8):
+        for eqn in reversed(recent):
+            if eqn.outvars[0] is var:
+                break
+        else:
+            return var, k
+        name = eqn.primitive.name
+        if name not in ("add", "sub") or len(eqn.invars) != 2:
+            return var, k
+        a, b = eqn.invars
+        if isinstance(b, Literal) and not isinstance(a, Literal):
+            k, var = k + (int(b.val) if name == "add" else -int(b.val)), a
+        elif name == "add" and isinstance(a, Literal) and not isinstance(b, Literal):
+            k, var = k + int(a.val), b
+        else:
+            return var, k
+    return var, k
+
+
+def _dynamic_slice_entry(s, n, dim):
+    """(start, size, step) of a slice with a traced start and a static size."""
+    step = 1 if s.step is None else _concrete_int(s.step, "steps")
+    if _is_traced(s.step) or step < 1:
+        raise IndexError(
+            f"fxad: a slice with a traced start needs a static positive step, got "
+            f"step {s.step!r} on axis {dim}; reverse with fxad.numpy.flip after slicing.")
+    start, stop = s.start, s.stop
+    k = None
+    if _is_traced(start) and isinstance(stop, Tracer):
+        if not (stop.aval.shape == () and np.issubdtype(stop.aval.dtype, np.integer)):
+            raise IndexError(f"fxad: slice bounds must be integer scalars, got "
+                             f"{stop.aval.str_short()}")
+        k = _static_offset(stop, start)
+    if k is None:
+        raise IndexError(
+            f"fxad: the slice on axis {dim} has a traced bound and no static size "
+            f"(slice({start!r}, {stop!r})), but an array's shape must be static. Write "
+            "x[i:i + k] with a traced i and a Python int k, or call "
+            "fxad.lax.dynamic_slice(x, start_indices, slice_sizes) (or "
+            "fxad.lax.dynamic_slice_in_dim) with the static size.")
+    if not (start.aval.shape == () and np.issubdtype(start.aval.dtype, np.integer)):
+        raise IndexError(f"fxad: slice bounds must be integer scalars, got "
+                         f"{start.aval.str_short()}")
+    k = k if k > 0 else 0
+    if k > n:
+        raise IndexError(
+            f"fxad: the slice i:i + {k} on axis {dim} is longer than the axis ({n}); a "
+            "slice at a traced start must fit in the array.")
+    return start, k, step
+
+
+def _consumed(i):
+    if i is None or i is Ellipsis or isinstance(i, (bool, np.bool_)):
+        return 0
+    if isinstance(i, Tracer) and i.aval.dtype == np.bool_:
+        return i.aval.ndim
+    if isinstance(i, (np.ndarray, list)) and not _has_tracer(i):
+        a = np.asarray(i)
+        return a.ndim if a.dtype == np.bool_ else 1
+    return 1
+
+
+def _split_dynamic(shape, idx):
+    """``(starts, sizes, rest)`` when ``idx`` has traced positions (scalars or
+    slices): ``x[idx]`` is ``dynamic_slice(x, starts, sizes)[rest]``.
+    None when every position is static."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    if not any(_is_dynamic_entry(i) for i in idx):
+        return None
+    used = sum(_consumed(i) for i in idx)
+    n_ell = sum(1 for i in idx if i is Ellipsis)
+    if n_ell > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if used > len(shape):
+        raise IndexError(f"too many indices for array: array is {len(shape)}-dimensional, "
+                         f"but {used} were indexed")
+    starts, sizes, rest = [0] * len(shape), list(shape), []
+    dim = 0
+    for i in idx:
+        if i is Ellipsis:
+            dim += len(shape) - used
+            rest.append(i)
+        elif isinstance(i, slice) and _is_dynamic_entry(i):
+            starts[dim], sizes[dim], step = _dynamic_slice_entry(i, shape[dim], dim)
+            rest.append(_builtin_slice(None, None, None if step == 1 else step))
+            dim += 1
+        elif _is_dynamic_entry(i):
+            if shape[dim] == 0:
+                raise IndexError(f"index is out of bounds for axis {dim} with size 0")
+            starts[dim], sizes[dim] = i, 1
+            rest.append(_DYNAMIC_SCALAR)
+            dim += 1
+        else:
+            rest.append(i)
+            dim += _consumed(i)
+    return starts, sizes, tuple(rest)
+
+
+_builtin_slice = slice
+
+
+def _dynamic_getitem(x, starts, sizes, rest):
+    region = lax.dynamic_slice(x, starts, sizes)
+    if all(r is _DYNAMIC_SCALAR or r is Ellipsis or _is_full_slice(r) for r in rest):
+        # Only traced scalars and full slices: the rest is a squeeze (the
+        # common x[i], x[i, :], x[..., i] under jit).
+        ell = [k for k, r in enumerate(rest) if r is Ellipsis]
+        cut = ell[0] if ell else len(rest)
+        nd = len(sizes)
+        axes = [k for k, r in enumerate(rest[:cut]) if r is _DYNAMIC_SCALAR]
+        axes += [nd - (len(rest) - cut - 1) + k for k, r in enumerate(rest[cut + 1:])
+                 if r is _DYNAMIC_SCALAR]
+        return lax.squeeze(region, tuple(axes)) if axes else region
+    return getitem(region, _static_rest(rest))
+
+
+def _is_full_slice(r):
+    return isinstance(r, _builtin_slice) and r.start is None and r.stop is None and \
+        r.step is None
+
+
+def _static_rest(rest):
+    return tuple(0 if r is _DYNAMIC_SCALAR else r for r in rest)
 
 
 def take(a, indices, axis=None, out=None, mode=None):
@@ -383,6 +598,13 @@ def _scatter(lax_fn, x, idx, values, transform=None):
     if not isinstance(x, Tracer):
         x = np.asarray(x)
     shape = x.aval.shape if isinstance(x, Tracer) else x.shape
+    split = _split_dynamic(shape, idx)
+    if split is not None:
+        # Update the dynamically sliced region, then write it back.
+        starts, sizes, rest = split
+        region = lax.dynamic_slice(x, starts, sizes)
+        region = _scatter(lax_fn, region, _static_rest(rest), values, transform)
+        return lax.dynamic_update_slice(x, region, starts)
     dt = _dtype_of(x)
     indexer, arrays, new_axes = _normalize(shape, idx)
     xe = lax.expand_dims(x, new_axes) if new_axes else x
