@@ -32,6 +32,7 @@ from fxad.api import (
     vmap,
 )
 from fxad.core import ClosedJaxpr, Jaxpr, ShapedArray, check_jaxpr, config
+from fxad.custom_derivatives import custom_jvp, custom_vjp
 from fxad.jit import jit
 
 __version__ = "0.1.0"
@@ -50,6 +51,8 @@ __all__ = [
     "make_jaxpr",
     "jit",
     "vmap",
+    "custom_jvp",
+    "custom_vjp",
     "ClosedJaxpr",
     "Jaxpr",
     "ShapedArray",
