@@ -33,6 +33,7 @@ from fxad.api import (
     vmap,
 )
 from fxad.core import ClosedJaxpr, Jaxpr, ShapedArray, check_jaxpr, config
+from fxad.custom_derivatives import custom_jvp, custom_vjp
 from fxad.jit import jit
 
 __version__ = "0.1.0"
@@ -53,6 +54,8 @@ __all__ = [
     "checkpoint",
     "remat",
     "vmap",
+    "custom_jvp",
+    "custom_vjp",
     "ClosedJaxpr",
     "Jaxpr",
     "ShapedArray",

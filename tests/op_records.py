@@ -200,6 +200,12 @@ class OpRecord:
     order: int = 2  # highest derivative order checked for "smooth" cases
     linear: tuple = ()  # groups of argnums in which fun is linear
     tol: float | None = None  # check_grads atol/rtol when the default is too tight
+    # The autodiff modes the primitive supports: custom_vjp's are ("rev",), since
+    # forward mode through it is an error (as in JAX); the suites check only these.
+    modes: tuple = ("fwd", "rev")
+    # Where the primitive shows up: "make_jaxpr" of ``fun``, or "linearize" for
+    # one that only reverse mode stages (custom_lin, the linear map of a custom_vjp).
+    staged_in: str = "make_jaxpr"
 
     def case_diff(self, case):
         diff = case.diff or self.diff
