@@ -482,6 +482,28 @@ def test_a_constant_of_one_repeated_value_stays_a_scalar():
     out[0] = 0.0
 
 
+def test_broadcasts_of_scalars_cost_nothing_per_call():
+    x = np.arange(4.0)
+    # Into an elementwise operation: the scalar itself, and the other operand
+    # only reshaped (it has the full shape as written).
+    f = fxad.jit(lambda x: fnp.broadcast_to(x, (1, 4)) * np.full((1, 4), 3.0))
+    assert f.lower(x).source() == (
+        "def fxad_jit_fn(a0):\n    v0 = (xp.reshape(a0, (1, 4)) * 3.0)\n    return (v0,)\n")
+    assert_same(f(x), x[None, :] * 3.0)
+    # Elsewhere (an output, an impl's operand): a cached view of the scalar,
+    # no memory and no work per call; an output is still a fresh array.
+    g = fxad.jit(lambda x: (x + fnp.zeros((3, 4)), fnp.zeros((300, 400))))
+    exe = g.lower(x)._entry.compiled()
+    (view,) = [v for v in exe._fn.__globals__.values()
+               if isinstance(v, np.ndarray) and v.shape == (300, 400)]
+    assert view.strides == (0, 0) and not view.flags.writeable
+    a, b = g(x)
+    assert_same(a, np.broadcast_to(x, (3, 4)) + 0.0)
+    assert_same(b, np.zeros((300, 400)))
+    b[0, 0] = 1.0
+    assert_same(g(x)[1], np.zeros((300, 400)))
+
+
 def test_multiplying_by_ones_is_forwarded_exactly():
     ones = np.ones(6)
     x = np.array([np.nan, -0.0, 0.0, np.inf, -np.inf, 1e-310])

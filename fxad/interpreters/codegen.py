@@ -654,10 +654,11 @@ def _implicit_broadcasts(eqns, outvars):
 
     ``np.broadcast_to`` costs microseconds, while an elementwise operation
     broadcasts for free with the same result for every element.  A broadcast
-    qualifies when every use is an elementwise operation with another operand
-    that has the full shape and is itself materialised (checked in program
-    order, so that of two broadcasts meeting in one operation one stays), and
-    it is not an output of the program.
+    qualifies when it is not an output of the program and every use is an
+    elementwise operation with an operand that has the full shape as written:
+    the broadcast itself (when it only reshapes), or another operand that is
+    not an implicit broadcast of a smaller shape (checked in program order,
+    so that of two broadcasts meeting in one operation one stays).
     """
     bcast = {}
     for k, (eqn, _) in enumerate(eqns):
@@ -673,21 +674,29 @@ def _implicit_broadcasts(eqns, outvars):
                 consumers.setdefault(x, []).append(k)
     out_set = {x for x in outvars if type(x) is Var}
     implicit: dict = {}
+    written: dict = {}  # implicit broadcast -> the shape it has as written
+
+    def full(y, shape):
+        return written.get(y, y.aval.shape) == shape
+
     for v in sorted(bcast, key=lambda v: bcast[v][0]):
         if v in out_set or v not in consumers:
             continue
         shape = v.aval.shape
+        k0, in_shape = bcast[v]
+        operand = eqns[k0][1][0]
+        mine = () if operand.aval.ndim == 0 else in_shape
         ok = True
         for k in consumers[v]:
             eqn, ins = eqns[k]
             if eqn.primitive not in elementwise or eqn.primitive.multiple_results \
-                    or eqn.outvars[0].aval.shape != shape or not any(
-                        y is not v and y.aval.shape == shape and y not in implicit
-                        for y in ins):
+                    or eqn.outvars[0].aval.shape != shape or not (mine == shape or any(
+                        y is not v and full(y, shape) for y in ins)):
                 ok = False
                 break
         if ok:
-            implicit[v] = bcast[v][1]
+            implicit[v] = in_shape
+            written[v] = mine
     return implicit
 
 
@@ -730,6 +739,19 @@ def plan(closed: ClosedJaxpr, g, scalar: bool) -> Plan:
         eqns = kept
 
     consts = {v: g.const(c, "_c") for v, c in zip(jaxpr.constvars, closed.consts)}
+    if not scalar:
+        # Any other broadcast of a literal is a constant: a view of the scalar
+        # (no memory, nothing to do per call), read-only as the impl's is.
+        kept = []
+        for eqn, ins in eqns:
+            v = eqn.outvars[0]
+            if eqn.primitive in implicit_broadcasts and type(ins[0]) is Literal:
+                xp = g.ns["xp"]
+                view = xp.broadcast_to(xp.asarray(ins[0].val), v.aval.shape)
+                consts[v] = g.const(view, "_c")
+            else:
+                kept.append((eqn, ins))
+        eqns = kept
 
     def lit_text(lit, plain_ok):
         p = _py_scalar(lit.val) if (scalar or plain_ok) else None

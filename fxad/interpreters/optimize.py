@@ -423,10 +423,15 @@ def _simplify(closed, fold=True, cse=True):
     consts = list(closed.consts)
     eqns = []
     if fold and scalar_broadcasts:
+        made: dict = {}  # (aval, bits) -> the Var of that broadcast: CSE of these
         for v in jaxpr.constvars:
             eqn = _as_scalar_broadcast(v, known.get(v))
             if eqn is not None:
-                nv = eqn.outvars[0]
+                key = (v.aval, known[v].reshape(-1)[:1].tobytes())
+                if key in made:
+                    env[v] = made[key]
+                    continue
+                nv = made[key] = eqn.outvars[0]
                 env[v] = nv
                 known[nv] = known[v]
                 number[nv] = len(number)
