@@ -626,15 +626,14 @@ INLINE_DEPTH = 6
 # An emitter sees each Var operand as a hole; the printer fills it in.  NUL
 # never occurs in generated source otherwise.
 _HOLE = "\x00{}\x00"
-_HOLE_RE = re.compile("\x00([0-9]+)\x00")
 
 
 class Plan:
     """What the printer prints, decided by ``plan``.
 
-    * ``eqns``: ``(eqn, operands)`` pairs, identities resolved and dead
-      equations dropped; ``templates[k]`` the expression of equation ``k``
-      with a hole per Var operand.
+    * ``eqns``: ``(eqn, operands)`` pairs, identities resolved and
+      equations with no used output dropped; ``templates[k]`` the expression
+      of equation ``k`` with a hole per Var operand.
     * ``inlined``: Var -> index of the equation whose expression is written
       into the single use of that Var (the hole appears once there).
     * ``steps``: the equations written as statements, in order, each with
@@ -700,6 +699,15 @@ def _implicit_broadcasts(eqns, outvars):
     return implicit
 
 
+def _hole(j):
+    while j >= len(_HOLES):
+        _HOLES.append(_HOLE.format(len(_HOLES)))
+    return _HOLES[j]
+
+
+_HOLES: list = [_HOLE.format(j) for j in range(16)]
+
+
 def plan(closed: ClosedJaxpr, g, scalar: bool) -> Plan:
     """Decide what to write: identities and implicit broadcasts resolved,
     uses counted, which Vars are inlined into their single use and which are
@@ -712,15 +720,18 @@ def plan(closed: ClosedJaxpr, g, scalar: bool) -> Plan:
     def resolve(x):
         return alias.get(x, x) if type(x) is Var else x
 
-    eqns = []
-    for eqn in jaxpr.eqns:
-        ins = [resolve(x) for x in eqn.invars]
-        if eqn.primitive in identities and len(ins) == 1 and len(eqn.outvars) == 1:
-            alias[eqn.outvars[0]] = ins[0]
-        else:
-            eqns.append((eqn, ins))
-    outvars = [resolve(x) for x in jaxpr.outvars]
-    eqns, live = _drop_dead(eqns, outvars)
+    if any(eqn.primitive in identities for eqn in jaxpr.eqns):
+        eqns = []
+        for eqn in jaxpr.eqns:
+            ins = [resolve(x) for x in eqn.invars]
+            if eqn.primitive in identities and len(ins) == 1 and len(eqn.outvars) == 1:
+                alias[eqn.outvars[0]] = ins[0]
+            else:
+                eqns.append((eqn, ins))
+        outvars = [resolve(x) for x in jaxpr.outvars]
+    else:
+        eqns = [(eqn, eqn.invars) for eqn in jaxpr.eqns]
+        outvars = jaxpr.outvars
 
     implicit = {} if scalar else _implicit_broadcasts(eqns, outvars)
     if implicit:
@@ -737,21 +748,18 @@ def plan(closed: ClosedJaxpr, g, scalar: bool) -> Plan:
             else:
                 kept.append((eqn, ins))
         eqns = kept
+        outvars = [resolve(x) for x in outvars]
+
+    # Uses (an equation none of whose outputs is used is not written: DCE may
+    # not have run).
+    out_set = {x for x in outvars if type(x) is Var}
+    uses: dict = dict.fromkeys(out_set, 0)
+    for _, ins in eqns:
+        for x in ins:
+            if type(x) is Var:
+                uses[x] = uses.get(x, 0) + 1
 
     consts = {v: g.const(c, "_c") for v, c in zip(jaxpr.constvars, closed.consts)}
-    if not scalar:
-        # Any other broadcast of a literal is a constant: a view of the scalar
-        # (no memory, nothing to do per call), read-only as the impl's is.
-        kept = []
-        for eqn, ins in eqns:
-            v = eqn.outvars[0]
-            if eqn.primitive in implicit_broadcasts and type(ins[0]) is Literal:
-                xp = g.ns["xp"]
-                view = xp.broadcast_to(xp.asarray(ins[0].val), v.aval.shape)
-                consts[v] = g.const(view, "_c")
-            else:
-                kept.append((eqn, ins))
-        eqns = kept
 
     def lit_text(lit, plain_ok):
         p = _py_scalar(lit.val) if (scalar or plain_ok) else None
@@ -761,72 +769,94 @@ def plan(closed: ClosedJaxpr, g, scalar: bool) -> Plan:
             return g.const(float(lit.val) if lit.aval.dtype == _F64 else bool(lit.val))
         return g.const(lit.val)
 
+    # One forward sweep: each equation's template (its emitter's expression,
+    # a hole per Var operand), then whether each operand is inlined: it has
+    # exactly one use, this one, whose template reads it once (an emitter
+    # that repeats an operand, ``a * a``, gets a name for it), nearby and
+    # not too deep.
+    kept = []
     templates = []
+    depth = []
+    reads = []  # the Vars each template reads by name, through inlined ones
+    producer: dict = {}  # Var -> index in kept of its single-output equation
+    inlined: dict = {}
     for eqn, ins in eqns:
-        holes = [_HOLE.format(j) if type(x) is Var else None for j, x in enumerate(ins)]
-        v = eqn.outvars[0]
-        if v in implicit:
-            templates.append(f"xp.reshape({holes[0]}, {_plain_repr(implicit[v])})")
+        outs = eqn.outvars
+        v = outs[0]
+        if v not in uses and (len(outs) == 1 or not any(o in uses for o in outs)):
             continue
         prim = eqn.primitive
-        emitter = table.get(prim)
-        if emitter is not None and not _impl_as_expected(prim):
-            emitter = None
-        has_lit = None in holes
-        expr = None
-        if emitter is not None:
-            texts = holes
-            if has_lit:
-                # A literal is a plain Python number only as an operand of an
-                # operator or ufunc next to a Var of its dtype (the strict
-                # primitives guarantee the dtype), where NumPy's weak
-                # promotion gives it that dtype.
-                plain_ok = prim in literal_safe and any(
-                    type(x) is Var and x not in consts for x in ins)
-                texts = [lit_text(x, plain_ok) if h is None else h for x, h in zip(ins, holes)]
-            expr = emitter(_Ctx(eqn, texts, ins, g))
-        if expr is None:
-            texts = [lit_text(x, False) if h is None else h for x, h in zip(ins, holes)]
-            expr = _call_impl(eqn, texts, g, scalar)
-        templates.append(expr)
-
-    # Inlining: a Var is written into its use when it has exactly one use,
-    # which reads it once (an emitter that repeats an operand, ``a * a``,
-    # gets a name for it), nearby and not too deep.
-    out_set = {x for x in outvars if type(x) is Var}
-    producer: dict = {}
-    uses: dict = {}
-    for k, (eqn, ins) in enumerate(eqns):
+        if not scalar and prim in implicit_broadcasts and type(ins[0]) is Literal \
+                and v not in implicit:
+            # Any other broadcast of a literal is a constant: a view of the
+            # scalar (no memory, nothing to do per call), read-only as the
+            # impl's is.
+            xp = g.ns["xp"]
+            consts[v] = g.const(xp.broadcast_to(xp.asarray(ins[0].val), v.aval.shape), "_c")
+            continue
+        n = len(ins)
+        if n > len(_HOLES):
+            _hole(n)
+        has_lit = False
         for x in ins:
-            if type(x) is Var:
-                uses[x] = uses.get(x, 0) + 1
-        if len(eqn.outvars) == 1 and not eqn.primitive.multiple_results:
-            producer[eqn.outvars[0]] = k
-    inlined: dict = {}
-    depth = [1] * len(eqns)
-    reads: list = [None] * len(eqns)  # the Vars each equation's text reads by name
-    for k, (_, ins) in enumerate(eqns):
+            if type(x) is not Var:
+                has_lit = True
+                break
+        holes = [_HOLES[j] if type(x) is Var else None for j, x in enumerate(ins)] if has_lit \
+            else _HOLES[:n]
+        if v in implicit:
+            expr = f"xp.reshape({holes[0]}, {_plain_repr(implicit[v])})"
+        else:
+            emitter = table.get(prim)
+            if emitter is not None and _impl_checked.get(prim) is not True and \
+                    not _impl_as_expected(prim):
+                emitter = None
+            expr = None
+            if emitter is not None:
+                texts = holes
+                if has_lit:
+                    # A literal is a plain Python number only as an operand of
+                    # an operator or ufunc next to a Var of its dtype (the
+                    # strict primitives guarantee the dtype), where NumPy's
+                    # weak promotion gives it that dtype.
+                    plain_ok = prim in literal_safe and any(
+                        type(x) is Var and x not in consts for x in ins)
+                    texts = [lit_text(x, plain_ok) if h is None else h
+                             for x, h in zip(ins, holes)]
+                expr = emitter(_Ctx(eqn, texts, ins, g))
+            if expr is None:
+                if has_lit:
+                    holes = [lit_text(x, False) if h is None else h for x, h in zip(ins, holes)]
+                expr = _call_impl(eqn, holes, g, scalar)
+        k = len(kept)
         r = []
         d = 1
         for j, x in enumerate(ins):
-            if type(x) is not Var or x in consts:
+            if type(x) is not Var:
                 continue
             p = producer.get(x)
-            if p is not None and uses[x] == 1 and x not in out_set and k - p <= INLINE_WINDOW \
-                    and depth[p] < INLINE_DEPTH and templates[k].count(_HOLE.format(j)) == 1:
+            if p is None:
+                if x not in consts:
+                    r.append(x)
+            elif uses[x] == 1 and k - p <= INLINE_WINDOW and \
+                    depth[p] < INLINE_DEPTH and expr.count(_HOLES[j]) == 1:
                 inlined[x] = p
                 r.extend(reads[p])
                 if depth[p] >= d:
                     d = depth[p] + 1
             else:
                 r.append(x)
-        depth[k] = d
-        reads[k] = r
+        kept.append((eqn, ins))
+        templates.append(expr)
+        depth.append(d)
+        reads.append(r)
+        if len(outs) == 1 and not prim.multiple_results and v not in out_set:
+            producer[v] = k
+    eqns = kept
 
     # Statements and names.  Input names are not reused (the caller holds the
     # inputs anyway, and the source reads better).
-    steps = [k for k, (eqn, _) in enumerate(eqns)
-             if eqn.outvars[0] not in inlined or len(eqn.outvars) != 1]
+    steps = [k for k, (eqn, _) in enumerate(eqns) if eqn.outvars[0] not in inlined]
     last_read: dict = {}
     for s, k in enumerate(steps):
         for x in reads[k]:
@@ -837,12 +867,15 @@ def plan(closed: ClosedJaxpr, g, scalar: bool) -> Plan:
     counter = itertools.count()
     planned = []
     for s, k in enumerate(steps):
-        for x in dict.fromkeys(reads[k]):
-            if last_read[x] == s and x not in out_set and names[x][0] == "v":
-                free.append(names[x])
+        for x in reads[k]:
+            if last_read.get(x) == s and x not in out_set:
+                del last_read[x]  # (x may be read twice here)
+                nm = names[x]
+                if nm[0] == "v":
+                    free.append(nm)
         targets = []
         for v in eqns[k][0].outvars:
-            if v in live:
+            if v in uses:
                 nm = free.pop() if free else f"v{next(counter)}"
                 names[v] = nm
                 targets.append(nm)
@@ -857,7 +890,7 @@ def plan(closed: ClosedJaxpr, g, scalar: bool) -> Plan:
     # everything to Python floats and bools (scalar form).
     p.entry = []
     for v, nm in zip(jaxpr.invars, p.params):
-        if v not in live:
+        if v not in uses:
             continue
         if scalar:
             p.entry.append(f"{nm} = {'float' if v.aval.dtype == _F64 else 'bool'}({nm})")
@@ -891,33 +924,19 @@ def plan(closed: ClosedJaxpr, g, scalar: bool) -> Plan:
     return p
 
 
-def _drop_dead(eqns, outvars):
-    """The equations some output depends on (DCE may not have run), and the
-    Vars that are used."""
-    live = {x for x in outvars if type(x) is Var}
-    kept = []
-    for eqn, ins in reversed(eqns):
-        if any(v in live for v in eqn.outvars):
-            kept.append((eqn, ins))
-            live.update(x for x in ins if type(x) is Var)
-    kept.reverse()
-    return kept, live
-
-
 def print_plan(p: Plan, fn_name: str) -> str:
     """The source of the planned function: fill each statement's holes with
     names or with the inlined expressions."""
     eqns, templates, inlined, names = p.eqns, p.templates, p.inlined, p.names
 
     def text(k):
-        ins = eqns[k][1]
-
-        def fill(m):
-            x = ins[int(m.group(1))]
-            j = inlined.get(x)
-            return names[x] if j is None else text(j)
-
-        return _HOLE_RE.sub(fill, templates[k])
+        t = templates[k]
+        for j, x in enumerate(eqns[k][1]):
+            if type(x) is Var:
+                i = inlined.get(x)
+                # (a filled-in text has no holes left, so the order is free)
+                t = t.replace(_HOLES[j], names[x] if i is None else text(i))
+        return t
 
     body = list(p.entry)
     for k, targets in p.steps:
@@ -936,7 +955,10 @@ def print_plan(p: Plan, fn_name: str) -> str:
 
 
 def _generate_source(closed, g, fn_name, scalar):
-    return print_plan(plan(closed, g, scalar), fn_name)
+    src = print_plan(plan(closed, g, scalar), fn_name)
+    if "\x00" in src:  # a hole the printer did not fill: a bug in the planner
+        raise AssertionError(f"codegen left an operand placeholder in:\n{src!r}")
+    return src
 
 
 def _call_impl(eqn, texts, g, scalar):
