@@ -16,7 +16,14 @@
   merges a broadcast of a broadcast (a reshape of a reshape) into one.
 * ``optimize``: folding and CSE in one forward sweep (each rule looks only
   at earlier equations, so one sweep is a fixpoint of both), then DCE; then
-  unused constvars are dropped.
+  unused constvars are dropped.  A constvar whose array repeats one value
+  (the ones a gradient of ``sum`` starts from) becomes a broadcast of that
+  value as a literal, so ``x * ones`` is forwarded to ``x`` and the program
+  holds a scalar instead of the array.
+
+The passes know primitives only through the registries below (commutative
+operations, forwarding and compose rules, producers, scalar broadcasts),
+keyed by the ``Primitive`` and filled from each primitive's block.
 
 Each pass is pure and linear-time: it returns new ``Jaxpr`` objects (equations
 whose inputs did not change are shared, never mutated) and leaves its input
