@@ -35,7 +35,7 @@ import numpy as np
 
 import fxad
 import fxad.numpy as fnp
-from fxad import core
+from fxad import core, lax
 from fxad.core import Literal, new_trace, safe_zip
 from fxad.interpreters import ad
 from fxad.interpreters.partial_eval import JaxprTrace, JaxprTracer
@@ -105,11 +105,11 @@ def _number(x) -> str:
     return repr(float(np.asarray(x).item()))
 
 
-# Infix printing: operator, precedence; the right operand of a non-commutative
-# operator needs parentheses at equal precedence too.
-# add_any is AD's own sum of tangents (or cotangents): written as +, like add.
-_INFIX = {"add": (" + ", 1), "add_any": (" + ", 1), "sub": (" - ", 1), "mul": ("*", 2),
-          "div": ("/", 2)}
+# Infix printing: operator, precedence, and whether the right operand needs
+# parentheses at equal precedence too (a non-commutative operator).  add_any
+# is AD's own sum of tangents (or cotangents): written as +, like add.
+_INFIX = {lax.add_p: (" + ", 1, False), ad.add_any_p: (" + ", 1, False),
+          lax.sub_p: (" - ", 1, True), lax.mul_p: ("*", 2, False), lax.div_p: ("/", 2, True)}
 _ATOM = 4
 
 
@@ -125,19 +125,19 @@ def _expr(v, names, producer):
     if eqn is None:
         return "?", _ATOM
     args = [_expr(x, names, producer) for x in eqn.invars]
-    name = eqn.primitive.name
+    prim = eqn.primitive
 
     def wrap(arg, prec, strict=False):
         text, p = arg
         return f"({text})" if p < prec or (strict and p == prec) else text
 
-    if name in _INFIX and len(args) == 2 and not eqn.params:
-        op, prec = _INFIX[name]
-        return wrap(args[0], prec) + op + wrap(args[1], prec, name in ("sub", "div")), prec
-    if name == "neg":
+    if prim in _INFIX and len(args) == 2 and not eqn.params:
+        op, prec, strict = _INFIX[prim]
+        return wrap(args[0], prec) + op + wrap(args[1], prec, strict), prec
+    if prim is lax.neg_p:
         return "-" + wrap(args[0], _ATOM), 3
     params = "".join(f", {k}={v!r}" for k, v in sorted(eqn.params.items()))
-    return f"{name}({', '.join(a[0] for a in args)}{params})", _ATOM
+    return f"{prim.name}({', '.join(a[0] for a in args)}{params})", _ATOM
 
 
 # ---------------------------------------------------------------------------

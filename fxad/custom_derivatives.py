@@ -47,7 +47,7 @@ import numpy as np
 from fxad import core, tree_util
 from fxad.api import _to_value
 from fxad.core import ClosedJaxpr, JaxprEqn, Tracer, get_aval, is_float_dtype, new_primitive, shaped
-from fxad.interpreters import ad, batching, calls
+from fxad.interpreters import ad, batching, calls, codegen
 from fxad.interpreters import optimize as _opt
 from fxad.interpreters.ad import Zero, instantiate, is_undefined, tangent_aval
 from fxad.interpreters.batching import not_mapped
@@ -286,6 +286,7 @@ def _custom_vjp_call_dce(eqn, used_outputs):
 custom_jvp_call_p = new_primitive("custom_jvp_call", multiple_results=True)
 custom_jvp_call_p.def_impl(_call_impl)
 custom_jvp_call_p.def_abstract_eval(_call_abstract_eval("custom_jvp_call"))
+codegen.def_emitter(custom_jvp_call_p, calls.call_emitter("call_jaxpr"))
 
 
 def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp, num_consts, name):
@@ -560,6 +561,7 @@ def _zeros_like(x):
 custom_vjp_call_p = new_primitive("custom_vjp_call", multiple_results=True)
 custom_vjp_call_p.def_impl(_call_impl)
 custom_vjp_call_p.def_abstract_eval(_call_abstract_eval("custom_vjp_call"))
+codegen.def_emitter(custom_vjp_call_p, calls.call_emitter("call_jaxpr"))
 
 
 def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, fwd, bwd, num_consts, name):

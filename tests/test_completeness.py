@@ -1,47 +1,38 @@
-"""Every registered primitive is complete: an impl, an abstract eval, a JVP
-rule (or a declaration that it has no derivative), a transpose rule if it is
-linear, a batch rule, and a record in ``tests/op_records.py`` so that the
-value and autodiff suites cover it.  Adding a primitive without one of these fails here,
-naming the primitive and what is missing."""
+"""Every registered primitive is complete: it is in every required registry
+declared in ``fxad/_registries.py`` (an impl, an abstract eval, a JVP rule or
+a declaration that it has no derivative, a transpose rule if it is linear, a
+batch rule) and has a record in ``tests/op_records.py`` so that the value and
+autodiff suites cover it.  Adding a primitive without one of these fails here,
+naming the primitive, the registry and how to register.  The optional
+registries (jit emitters) are reported in ``docs/primitives.md``, generated
+and checked here.  No table in ``fxad/`` is keyed by primitive names."""
 
 from __future__ import annotations
 
-import pytest
-from op_records import RECORDS
+import ast
+import pathlib
 
-from fxad import core
-from fxad.interpreters import ad, batching
+import numpy as np
+import pytest
+from op_records import RECORDS, rng_for
+
+import fxad
+from fxad import _registries, core
+from fxad.interpreters import ad, batching, codegen
 
 
 def completeness_problems(prim, record_names) -> list[str]:
-    """What ``prim`` lacks, one sentence each (empty when complete)."""
+    """What ``prim`` lacks, one sentence each (empty when complete): every
+    required registry of ``fxad/_registries.py``, the op record, and rules
+    that contradict each other."""
     name = prim.name
-    out = []
-    if prim.impl is None:
-        out.append(f"primitive '{name}' has no impl: call {name}_p.def_impl(...) in its "
-                   "block in fxad/lax")
-    if prim.abstract_eval is None:
-        out.append(f"primitive '{name}' has no abstract_eval: call "
-                   f"{name}_p.def_abstract_eval(...)")
-    has_jvp = prim in ad.jvp_rules
-    nondiff = prim in ad.nondiff_primitives
-    if not has_jvp and not nondiff:
-        out.append(f"primitive '{name}' has no JVP rule in fxad.interpreters.ad.jvp_rules and "
-                   "is not in ad.nondiff_primitives: register one with ad.defjvp, "
-                   "ad.defjvp2 or ad.deflinear, or declare it ad.defjvp_zero")
-    if has_jvp and nondiff:
+    out = _registries.missing(prim, required=True)
+    if prim in ad.jvp_rules and prim in ad.nondiff_primitives:
         out.append(f"primitive '{name}' has a JVP rule but is also in ad.nondiff_primitives; "
                    "keep one")
-    if prim in ad.linear_primitives and prim not in ad.transpose_rules:
-        out.append(f"primitive '{name}' is in ad.linear_primitives but has no transpose rule "
-                   "in ad.transpose_rules (register it with ad.deftranspose or ad.deflinear)")
     if prim in ad.transpose_rules and prim not in ad.linear_primitives:
         out.append(f"primitive '{name}' has a transpose rule but is not in "
                    "ad.linear_primitives (use ad.deftranspose, which adds it)")
-    if prim not in batching.batch_rules:
-        out.append(f"primitive '{name}' has no batch rule in "
-                   "fxad.interpreters.batching.batch_rules (needed by vmap, jacfwd, jacrev): "
-                   "register one in its block, e.g. with batching.defvectorized")
     if name not in record_names:
         out.append(f"primitive '{name}' has no record in tests/op_records.py: add an "
                    "OpRecord so that the value and autodiff suites test it")
@@ -124,3 +115,160 @@ def test_completeness_check_reports_a_bare_primitive():
         batching.batch_rules.pop(prim, None)
     assert name not in core.primitives
     assert not [p for p in all_problems() if name in p]
+
+
+# ---------------------------------------------------------------------------
+# Optional registries: reported, and the report is true
+
+
+def test_primitives_doc_is_current():
+    assert _registries.DOC.read_text() == _registries.render(), (
+        "docs/primitives.md is out of date: run `python -m fxad._registries --write`")
+
+
+def test_optional_registries_are_reported_for_a_bare_primitive():
+    name = "fxad_test_dummy_primitive_2"
+    prim = core.new_primitive(name)
+    try:
+        assert _registries.missing(prim, required=False) == [
+            f"primitive '{name}' has no jit emitter: jit calls the impl (register one with "
+            "codegen.def_ufunc, codegen.def_operator, codegen.def_emitter or "
+            "codegen.def_alias to change that)",
+            f"primitive '{name}' has no scalar-form emitter: the scalar form calls the impl "
+            "(register one with codegen.def_ufunc(..., math=..., probe=...), "
+            "codegen.def_operator or codegen.def_emitter(..., scalar=...) to change that)"]
+        assert f"| `{name}` |" in _registries.render()
+    finally:
+        del core.primitives[name]
+
+
+@pytest.mark.parametrize("rec", RECORDS, ids=lambda r: r.name)
+def test_a_primitive_without_a_jit_emitter_calls_its_impl(rec):
+    # What the report says happens does happen: the generated array form of
+    # the record's cases calls the impl when there is no emitter, and not in
+    # every case when there is one (an emitter may decline some params).
+    prim = core.primitives[rec.name]
+    reported = any("no jit emitter" in m for m in _registries.missing(prim, required=False))
+    call = f"_impl_{rec.name.replace('-', '_')}("
+    sources = []
+    for case in rec.cases:
+        args = case.sample(rng_for(rec.name, case.label()))
+        if rec.staged_in == "linearize":  # a primitive only linearize stages
+            dargs = [a for a in args if np.asarray(a).dtype.kind in "fc"]
+            closed = fxad.linearize(lambda *a, case=case: rec.fun(*a, **case.params),
+                                    *dargs)[1].jaxpr
+        else:
+            closed = fxad.make_jaxpr(lambda *a, case=case: rec.fun(*a, **case.params))(*args)
+        if any(e.primitive is prim for e in closed.jaxpr.eqns):
+            sources.append(codegen.generate(closed, scalar=False).source)
+    assert sources, f"no case of the record of '{rec.name}' stages the primitive"
+    if reported:
+        assert all(call in s for s in sources), sources
+    else:
+        assert not all(call in s for s in sources), sources
+
+
+# ---------------------------------------------------------------------------
+# No table keyed by primitive names
+
+_FXAD = pathlib.Path(fxad.__file__).resolve().parent
+
+
+def _is_prim_name(node):
+    if not (isinstance(node, ast.Attribute) and node.attr == "name"):
+        return False
+    base = node.value
+    return (isinstance(base, ast.Attribute) and base.attr == "primitive") or (
+        isinstance(base, ast.Name) and base.id in ("prim", "primitive"))
+
+
+def _name_keyed(tree, prim_names):
+    """Places in a module's ast that key something by a primitive's name: a
+    comparison or lookup of ``<primitive>.name`` (``prim.name``,
+    ``eqn.primitive.name``), and dict or set literals with three or more
+    string keys that are all primitive names."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "name":
+            if _is_prim_name(node):
+                found.append((node.lineno, ast.unparse(node)))
+        keys = None
+        if isinstance(node, ast.Dict):
+            keys = node.keys
+        elif isinstance(node, ast.Set):
+            keys = node.elts
+        if keys and len(keys) >= 3 and all(
+                isinstance(k, ast.Constant) and isinstance(k.value, str) for k in keys):
+            if all(k.value in prim_names for k in keys):
+                found.append((node.lineno, "a table keyed by primitive names"))
+    return found
+
+
+def _local_names(tree):
+    """(function, local names assigned a primitive's name in it), e.g.
+    ``name = eqn.primitive.name``."""
+    out = []
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.Lambda)):
+            local = set()
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Assign) and _is_prim_name(node.value):
+                    local.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            if local:
+                out.append((fn, local))
+    return out
+
+
+def _uses(tree, found):
+    # ``prim.name`` in a message or a generated name is fine; compared or
+    # looked up, it is a table keyed by the name.
+    bad = []
+    for node in ast.walk(tree):
+        targets = []
+        if isinstance(node, ast.Compare):
+            targets = [node.left, *node.comparators]
+        elif isinstance(node, ast.Subscript):
+            targets = [node.slice]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ("get", "pop", "setdefault") and node.args:
+            targets = [node.args[0]]
+        for t in targets:
+            s = ast.unparse(t)
+            if any(s == text for _, text in found):
+                bad.append((node.lineno, ast.unparse(node)))
+    for fn, local in _local_names(tree):
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Compare):
+                if any(isinstance(t, ast.Name) and t.id in local
+                       for t in [node.left, *node.comparators]):
+                    bad.append((node.lineno, ast.unparse(node)))
+    return bad + [f for f in found if f[1] == "a table keyed by primitive names"]
+
+
+def test_no_table_in_fxad_is_keyed_by_primitive_names():
+    prim_names = set(core.primitives)
+    problems = []
+    for path in sorted(_FXAD.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for line, what in _uses(tree, _name_keyed(tree, prim_names)):
+            problems.append(f"{path.relative_to(_FXAD.parent)}:{line}: {what}")
+    assert not problems, (
+        "key these by the Primitive object (register from the primitive's block):\n"
+        + "\n".join(problems))
+
+
+def test_the_name_scan_finds_name_keyed_tables():
+    src = (
+        "_T = {'sin': 1, 'cos': 2, 'exp': 3}\n"
+        "def f(eqn, prim):\n"
+        "    if eqn.primitive.name == 'sin':\n"
+        "        return _T.get(prim.name)\n"
+        "    return prim.name in _S\n"
+        "def h(eqn):\n"
+        "    name = eqn.primitive.name\n"
+        "    return name == 'neg'\n"
+        "def g(prim):\n"
+        "    raise TypeError(f'{prim.name} is fine in a message')\n")
+    tree = ast.parse(src)
+    found = _uses(tree, _name_keyed(tree, {"sin", "cos", "exp"}))
+    assert sorted(line for line, _ in found) == [1, 3, 4, 5, 8], found

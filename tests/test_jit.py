@@ -163,6 +163,34 @@ def test_primitive_with_several_results():
         assert_same(a, b)
 
 
+def test_an_emitter_of_a_primitive_with_several_results():
+    # Its expression evaluates to the sequence of outputs; the printer unpacks
+    # it.  ``ctx.g.const`` puts the callee into the function's globals.
+    sort_p = core.primitives["sort"]
+    calls = []
+
+    def callee(*xs, **params):
+        calls.append(len(xs))
+        return sort_p.impl(*xs, **params)
+
+    def emit(ctx):
+        args = ", ".join([*ctx.ins, *(f"{k}={ctx.g.param(v)}" for k, v in ctx.params.items())])
+        return f"{ctx.g.const(callee)}({args})"
+
+    keys, vals = np.array([3.0, 1.0, 2.0]), np.array([30.0, 10.0, 20.0])
+    f = lambda k, v: lax.sort((k, v), num_keys=1)  # noqa: E731
+    codegen.emitters[sort_p] = emit
+    try:
+        exe = codegen.generate(fxad.make_jaxpr(f)(keys, vals), scalar=False)
+    finally:
+        del codegen.emitters[sort_p]
+    assert "v0, v1 = _k0(a0, a1, dimension=0, is_stable=True, num_keys=1)" in exe.source, \
+        exe.source
+    for a, b in zip(exe(keys, vals), f(keys, vals), strict=True):
+        assert_same(a, b)
+    assert calls == [2]
+
+
 def test_closure_over_a_tracer_is_not_cached():
     inner = {}
 
@@ -299,9 +327,10 @@ def test_another_array_namespace_plugs_in():
 def test_emitter_table_matches_the_impls():
     # An emitter writes the NumPy call an impl makes; when an impl changes,
     # its equations fall back to calling the impl (correct, but slower):
-    # update codegen's emitter table with it.
-    stale = [name for name in codegen._EXPECTED_IMPL
-             if name in core.primitives and not codegen._impl_as_expected(core.primitives[name])]
+    # update the primitive's codegen registration in its block in fxad/lax.
+    assert codegen.expected_impls[core.primitives["sin"]] is np.sin
+    assert len(codegen.expected_impls) >= 40
+    stale = sorted(p.name for p in codegen.stale_emitters())
     assert not stale, f"codegen emitters out of date for {stale}"
 
 
@@ -422,6 +451,78 @@ def test_optimize_on_a_gradient():
     assert names(out).count("mul") < names(closed).count("mul")
     assert core.eval_jaxpr(out.jaxpr, out.consts, 1.5, 0.5) == \
         core.eval_jaxpr(closed.jaxpr, closed.consts, 1.5, 0.5)
+
+
+@pytest.mark.parametrize("f,df", [(fnp.sin, np.cos), (fnp.exp, np.exp),
+                                  (lambda x: x * x, lambda x: x + x)],
+                         ids=["sin", "exp", "square"])
+def test_gradient_of_a_sum_holds_no_array_of_ones(f, df):
+    # The cotangent of sum() is an array of ones (made concretely, so staged
+    # as a constant); the optimiser sees it as a broadcast of 1.0 and
+    # forwards the multiplications by it.
+    x = np.linspace(-3.0, 3.0, 10_000)
+    g = fxad.jit(fxad.grad(lambda x: fnp.sum(f(x))))
+    lowered = g.lower(x)
+    assert not [np.shape(c) for c in lowered.jaxpr.consts if np.size(c) >= x.size]
+    assert "broadcast_in_dim" not in lowered.as_text()
+    assert_same(g(x), fxad.grad(lambda x: fnp.sum(f(x)))(x))
+    assert_same(g(x), df(x))
+
+
+def test_a_constant_of_one_repeated_value_stays_a_scalar():
+    x = np.linspace(-3.0, 3.0, 10_000)
+    g = fxad.jit(fxad.grad(lambda x: fnp.sum(fnp.sin(x)) * 2.0))
+    lowered = g.lower(x)
+    assert not [np.shape(c) for c in lowered.jaxpr.consts if np.size(c) >= x.size]
+    assert "2.0 * xp.cos(a0)" in lowered.source() and "_c" not in lowered.source()
+    assert_same(g(x), np.full(x.shape, 2.0) * np.cos(x))
+    # Where it is an output, it is broadcast at run time (and writeable).
+    h = fxad.jit(lambda x: (x, np.full(50, 2.5)))
+    assert not h.lower(x).jaxpr.consts
+    out = h(x)[1]
+    assert_same(out, np.full(50, 2.5))
+    out[0] = 0.0
+
+
+def test_broadcasts_of_scalars_cost_nothing_per_call():
+    x = np.arange(4.0)
+    # Into an elementwise operation: the scalar itself, and the other operand
+    # only reshaped (it has the full shape as written).
+    f = fxad.jit(lambda x: fnp.broadcast_to(x, (1, 4)) * np.full((1, 4), 3.0))
+    assert f.lower(x).source() == (
+        "def fxad_jit_fn(a0):\n    v0 = (xp.reshape(a0, (1, 4)) * 3.0)\n    return (v0,)\n")
+    assert_same(f(x), x[None, :] * 3.0)
+    # Elsewhere (an output, an impl's operand): a cached view of the scalar,
+    # no memory and no work per call; an output is still a fresh array.
+    g = fxad.jit(lambda x: (x + fnp.zeros((3, 4)), fnp.zeros((300, 400))))
+    exe = g.lower(x)._entry.compiled()
+    (view,) = [v for v in exe._fn.__globals__.values()
+               if isinstance(v, np.ndarray) and v.shape == (300, 400)]
+    assert view.strides == (0, 0) and not view.flags.writeable
+    a, b = g(x)
+    assert_same(a, np.broadcast_to(x, (3, 4)) + 0.0)
+    assert_same(b, np.zeros((300, 400)))
+    b[0, 0] = 1.0
+    assert_same(g(x)[1], np.zeros((300, 400)))
+
+
+def test_multiplying_by_ones_is_forwarded_exactly():
+    ones = np.ones(6)
+    x = np.array([np.nan, -0.0, 0.0, np.inf, -np.inf, 1e-310])
+    for f in (lambda x: x * ones, lambda x: ones * x, lambda x: x / ones,
+              lambda x: x + np.full(6, -0.0)):
+        lowered = fxad.jit(f).lower(x)
+        assert not lowered.jaxpr.eqns and not lowered.jaxpr.consts, lowered.as_text()
+        assert_same(fxad.jit(f)(x), f(x))
+        assert np.array_equal(np.signbit(fxad.jit(f)(x)), np.signbit(f(x)))
+    # Not exact, so not forwarded: x + 0.0 (-0.0 + 0.0 is +0.0), complex times one.
+    f = lambda x: x + np.zeros(6)  # noqa: E731
+    assert np.signbit(fxad.jit(f)(x))[1] == np.signbit(f(x))[1] == False  # noqa: E712
+    z = np.array([complex(np.inf, np.inf)] * 3)
+    g = lambda z: z * np.ones(3, complex)  # noqa: E731
+    assert "mul" in fxad.jit(g).lower(z).as_text()
+    with np.errstate(invalid="ignore"):
+        assert_same(fxad.jit(g)(z), g(z))
 
 
 # ---------------------------------------------------------------------------

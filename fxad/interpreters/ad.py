@@ -36,7 +36,7 @@ from fxad.core import (
     safe_zip,
     shaped,
 )
-from fxad.interpreters import batching
+from fxad.interpreters import batching, codegen, optimize
 from fxad.interpreters.partial_eval import JaxprTrace, JaxprTracer, trace_to_jaxpr
 
 jvp_rules: dict = {}
@@ -138,6 +138,10 @@ add_any_p = new_primitive("add_any")
 add_any_p.def_impl(np.add)
 add_any_p.def_abstract_eval(_add_any_abstract_eval)
 batching.batch_rules[add_any_p] = _add_any_batch
+optimize.def_commutative(add_any_p)
+optimize.def_forwarding(add_any_p, optimize.identity_element_rule(optimize.additive_identity,
+                                                                 optimize.additive_identity))
+codegen.def_operator(add_any_p, "+", "add")
 
 
 # ---------------------------------------------------------------------------
@@ -168,6 +172,18 @@ zeros_p = new_primitive("zeros")
 zeros_p.def_impl(_zeros_impl)
 zeros_p.def_abstract_eval(_zeros_abstract_eval)
 batching.batch_rules[zeros_p] = _zeros_batch
+
+
+def _emit_zeros(ctx):
+    shape = ctx.g.param(tuple(ctx.eqn.params["shape"]))
+    return f"xp.zeros({shape}, dtype={ctx.g.const(ctx.out.dtype)})"
+
+
+def _emit_zeros_scalar(ctx):
+    return "0.0" if ctx.out.dtype == np.float64 else "False"
+
+
+codegen.def_emitter(zeros_p, _emit_zeros, scalar=_emit_zeros_scalar)
 
 
 # ---------------------------------------------------------------------------

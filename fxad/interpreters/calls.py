@@ -15,7 +15,8 @@ params:
   in a body being split;
 * transpose: a call of the transposed body (``ad.transpose_call_jaxpr``);
 * batching: a call of the batched body (``batching.batch_call_jaxpr``);
-* DCE: unused outputs pruned from the call and its body.
+* DCE: unused outputs pruned from the call and its body;
+* codegen: a call of the body's generated code, compiled once.
 
 A call primitive with other semantics overrides the rules it changes after
 ``defcall`` (``remat`` replaces the linearize split so that residuals are
@@ -35,7 +36,8 @@ from fxad.interpreters import partial_eval as pe
 from fxad.interpreters.ad import Zero, is_undefined, tangent_aval
 from fxad.interpreters.partial_eval import JaxprTracer
 
-__all__ = ["defcall", "callee", "call_abstract_eval", "closure_convert"]
+__all__ = ["defcall", "callee", "call_abstract_eval", "call_emitter", "call_impl",
+           "closure_convert"]
 
 _PY_TO_NP = {float: np.float64, int: np.int64, complex: np.complex128, bool: np.bool_}
 
@@ -183,6 +185,18 @@ def dce_rule(prim):
     return rule
 
 
+def call_emitter(param="jaxpr"):
+    """Codegen: a call equation becomes a call of its body's generated code,
+    compiled once (``callee``) and held in the generated function's globals;
+    the printer unpacks the outputs it returns."""
+
+    def emit(ctx):
+        run = ctx.g.const(callee(ctx.eqn.params[param]).run, "_call")
+        return f"{run}({', '.join(ctx.ins)})"
+
+    return emit
+
+
 def defcall(prim):
     """Register the call rules above for ``prim`` (a ``multiple_results``
     primitive whose ``jaxpr`` param is its body)."""
@@ -194,6 +208,7 @@ def defcall(prim):
     ad.deftranspose(prim, transpose_rule(prim))
     batching.batch_rules[prim] = batch_rule(prim)
     _opt.dce_rules[prim] = dce_rule(prim)
+    codegen.def_emitter(prim, call_emitter())
     return prim
 
 

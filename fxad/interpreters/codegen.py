@@ -5,9 +5,17 @@ The generated function reaches the array library through one global name,
 ``xp`` (``numpy`` by default; ``generate`` takes the namespace as a
 parameter), and uses Array API names where NumPy 2 has them (``xp.asin``,
 ``xp.pow``, ``xp.permute_dims``, ``xp.concat``), so another namespace can be
-plugged in without touching the generator.  Primitives without an entry in
-the emitter table call their own ``impl`` through a generated global name
-(``_impl_gather(v1, v2, indexer=_k0)``); those impls are NumPy code.
+plugged in without touching the generator.  Each primitive's block in
+``fxad/lax`` registers its emitters here (``emitters``, ``scalar_emitters``,
+keyed by the ``Primitive``; helpers ``def_ufunc``, ``def_operator``,
+``def_emitter``, ...).  Primitives without an emitter call their own
+``impl`` through a generated global name (``_impl_gather(v1, v2,
+indexer=_k0)``); those impls are NumPy code.
+
+Generation is a planning pass (``plan``: identities resolved, uses counted,
+which values are inlined into their single use and which are named, names
+reused once dead) and a printer (``print_plan``).  A value is inlined only
+where its use's expression reads it once, so nothing is computed twice.
 
 Safety: nothing the user wrote reaches the source text.  Local names are
 generated (``a0`` for inputs, ``v0``... for the rest, reused once a value is
@@ -60,7 +68,9 @@ import numpy as np
 
 from fxad.core import ClosedJaxpr, Literal, Var
 
-__all__ = ["generate", "Executable", "scalar_specialisable", "math_agrees"]
+__all__ = ["generate", "Executable", "scalar_specialisable", "math_agrees", "plan",
+           "print_plan", "emitters", "scalar_emitters", "def_emitter", "def_ufunc",
+           "def_binary_ufunc", "def_operator", "def_alias", "def_math"]
 
 # ---------------------------------------------------------------------------
 # Values in the source: literals and constants
@@ -152,51 +162,134 @@ class _Globals:
 
 
 # ---------------------------------------------------------------------------
-# Emitters: primitive name -> source of an expression.
-#
-# An emitter gets the ``_Ctx`` of one equation and returns the expression
-# (a string) or None to fall back to calling the impl.
+# Registries, keyed by the Primitive object and filled from each primitive's
+# block in fxad/lax (codegen must not import lax).  An emitter gets the
+# ``_Ctx`` of one equation and returns the source of an expression, or None
+# to fall back to calling the impl.  The operands it sees are placeholders;
+# the planner decides what each one becomes (a name, or an expression inlined
+# into this single use), so an emitter may repeat an operand freely.
 
-_UNARY_XP = {
-    "exp": "exp", "log": "log", "log1p": "log1p", "expm1": "expm1", "sin": "sin",
-    "cos": "cos", "tan": "tan", "asin": "asin", "acos": "acos", "atan": "atan",
-    "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "sqrt": "sqrt", "asinh": "asinh",
-    "acosh": "acosh", "atanh": "atanh", "abs": "abs", "sign": "sign", "floor": "floor",
-    "ceil": "ceil", "trunc": "trunc", "round": "round", "is_finite": "isfinite",
-    "real": "real", "conj": "conj",
-}
-_BINARY_XP = {"max": "maximum", "min": "minimum", "rem": "fmod", "pow": "pow",
-              "atan2": "atan2"}
-_BINOPS = {  # name -> (operator, ufunc name)
-    "add": ("+", "add"), "sub": ("-", "subtract"), "mul": ("*", "multiply"),
-    "eq": ("==", "equal"), "ne": ("!=", "not_equal"), "lt": ("<", "less"),
-    "le": ("<=", "less_equal"), "gt": (">", "greater"), "ge": (">=", "greater_equal"),
-    "and": ("&", "bitwise_and"), "or": ("|", "bitwise_or"), "xor": ("^", "bitwise_xor"),
-}
+#: Primitive -> emitter of the array form.
+emitters: dict = {}
+#: Primitive -> emitter of the scalar form (Python floats and ``math``).
+scalar_emitters: dict = {}
+#: Primitive -> the NumPy function its emitters assume the impl is.  If the
+#: impl changes, its equations fall back to calling the impl.
+expected_impls: dict = {}
+#: Primitive -> (``math`` function name, (lo, hi) probe domain, arity).
+math_functions: dict = {}
+#: Primitives that are the identity on values (their output is their input),
+#: in the array form and in the scalar form.
+aliases: set = set()
+scalar_aliases: set = set()
+#: Elementwise primitives whose emitted form broadcasts its operands as NumPy
+#: does, with the same value for every element.
+elementwise: set = set()
+#: Primitives whose operands have one dtype (strict) and whose emitted form is
+#: an operator or a ufunc: a literal may be written as a plain Python number
+#: there, since NumPy's weak promotion gives it the other operand's dtype.
+literal_safe: set = set()
+#: Primitive -> ``rule(eqn) -> shape``: a broadcast whose operand, reshaped to
+#: that shape (the output's rank), an elementwise use broadcasts implicitly.
+implicit_broadcasts: dict = {}
 
 
-#: The NumPy function each ufunc-backed emitter assumes the primitive's impl
-#: is.  If an impl changes, its equations fall back to calling the impl.
-_EXPECTED_IMPL = {
-    **{name: getattr(np, f) for name, f in _UNARY_XP.items()},
-    **{name: getattr(np, f) for name, f in _BINARY_XP.items()},
-    **{name: getattr(np, f) for name, (_, f) in _BINOPS.items()},
-    "neg": np.negative, "not": np.invert,
-}
+def def_emitter(prim, emit=None, *, scalar=None, impl=None, elementwise_op=False,
+                literal_ok=False):
+    """Register ``prim``'s array-form emitter ``emit``, scalar-form emitter
+    ``scalar``, the NumPy function ``impl`` both assume its impl is, and its
+    traits (``elementwise_op``: broadcasts like NumPy; ``literal_ok``: a
+    literal operand may be a plain Python number)."""
+    if emit is not None:
+        emitters[prim] = emit
+    if scalar is not None:
+        scalar_emitters[prim] = scalar
+    if impl is not None:
+        expected_impls[prim] = impl
+    if elementwise_op:
+        elementwise.add(prim)
+    if literal_ok:
+        literal_safe.add(prim)
+
+
+def def_math(prim, name, probe, arity=1):
+    """``math.<name>`` computes ``prim`` in the scalar form where it agrees
+    with the impl bit for bit on probe points in ``probe = (lo, hi)``."""
+    math_functions[prim] = (name, (float(probe[0]), float(probe[1])), arity)
+
+
+def def_ufunc(prim, name, *, math=None, probe=None):
+    """A unary primitive whose impl is the ufunc ``np.<name>``, emitted as
+    ``xp.<name>(x)``; with ``math``, the scalar form uses ``math.<math>``."""
+
+    def emit(ctx):
+        return f"xp.{name}({ctx.ins[0]})"
+
+    def_emitter(prim, emit, impl=getattr(np, name))
+    if math is not None:
+        def_math(prim, math, probe)
+        scalar_emitters[prim] = _py_math
+
+
+def def_binary_ufunc(prim, name, *, math=None, probe=None):
+    """A binary elementwise primitive whose impl is ``np.<name>``."""
+
+    def emit(ctx):
+        a, b = ctx.ins
+        return f"xp.{name}({a}, {b})"
+
+    def_emitter(prim, emit, impl=getattr(np, name), elementwise_op=True, literal_ok=True)
+    if math is not None:
+        def_math(prim, math, probe, arity=2)
+        scalar_emitters[prim] = _py_math
+
+
+def def_operator(prim, op, ufunc):
+    """A binary elementwise primitive whose impl is ``np.<ufunc>``, written as
+    the Python operator ``op`` where that is exact (``_Ctx.operators_exact``)."""
+
+    def emit(ctx):
+        a, b = ctx.ins
+        if ctx.operators_exact():
+            return f"({a} {op} {b})"
+        return f"xp.{ufunc}({a}, {b})"
+
+    def emit_py(ctx):
+        a, b = ctx.ins
+        return f"({a} {op} {b})"
+
+    def_emitter(prim, emit, scalar=emit_py, impl=getattr(np, ufunc), elementwise_op=True,
+                literal_ok=True)
+
+
+def def_alias(prim, *, array=True):
+    """``prim`` is the identity on the values of the scalar form (and of the
+    array form, with ``array``): its output reads its input."""
+    scalar_aliases.add(prim)
+    if array:
+        aliases.add(prim)
+
+
 _impl_checked: dict = {}
 
 
 def _impl_as_expected(prim) -> bool:
     ok = _impl_checked.get(prim)
     if ok is None:
-        want = _EXPECTED_IMPL.get(prim.name)
+        want = expected_impls.get(prim)
         ok = _impl_checked[prim] = want is None or prim.impl is want
     return ok
 
 
+def stale_emitters() -> list:
+    """The primitives whose impl is no longer the NumPy function their
+    emitters assume (their equations call the impl instead)."""
+    return [p for p in expected_impls if p.impl is not expected_impls[p]]
+
+
 class _Ctx:
-    """What an emitter sees: the equation, its inputs as source text, and the
-    globals."""
+    """What an emitter sees: the equation, its operands as source text
+    (placeholders for Vars, literal text for literals), and the globals."""
 
     __slots__ = ("eqn", "ins", "atoms", "g")
 
@@ -229,27 +322,30 @@ class _Ctx:
         return dt == _F64 or dt == _F32 or dt == _BOOL
 
 
-def _np_binop(ctx):
-    op, ufunc = _BINOPS[ctx.eqn.primitive.name]
-    a, b = ctx.ins
-    if ctx.operators_exact():
-        return f"({a} {op} {b})"
-    return f"xp.{ufunc}({a}, {b})"
+# -- emitters that a single primitive's block registers -------------------------
 
 
-def _np_neg(ctx):
+def emit_neg(ctx):
     if ctx.operators_exact():
         return f"(-{ctx.ins[0]})"
     return f"xp.negative({ctx.ins[0]})"
 
 
-def _np_not(ctx):
+def emit_py_neg(ctx):
+    return f"(-{ctx.ins[0]})"
+
+
+def emit_not(ctx):
     if ctx.operators_exact():
         return f"(~{ctx.ins[0]})"
     return f"xp.bitwise_invert({ctx.ins[0]})"
 
 
-def _np_div(ctx):
+def emit_py_not(ctx):
+    return f"(not {ctx.ins[0]})"
+
+
+def emit_div(ctx):
     a, b = ctx.ins
     kind = ctx.in_aval(0).dtype.kind
     if kind in "iu":
@@ -261,7 +357,12 @@ def _np_div(ctx):
     return None
 
 
-def _np_integer_pow(ctx):
+def emit_py_div(ctx):
+    a, b = ctx.ins
+    return f"({a} / {b})"
+
+
+def emit_integer_pow(ctx):
     y = ctx.params["y"]
     (a,) = ctx.ins
     if y == 2:
@@ -271,23 +372,43 @@ def _np_integer_pow(ctx):
     return f"xp.pow({a}, {int(y)})"
 
 
-def _np_unary(ctx):
-    return f"xp.{_UNARY_XP[ctx.eqn.primitive.name]}({ctx.ins[0]})"
+def emit_py_integer_pow(ctx):
+    y = int(ctx.params["y"])
+    (a,) = ctx.ins
+    if y == 2:
+        return f"({a} * {a})"  # the impl's multiply(x, x)
+    if not math_agrees(ctx.eqn.primitive, y):
+        return None
+    return f"_m.pow({a}, {float(y)!r})"
 
 
-def _np_binary(ctx):
-    a, b = ctx.ins
-    return f"xp.{_BINARY_XP[ctx.eqn.primitive.name]}({a}, {b})"
-
-
-def _np_select_n(ctx):
+def emit_select_n(ctx):
     if len(ctx.ins) != 3:
         return None
     p, c0, c1 = ctx.ins
     return f"xp.where({p}, {c1}, {c0})"
 
 
-def _np_reduce(fn, dtype_arg):
+def emit_py_select_n(ctx):
+    if len(ctx.ins) != 3 or ctx.in_aval(0).dtype != _BOOL:
+        return None
+    p, c0, c1 = ctx.ins
+    return f"({c1} if {p} else {c0})"
+
+
+def emit_py_convert(ctx):
+    src, dst = ctx.in_aval(0).dtype, ctx.out.dtype
+    (a,) = ctx.ins
+    if src == _F64 and dst == _BOOL:
+        return f"({a} != 0.0)"
+    if src == _BOOL and dst == _F64:
+        return f"(1.0 if {a} else 0.0)"
+    return None
+
+
+def reduction_emitter(fn, dtype_arg):
+    """``xp.<fn>(x, axis=axes)`` (with the output dtype, with ``dtype_arg``)."""
+
     def emit(ctx):
         axes = ctx.params["axes"]
         x = ctx.atoms[0]
@@ -299,46 +420,48 @@ def _np_reduce(fn, dtype_arg):
     return emit
 
 
-def _np_broadcast_in_dim(ctx):
-    shape = tuple(ctx.params["shape"])
-    dims = tuple(ctx.params["broadcast_dimensions"])
-    x = ctx.atoms[0]
+def broadcast_in_dim_operand_shape(eqn):
+    """The operand of a ``broadcast_in_dim`` reshaped to the output's rank."""
+    shape = eqn.params["shape"]
     in_shape = [1] * len(shape)
-    for i, d in enumerate(dims):
-        in_shape[d] = x.aval.shape[i]
+    for i, d in enumerate(eqn.params["broadcast_dimensions"]):
+        in_shape[d] = eqn.invars[0].aval.shape[i]
+    return tuple(in_shape)
+
+
+def emit_broadcast_in_dim(ctx):
+    shape = tuple(ctx.params["shape"])
+    in_shape = broadcast_in_dim_operand_shape(ctx.eqn)
     a = ctx.ins[0]
-    if tuple(in_shape) != x.aval.shape:
-        a = f"xp.reshape({a}, {_plain_repr(tuple(in_shape))})"
+    if in_shape != ctx.in_aval(0).shape:
+        a = f"xp.reshape({a}, {_plain_repr(in_shape)})"
     return f"xp.broadcast_to({a}, {_plain_repr(shape)})"
 
 
-def _np_reshape(ctx):
+def emit_reshape(ctx):
     if ctx.params.get("dimensions") is not None:
         return None
     return f"xp.reshape({ctx.ins[0]}, {_plain_repr(tuple(ctx.params['new_sizes']))})"
 
 
-def _np_transpose(ctx):
+def emit_transpose(ctx):
     return f"xp.permute_dims({ctx.ins[0]}, {_plain_repr(tuple(ctx.params['permutation']))})"
 
 
-def _np_squeeze(ctx):
-    return f"xp.squeeze({ctx.ins[0]}, axis={_plain_repr(tuple(ctx.params['dimensions']))})"
+def axis_emitter(fn):
+    """``xp.<fn>(x, axis=dimensions)``."""
+
+    def emit(ctx):
+        return f"xp.{fn}({ctx.ins[0]}, axis={_plain_repr(tuple(ctx.params['dimensions']))})"
+
+    return emit
 
 
-def _np_expand_dims(ctx):
-    return f"xp.expand_dims({ctx.ins[0]}, axis={_plain_repr(tuple(ctx.params['dimensions']))})"
-
-
-def _np_rev(ctx):
-    return f"xp.flip({ctx.ins[0]}, axis={_plain_repr(tuple(ctx.params['dimensions']))})"
-
-
-def _np_concatenate(ctx):
+def emit_concatenate(ctx):
     return f"xp.concat(({', '.join(ctx.ins)},), axis={int(ctx.params['dimension'])})"
 
 
-def _np_slice(ctx):
+def emit_slice(ctx):
     p = ctx.params
     strides = p["strides"] or (1,) * len(p["start_indices"])
     parts = []
@@ -349,7 +472,7 @@ def _np_slice(ctx):
     return f"{ctx.ins[0]}[{', '.join(parts)}{',' if len(parts) == 1 else ''}]"
 
 
-def _np_gather(ctx):
+def emit_gather(ctx):
     """Basic indexing (slices, integers, new axes) with a static index: the
     same ``x[index]`` view the impl makes, without building the index at
     run time."""
@@ -373,7 +496,7 @@ def _np_gather(ctx):
     return f"{ctx.ins[0]}[{', '.join(parts)}{',' if len(parts) == 1 else ''}]"
 
 
-def _np_dot_general(ctx):
+def emit_dot_general(ctx):
     (lc, rc), (lb, rb) = ctx.params["dimension_numbers"]
     if lb or rb:
         return None
@@ -385,62 +508,16 @@ def _np_dot_general(ctx):
     return f"xp.tensordot({a}, {b}, axes=({_plain_repr(tuple(lc))}, {_plain_repr(tuple(rc))}))"
 
 
-NUMPY_EMITTERS: dict = {
-    **{name: _np_binop for name in _BINOPS},
-    **{name: _np_unary for name in _UNARY_XP},
-    **{name: _np_binary for name in _BINARY_XP},
-    "neg": _np_neg,
-    "not": _np_not,
-    "div": _np_div,
-    "integer_pow": _np_integer_pow,
-    "select_n": _np_select_n,
-    "reduce_sum": _np_reduce("sum", True),
-    "reduce_prod": _np_reduce("prod", True),
-    "reduce_max": _np_reduce("max", False),
-    "reduce_min": _np_reduce("min", False),
-    "broadcast_in_dim": _np_broadcast_in_dim,
-    "reshape": _np_reshape,
-    "transpose": _np_transpose,
-    "squeeze": _np_squeeze,
-    "expand_dims": _np_expand_dims,
-    "rev": _np_rev,
-    "concatenate": _np_concatenate,
-    "slice": _np_slice,
-    "dot_general": _np_dot_general,
-    "gather": _np_gather,
-}
+# -- scalar form: where the math module and NumPy agree --------------------------
+#
+# Python's float arithmetic and comparisons are the same IEEE operations as
+# NumPy's.  The math functions come from the C library, NumPy's from the C
+# library or its own SIMD code, which may differ in the last bit; so each math
+# function is compared with the primitive's impl on a fixed probe set (a few
+# milliseconds, once per process) and used only where every result agrees bit
+# for bit.  Elsewhere the scalar form calls the impl for that equation, so it
+# stays exact.
 
-# -- scalar form: Python floats and bools, math functions ----------------------
-
-_MATH_UNARY = {
-    "exp": "exp", "log": "log", "log1p": "log1p", "expm1": "expm1", "sin": "sin",
-    "cos": "cos", "tan": "tan", "asin": "asin", "acos": "acos", "atan": "atan",
-    "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "sqrt": "sqrt", "asinh": "asinh",
-    "acosh": "acosh", "atanh": "atanh", "abs": "fabs", "is_finite": "isfinite",
-}
-_MATH_BINARY = {"pow": "pow", "atan2": "atan2", "rem": "fmod"}
-_PY_BINOPS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "eq": "==", "ne": "!=",
-              "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "and": "&", "or": "|",
-              "xor": "^"}
-
-# Where the math module and NumPy agree.  Python's float arithmetic and
-# comparisons are the same IEEE operations as NumPy's.  The math functions
-# come from the C library, NumPy's from the C library or its own SIMD code,
-# which may differ in the last bit; so each math function is compared with the
-# primitive's impl on a fixed probe set (a few milliseconds, once per process)
-# and used only where every result agrees bit for bit.  Elsewhere the scalar
-# form calls the impl for that equation, so it stays exact.
-
-_PROBE_DOMAINS = {  # name -> (lo, hi) of the probe points
-    "exp": (-700.0, 700.0), "expm1": (-40.0, 700.0), "log": (1e-300, 1e300),
-    "log1p": (-0.999, 1e6), "sqrt": (0.0, 1e300), "sin": (-100.0, 100.0),
-    "cos": (-100.0, 100.0), "tan": (-10.0, 10.0), "asin": (-1.0, 1.0),
-    "acos": (-1.0, 1.0), "atan": (-100.0, 100.0), "sinh": (-700.0, 700.0),
-    "cosh": (-700.0, 700.0), "tanh": (-25.0, 25.0), "asinh": (-1e6, 1e6),
-    "acosh": (1.0, 1e6), "atanh": (-0.999, 0.999), "abs": (-1e300, 1e300),
-    "is_finite": (-1e300, 1e300), "pow": (0.01, 50.0), "atan2": (-10.0, 10.0),
-    "rem": (-100.0, 100.0), "integer_pow": (-30.0, 30.0),
-}
 _agrees: dict = {}
 
 
@@ -468,28 +545,29 @@ _PROBE_SIZE = 20000
 
 
 def _probe(prim, y):
-    name = prim.name
-    lo, hi = _PROBE_DOMAINS[name]
+    entry = math_functions.get(prim)
+    if entry is None:
+        return False
+    name, (lo, hi), arity = entry
+    fn = getattr(math, name)
     xs = _probe_points(lo, hi, _PROBE_SIZE)
     impl = prim.impl
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            if name == "integer_pow":
+            if y is not None:  # an exponent parameter: integer_pow
                 xs = xs[xs != 0]
                 fy = float(y)
                 want = impl(xs, y=y)
-                got = [math.pow(x, fy) for x in xs.tolist()]
+                got = [fn(x, fy) for x in xs.tolist()]
                 scalar = [impl(np.float64(x), y=y) for x in xs[:500]]
-            elif name in _MATH_BINARY:
-                fn = getattr(math, _MATH_BINARY[name])
+            elif arity == 2:
                 ys = _probe_points(0.5, 3.0, len(xs))[:len(xs)]
                 xs = xs[:len(ys)]
                 want = impl(xs, ys)
                 got = [fn(x, y_) for x, y_ in zip(xs.tolist(), ys.tolist())]
                 scalar = [impl(np.float64(x), np.float64(y_)) for x, y_ in zip(xs[:500], ys)]
             else:
-                fn = getattr(math, _MATH_UNARY[name])
                 want = impl(xs)
                 got = [fn(x) for x in xs.tolist()]
                 scalar = [impl(np.float64(x)) for x in xs[:500]]
@@ -504,63 +582,16 @@ def _probe(prim, y):
         float(a) == float(b) for a, b in zip(scalar, want))
 
 
-def _py_binop(ctx):
-    a, b = ctx.ins
-    return f"({a} {_PY_BINOPS[ctx.eqn.primitive.name]} {b})"
-
-
 def _py_math(ctx):
     prim = ctx.eqn.primitive
     if not math_agrees(prim):
         return None
-    if prim.name in _MATH_BINARY:
-        return f"_m.{_MATH_BINARY[prim.name]}({ctx.ins[0]}, {ctx.ins[1]})"
-    return f"_m.{_MATH_UNARY[prim.name]}({ctx.ins[0]})"
+    name, _, arity = math_functions[prim]
+    return f"_m.{name}({', '.join(ctx.ins[:arity])})"
 
-
-def _py_integer_pow(ctx):
-    y = int(ctx.params["y"])
-    (a,) = ctx.ins
-    if y == 2:
-        return f"({a} * {a})"  # the impl's multiply(x, x)
-    if not math_agrees(ctx.eqn.primitive, y):
-        return None
-    return f"_m.pow({a}, {float(y)!r})"
-
-
-def _py_select_n(ctx):
-    if len(ctx.ins) != 3 or ctx.in_aval(0).dtype != _BOOL:
-        return None
-    p, c0, c1 = ctx.ins
-    return f"({c1} if {p} else {c0})"
-
-
-def _py_convert(ctx):
-    src, dst = ctx.in_aval(0).dtype, ctx.out.dtype
-    (a,) = ctx.ins
-    if src == _F64 and dst == _BOOL:
-        return f"({a} != 0.0)"
-    if src == _BOOL and dst == _F64:
-        return f"(1.0 if {a} else 0.0)"
-    return None
-
-
-SCALAR_EMITTERS: dict = {
-    **{name: _py_binop for name in _PY_BINOPS},
-    **{name: _py_math for name in list(_MATH_UNARY) + list(_MATH_BINARY)},
-    "neg": lambda ctx: f"(-{ctx.ins[0]})",
-    "not": lambda ctx: f"(not {ctx.ins[0]})",
-    "integer_pow": _py_integer_pow,
-    "select_n": _py_select_n,
-    "convert_element_type": _py_convert,
-}
-
-#: Primitives that are the identity on values (their output is their input).
-ALIASES = frozenset({"stop_gradient"})
-_SCALAR_ALIASES = frozenset({"stop_gradient", "real", "conj"})
 
 # ---------------------------------------------------------------------------
-# The generator
+# The generator: a planning pass, then a printer
 
 
 def scalar_specialisable(closed: ClosedJaxpr) -> bool:
@@ -592,76 +623,143 @@ def scalar_specialisable(closed: ClosedJaxpr) -> bool:
 INLINE_WINDOW = 24
 INLINE_DEPTH = 6
 
-
-class _Pending:
-    """An expression not yet written out: it will be inlined into its use."""
-
-    __slots__ = ("text", "depth", "refs")
-
-    def __init__(self, text, depth, refs):
-        self.text = text
-        self.depth = depth
-        self.refs = refs  # the Vars whose local names the text reads
+# An emitter sees each Var operand as a hole; the printer fills it in.  NUL
+# never occurs in generated source otherwise.
+_HOLE = "\x00{}\x00"
 
 
-def _generate_source(closed, g, fn_name, scalar):
+class Plan:
+    """What the printer prints, decided by ``plan``.
+
+    * ``eqns``: ``(eqn, operands)`` pairs, identities resolved and
+      equations with no used output dropped; ``templates[k]`` the expression
+      of equation ``k`` with a hole per Var operand.
+    * ``inlined``: Var -> index of the equation whose expression is written
+      into the single use of that Var (the hole appears once there).
+    * ``steps``: the equations written as statements, in order, each with
+      its assignment targets (``"_"`` for a dead output).
+    * ``names``: Var -> local or global name (inputs, constants, statement
+      results; a name is reused once its Var is dead).
+    * ``entry``: conversion statements on entry; ``returns``: the returned
+      expressions; ``finite_checks``: (scalar form) outputs checked for inf/nan.
+    """
+
+    __slots__ = ("params", "entry", "eqns", "templates", "inlined", "steps", "names",
+                 "returns", "finite_checks", "scalar")
+
+
+def _implicit_broadcasts(eqns, outvars):
+    """Var -> operand shape, for the broadcasts that need not be materialised.
+
+    ``np.broadcast_to`` costs microseconds, while an elementwise operation
+    broadcasts for free with the same result for every element.  A broadcast
+    qualifies when it is not an output of the program and every use is an
+    elementwise operation with an operand that has the full shape as written:
+    the broadcast itself (when it only reshapes), or another operand that is
+    not an implicit broadcast of a smaller shape (checked in program order,
+    so that of two broadcasts meeting in one operation one stays).
+    """
+    bcast = {}
+    for k, (eqn, _) in enumerate(eqns):
+        rule = implicit_broadcasts.get(eqn.primitive)
+        if rule is not None:
+            bcast[eqn.outvars[0]] = (k, rule(eqn))
+    if not bcast:
+        return {}
+    consumers: dict = {}
+    for k, (_, ins) in enumerate(eqns):
+        for x in ins:
+            if x in bcast:
+                consumers.setdefault(x, []).append(k)
+    out_set = {x for x in outvars if type(x) is Var}
+    implicit: dict = {}
+    written: dict = {}  # implicit broadcast -> the shape it has as written
+
+    def full(y, shape):
+        return written.get(y, y.aval.shape) == shape
+
+    for v in sorted(bcast, key=lambda v: bcast[v][0]):
+        if v in out_set or v not in consumers:
+            continue
+        shape = v.aval.shape
+        k0, in_shape = bcast[v]
+        operand = eqns[k0][1][0]
+        mine = () if operand.aval.ndim == 0 else in_shape
+        ok = True
+        for k in consumers[v]:
+            eqn, ins = eqns[k]
+            if eqn.primitive not in elementwise or eqn.primitive.multiple_results \
+                    or eqn.outvars[0].aval.shape != shape or not (mine == shape or any(
+                        y is not v and full(y, shape) for y in ins)):
+                ok = False
+                break
+        if ok:
+            implicit[v] = in_shape
+            written[v] = mine
+    return implicit
+
+
+def _hole(j):
+    while j >= len(_HOLES):
+        _HOLES.append(_HOLE.format(len(_HOLES)))
+    return _HOLES[j]
+
+
+_HOLES: list = [_HOLE.format(j) for j in range(16)]
+
+
+def plan(closed: ClosedJaxpr, g, scalar: bool) -> Plan:
+    """Decide what to write: identities and implicit broadcasts resolved,
+    uses counted, which Vars are inlined into their single use and which are
+    named, and the names (reused once dead)."""
     jaxpr = closed.jaxpr
-    emitters = SCALAR_EMITTERS if scalar else NUMPY_EMITTERS
-    aliases = _SCALAR_ALIASES if scalar else ALIASES
-
-    # Identity primitives are not emitted: their output reads their input.
+    table = scalar_emitters if scalar else emitters
+    identities = scalar_aliases if scalar else aliases
     alias: dict = {}
 
     def resolve(x):
         return alias.get(x, x) if type(x) is Var else x
 
-    if any(eqn.primitive.name in aliases for eqn in jaxpr.eqns):
-        body_eqns = []
+    if any(eqn.primitive in identities for eqn in jaxpr.eqns):
+        eqns = []
         for eqn in jaxpr.eqns:
-            if eqn.primitive.name in aliases and len(eqn.invars) == 1:
-                alias[eqn.outvars[0]] = resolve(eqn.invars[0])
+            ins = [resolve(x) for x in eqn.invars]
+            if eqn.primitive in identities and len(ins) == 1 and len(eqn.outvars) == 1:
+                alias[eqn.outvars[0]] = ins[0]
             else:
-                body_eqns.append((eqn, [resolve(x) for x in eqn.invars]))
+                eqns.append((eqn, ins))
         outvars = [resolve(x) for x in jaxpr.outvars]
     else:
-        body_eqns = [(eqn, eqn.invars) for eqn in jaxpr.eqns]
+        eqns = [(eqn, eqn.invars) for eqn in jaxpr.eqns]
         outvars = jaxpr.outvars
 
-    # Uses and last uses, for inlining and for reusing names.
-    n = len(body_eqns)
-    last: dict = {}
-    uses: dict = {}
-    for i, (_, ins) in enumerate(body_eqns):
+    implicit = {} if scalar else _implicit_broadcasts(eqns, outvars)
+    if implicit:
+        # An implicit broadcast whose operand needs no reshape is its operand.
+        kept = []
+        for eqn, ins in eqns:
+            ins = [resolve(x) for x in ins]
+            v = eqn.outvars[0]
+            shape = implicit.get(v)
+            if shape is not None and (type(ins[0]) is Literal or ins[0].aval.ndim == 0
+                                      or shape == ins[0].aval.shape):
+                alias[v] = ins[0]
+                del implicit[v]
+            else:
+                kept.append((eqn, ins))
+        eqns = kept
+        outvars = [resolve(x) for x in outvars]
+
+    # Uses (an equation none of whose outputs is used is not written: DCE may
+    # not have run).
+    out_set = {x for x in outvars if type(x) is Var}
+    uses: dict = dict.fromkeys(out_set, 0)
+    for _, ins in eqns:
         for x in ins:
             if type(x) is Var:
-                last[x] = i
                 uses[x] = uses.get(x, 0) + 1
-    for x in outvars:
-        if type(x) is Var:
-            last[x] = n
-            uses[x] = uses.get(x, 0) + 2  # never inlined into the return
-
-    implicit = set() if scalar else _implicit_broadcasts(body_eqns, outvars)
 
     consts = {v: g.const(c, "_c") for v, c in zip(jaxpr.constvars, closed.consts)}
-    names: dict = {}  # Var -> its local name, while it is live
-    free: list = []  # local names that can be reused
-    held: dict = {}  # Var -> number of pending expressions reading its name
-    pending: dict = {}  # Var -> _Pending
-    counter = itertools.count()
-
-    def new_name():
-        return free.pop() if free else f"v{next(counter)}"
-
-    def release(candidates, i):
-        """Free the names of candidates that are dead after equation i and
-        that no pending expression still reads.  Input names are not reused
-        (the caller holds the inputs anyway, and the source reads better)."""
-        for x in candidates:
-            if last[x] <= i and x not in held:
-                nm = names.pop(x, None)
-                if nm is not None and nm[0] == "v":  # (x may appear twice)
-                    free.append(nm)
 
     def lit_text(lit, plain_ok):
         p = _py_scalar(lit.val) if (scalar or plain_ok) else None
@@ -671,106 +769,133 @@ def _generate_source(closed, g, fn_name, scalar):
             return g.const(float(lit.val) if lit.aval.dtype == _F64 else bool(lit.val))
         return g.const(lit.val)
 
-    params_in = [f"a{i}" for i in range(len(jaxpr.invars))]
-    for v, nm in zip(jaxpr.invars, params_in):
-        names[v] = nm
-    body = []
-    # Entry conversions: Python scalars to NumPy scalars (array form), or
-    # everything to Python floats and bools (scalar form).
-    for v, nm in zip(jaxpr.invars, params_in):
-        if v not in last:
-            continue
-        if scalar:
-            body.append(f"{nm} = {'float' if v.aval.dtype == _F64 else 'bool'}({nm})")
-        elif v.aval.weak_type and v.aval.shape == ():
-            body.append(f"{nm} = xp.{v.aval.dtype.name}({nm})")
-
-    for i, (eqn, ins) in enumerate(body_eqns):
-        prim = eqn.primitive
-        texts = []
-        has_lit = False
-        direct = []  # Vars read by their local name
-        consumed = []  # pending expressions inlined here
-        for x in ins:
-            if type(x) is Literal:
-                texts.append(None)
-                has_lit = True
-                continue
-            p = pending.pop(x, None)
-            if p is not None:
-                consumed.append(p)
-                texts.append(p.text)
-            elif x in consts:
-                texts.append(consts[x])
-            else:
-                direct.append(x)
-                texts.append(names[x])
-        emitter = emitters.get(prim.name)
-        if emitter is not None and not _impl_as_expected(prim):
-            emitter = None
-        expr = None
-        if implicit and outs_0(eqn) in implicit:
-            expr = _implicit_broadcast(eqn, ins, texts)
-        elif emitter is not None:
-            et = texts
-            if has_lit:
-                # A literal is a plain Python number only as an operand of an
-                # operator or ufunc next to a Var of its dtype (the strict
-                # primitives guarantee the dtype), where NumPy's weak
-                # promotion gives it that dtype.
-                plain_ok = prim.name in _LITERAL_SAFE and len(direct) + len(consumed) > 0
-                et = [lit_text(x, plain_ok) if t is None else t for x, t in zip(ins, texts)]
-            expr = emitter(_Ctx(eqn, et, ins, g))
-        if expr is None:
-            if has_lit:
-                texts = [lit_text(x, False) if t is None else t for x, t in zip(ins, texts)]
-            expr = _call_impl(eqn, texts, g, scalar)
-        depth = 1
-        if consumed:
-            refs = list(direct)
-            for p in consumed:
-                refs.extend(p.refs)
-                if p.depth >= depth:
-                    depth = p.depth + 1
-        else:
-            refs = direct
+    # One forward sweep: each equation's template (its emitter's expression,
+    # a hole per Var operand), then whether each operand is inlined: it has
+    # exactly one use, this one, whose template reads it once (an emitter
+    # that repeats an operand, ``a * a``, gets a name for it), nearby and
+    # not too deep.
+    kept = []
+    templates = []
+    depth = []
+    reads = []  # the Vars each template reads by name, through inlined ones
+    producer: dict = {}  # Var -> index in kept of its single-output equation
+    inlined: dict = {}
+    for eqn, ins in eqns:
         outs = eqn.outvars
-        single = len(outs) == 1 and not prim.multiple_results
-        if single and depth < INLINE_DEPTH:
-            v = outs[0]
-            if uses.get(v) == 1 and last[v] - i <= INLINE_WINDOW:
-                for x in direct:
-                    held[x] = held.get(x, 0) + 1
-                pending[v] = _Pending(expr, depth, refs)
-                continue
-        # Written out now: the consumed expressions no longer hold their names.
-        for p in consumed:
-            for x in p.refs:
-                c = held[x] - 1
-                if c:
-                    held[x] = c
-                else:
-                    del held[x]
-        if refs:
-            release(refs, i)
-        if single:
-            v = outs[0]
-            if v not in last:
-                continue  # dead (DCE did not run): nothing to compute
-            nm = new_name()
-            names[v] = nm
-            body.append(f"{nm} = {expr}")
+        v = outs[0]
+        if v not in uses and (len(outs) == 1 or not any(o in uses for o in outs)):
             continue
+        prim = eqn.primitive
+        if not scalar and prim in implicit_broadcasts and type(ins[0]) is Literal \
+                and v not in implicit:
+            # Any other broadcast of a literal is a constant: a view of the
+            # scalar (no memory, nothing to do per call), read-only as the
+            # impl's is.
+            xp = g.ns["xp"]
+            consts[v] = g.const(xp.broadcast_to(xp.asarray(ins[0].val), v.aval.shape), "_c")
+            continue
+        n = len(ins)
+        if n > len(_HOLES):
+            _hole(n)
+        has_lit = False
+        for x in ins:
+            if type(x) is not Var:
+                has_lit = True
+                break
+        holes = [_HOLES[j] if type(x) is Var else None for j, x in enumerate(ins)] if has_lit \
+            else _HOLES[:n]
+        if v in implicit:
+            expr = f"xp.reshape({holes[0]}, {_plain_repr(implicit[v])})"
+        else:
+            emitter = table.get(prim)
+            if emitter is not None and _impl_checked.get(prim) is not True and \
+                    not _impl_as_expected(prim):
+                emitter = None
+            expr = None
+            if emitter is not None:
+                texts = holes
+                if has_lit:
+                    # A literal is a plain Python number only as an operand of
+                    # an operator or ufunc next to a Var of its dtype (the
+                    # strict primitives guarantee the dtype), where NumPy's
+                    # weak promotion gives it that dtype.
+                    plain_ok = prim in literal_safe and any(
+                        type(x) is Var and x not in consts for x in ins)
+                    texts = [lit_text(x, plain_ok) if h is None else h
+                             for x, h in zip(ins, holes)]
+                expr = emitter(_Ctx(eqn, texts, ins, g))
+            if expr is None:
+                if has_lit:
+                    holes = [lit_text(x, False) if h is None else h for x, h in zip(ins, holes)]
+                expr = _call_impl(eqn, holes, g, scalar)
+        k = len(kept)
+        r = []
+        d = 1
+        for j, x in enumerate(ins):
+            if type(x) is not Var:
+                continue
+            p = producer.get(x)
+            if p is None:
+                if x not in consts:
+                    r.append(x)
+            elif uses[x] == 1 and k - p <= INLINE_WINDOW and \
+                    depth[p] < INLINE_DEPTH and expr.count(_HOLES[j]) == 1:
+                inlined[x] = p
+                r.extend(reads[p])
+                if depth[p] >= d:
+                    d = depth[p] + 1
+            else:
+                r.append(x)
+        kept.append((eqn, ins))
+        templates.append(expr)
+        depth.append(d)
+        reads.append(r)
+        if len(outs) == 1 and not prim.multiple_results and v not in out_set:
+            producer[v] = k
+    eqns = kept
+
+    # Statements and names.  Input names are not reused (the caller holds the
+    # inputs anyway, and the source reads better).
+    steps = [k for k, (eqn, _) in enumerate(eqns) if eqn.outvars[0] not in inlined]
+    last_read: dict = {}
+    for s, k in enumerate(steps):
+        for x in reads[k]:
+            last_read[x] = s
+    names: dict = {v: f"a{i}" for i, v in enumerate(jaxpr.invars)}
+    names.update(consts)
+    free: list = []
+    counter = itertools.count()
+    planned = []
+    for s, k in enumerate(steps):
+        for x in reads[k]:
+            if last_read.get(x) == s and x not in out_set:
+                del last_read[x]  # (x may be read twice here)
+                nm = names[x]
+                if nm[0] == "v":
+                    free.append(nm)
         targets = []
-        for v in outs:
-            if v in last:
-                nm = new_name()
+        for v in eqns[k][0].outvars:
+            if v in uses:
+                nm = free.pop() if free else f"v{next(counter)}"
                 names[v] = nm
                 targets.append(nm)
             else:
                 targets.append("_")
-        body.append(f"{', '.join(targets)}{',' if len(targets) == 1 else ''} = {expr}")
+        planned.append((k, targets))
 
+    p = Plan()
+    p.scalar = scalar
+    p.params = [f"a{i}" for i in range(len(jaxpr.invars))]
+    # Entry conversions: Python scalars to NumPy scalars (array form), or
+    # everything to Python floats and bools (scalar form).
+    p.entry = []
+    for v, nm in zip(jaxpr.invars, p.params):
+        if v not in uses:
+            continue
+        if scalar:
+            p.entry.append(f"{nm} = {'float' if v.aval.dtype == _F64 else 'bool'}({nm})")
+        elif v.aval.weak_type and v.aval.shape == ():
+            p.entry.append(f"{nm} = xp.{v.aval.dtype.name}({nm})")
     invars = set(jaxpr.invars)
     rets = []
     for x in outvars:
@@ -785,87 +910,55 @@ def _generate_source(closed, g, fn_name, scalar):
             if x in invars and x.aval.ndim and not scalar:
                 t = f"xp.asarray({t}, copy=True)"
         rets.append(t)
+    p.finite_checks = []
     if scalar:
-        # inf or nan out: None, and the caller runs the NumPy form, whose
-        # values are the same and which also gives NumPy's warnings.
-        checks = [f"({t} - {t})" for t, x in zip(rets, outvars) if x.aval.dtype == _F64]
-        if checks:
-            body.append(f"if {' + '.join(checks)} != 0.0:")
-            body.append("    return None")
+        p.finite_checks = [t for t, x in zip(rets, outvars) if x.aval.dtype == _F64]
         rets = [f"xp.float64({t})" if x.aval.dtype == _F64 else f"xp.bool_({t})"
                 for t, x in zip(rets, outvars)]
+    p.returns = rets
+    p.eqns = eqns
+    p.templates = templates
+    p.inlined = inlined
+    p.steps = planned
+    p.names = names
+    return p
+
+
+def print_plan(p: Plan, fn_name: str) -> str:
+    """The source of the planned function: fill each statement's holes with
+    names or with the inlined expressions."""
+    eqns, templates, inlined, names = p.eqns, p.templates, p.inlined, p.names
+
+    def text(k):
+        t = templates[k]
+        for j, x in enumerate(eqns[k][1]):
+            if type(x) is Var:
+                i = inlined.get(x)
+                # (a filled-in text has no holes left, so the order is free)
+                t = t.replace(_HOLES[j], names[x] if i is None else text(i))
+        return t
+
+    body = list(p.entry)
+    for k, targets in p.steps:
+        lhs = targets[0] if len(targets) == 1 and not eqns[k][0].primitive.multiple_results \
+            else ", ".join(targets) + ("," if len(targets) == 1 else "")
+        body.append(f"{lhs} = {text(k)}")
+    if p.finite_checks:
+        # inf or nan out: None, and the caller runs the NumPy form, whose
+        # values are the same and which also gives NumPy's warnings.
+        body.append(f"if {' + '.join(f'({t} - {t})' for t in p.finite_checks)} != 0.0:")
+        body.append("    return None")
+    rets = p.returns
     body.append(f"return ({', '.join(rets)}{',' if len(rets) == 1 else ''})")
-    return f"def {fn_name}({', '.join(params_in)}):\n" + "".join(
+    return f"def {fn_name}({', '.join(p.params)}):\n" + "".join(
         f"    {line}\n" for line in body)
 
 
-def outs_0(eqn):
-    return eqn.outvars[0]
-
-
-#: Elementwise primitives whose emitted form broadcasts its operands as NumPy
-#: does, with the same value for every element.
-_ELEMENTWISE = frozenset(set(_BINOPS) | set(_BINARY_XP) | {"div", "select_n"})
-
-
-def _implicit_broadcasts(body_eqns, outvars):
-    """The ``broadcast_in_dim`` outputs that need not be materialised.
-
-    ``np.broadcast_to`` costs microseconds, while an elementwise operation
-    broadcasts for free with the same result for every element.  A broadcast
-    qualifies when every use is an elementwise operation with another operand
-    that has the full shape and is itself materialised (checked in program
-    order, so that of two broadcasts meeting in one operation one stays), and
-    it is not an output of the program.
-    """
-    bcast = {}
-    for k, (eqn, _) in enumerate(body_eqns):
-        if eqn.primitive.name == "broadcast_in_dim":
-            bcast[eqn.outvars[0]] = k
-    if not bcast:
-        return set()
-    consumers: dict = {}
-    for k, (_, ins) in enumerate(body_eqns):
-        for x in ins:
-            if x in bcast:
-                consumers.setdefault(x, []).append(k)
-    out_set = {x for x in outvars if type(x) is Var}
-    implicit: set = set()
-    for v in sorted(bcast, key=bcast.get):
-        if v in out_set or v not in consumers:
-            continue
-        shape = v.aval.shape
-        ok = True
-        for k in consumers[v]:
-            eqn, ins = body_eqns[k]
-            if eqn.primitive.name not in _ELEMENTWISE or eqn.primitive.multiple_results \
-                    or eqn.outvars[0].aval.shape != shape or not any(
-                        y is not v and y.aval.shape == shape and y not in implicit
-                        for y in ins):
-                ok = False
-                break
-        if ok:
-            implicit.add(v)
-    return implicit
-
-
-def _implicit_broadcast(eqn, ins, texts):
-    """The operand of an implicit broadcast: reshaped to the output's rank (or
-    as it is, when that is already its shape or it is 0-d)."""
-    x = ins[0]
-    shape = tuple(eqn.params["shape"])
-    in_shape = [1] * len(shape)
-    for i, d in enumerate(eqn.params["broadcast_dimensions"]):
-        in_shape[d] = x.aval.shape[i]
-    if tuple(in_shape) == x.aval.shape or x.aval.ndim == 0:
-        return texts[0]
-    return f"xp.reshape({texts[0]}, {_plain_repr(tuple(in_shape))})"
-
-
-#: Primitives whose operands have one dtype (strict) and whose emitted form is
-#: an operator or a ufunc: a literal may be written as a plain Python number
-#: there, since NumPy's weak promotion gives it the other operand's dtype.
-_LITERAL_SAFE = frozenset(set(_BINOPS) | set(_BINARY_XP) | {"div", "neg", "not"})
+def _generate_source(closed, g, fn_name, scalar):
+    src = print_plan(plan(closed, g, scalar), fn_name)
+    if "\x00" in src:  # a hole the printer did not fill: a bug in the planner
+        raise AssertionError(f"codegen left an operand placeholder in:\n{src!r}")
+    return src
 
 
 def _call_impl(eqn, texts, g, scalar):

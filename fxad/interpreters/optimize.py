@@ -16,7 +16,14 @@
   merges a broadcast of a broadcast (a reshape of a reshape) into one.
 * ``optimize``: folding and CSE in one forward sweep (each rule looks only
   at earlier equations, so one sweep is a fixpoint of both), then DCE; then
-  unused constvars are dropped.
+  unused constvars are dropped.  A constvar whose array repeats one value
+  (the ones a gradient of ``sum`` starts from) becomes a broadcast of that
+  value as a literal, so ``x * ones`` is forwarded to ``x`` and the program
+  holds a scalar instead of the array.
+
+The passes know primitives only through the registries below (commutative
+operations, forwarding and compose rules, producers, scalar broadcasts),
+keyed by the ``Primitive`` and filled from each primitive's block.
 
 Each pass is pure and linear-time: it returns new ``Jaxpr`` objects (equations
 whose inputs did not change are shared, never mutated) and leaves its input
@@ -52,6 +59,138 @@ dce_rules: dict = {}
 #: before simplifying, so folding, CSE and DCE see across call boundaries
 #: and jit generates one function.
 inline_rules: dict = {}
+
+# ---------------------------------------------------------------------------
+# Registries, keyed by the Primitive object and filled from each primitive's
+# block in fxad/lax (this module must not import lax).
+
+#: Operations whose two operands may be swapped without changing any bit of
+#: the result, for real (float, integer, boolean) operands.
+commutative: set = set()
+#: Primitive -> ``rule(eqn, invars, producer) -> atom or None``: the atom the
+#: equation's single output equals exactly (a copy or an identity), if any.
+#: ``producer`` maps a Var to the equation that made it, for the primitives in
+#: ``producers``.
+forwarding_rules: dict = {}
+#: Primitive -> ``rule(eqn, invars, producer) -> JaxprEqn or None``: one
+#: equation for this one and its operand's producer (a broadcast of a
+#: broadcast).
+compose_rules: dict = {}
+#: Primitives whose equations the rules above may look at as producers.
+producers: set = set()
+#: Primitive -> ``params(shape) -> params``: how to write a broadcast of a 0-d
+#: value to ``shape`` (a constant array of one repeated value becomes one).
+scalar_broadcasts: dict = {}
+
+
+def def_commutative(prim):
+    """``prim``'s two operands may be swapped (bit for bit) for real dtypes."""
+    commutative.add(prim)
+
+
+def def_forwarding(prim, rule, *, looks_at_producers=()):
+    """Register ``prim``'s forwarding rule; it may look at the producers of
+    its operands when they are equations of ``looks_at_producers``."""
+    forwarding_rules[prim] = rule
+    producers.update(looks_at_producers)
+
+
+def def_compose(prim, rule):
+    """Register ``prim``'s compose rule (it looks at equations of ``prim``)."""
+    compose_rules[prim] = rule
+    producers.add(prim)
+
+
+def def_scalar_broadcast(prim, params):
+    """``prim`` with one 0-d operand and ``params(shape)`` broadcasts it to
+    ``shape``; its equations are producers, so ``x * broadcast(1.0)`` is seen."""
+    scalar_broadcasts[prim] = params
+    producers.add(prim)
+
+
+# -- pieces for the rules ------------------------------------------------------
+
+
+def same(x, aval):
+    """Whether the atom ``x`` has ``aval``'s shape and dtype (a forwarded atom
+    must)."""
+    return x.aval.shape == aval.shape and x.aval.dtype == aval.dtype
+
+
+def forward_operand_if(cond):
+    """The rule "the output is the first operand when ``cond(eqn)``" (and it
+    has the output's shape and dtype)."""
+
+    def rule(eqn, invars, producer):
+        x = invars[0]
+        return x if cond(eqn) and same(x, eqn.outvars[0].aval) else None
+
+    return rule
+
+
+def scalar_value(x, producer):
+    """The 0-d value ``x`` holds in every element: a 0-d literal, or a
+    registered broadcast of one; else None."""
+    if type(x) is Var:
+        p = producer.get(x)
+        if p is None or p.primitive not in scalar_broadcasts:
+            return None
+        x = p.invars[0]
+    if type(x) is not Literal:
+        return None
+    v = x.val
+    if type(v) is np.ndarray and v.ndim != 0:
+        return None
+    return v
+
+
+def _holds(x, pred, producer):
+    v = scalar_value(x, producer)
+    if v is None:
+        return False
+    try:
+        return bool(pred(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def is_one(v):
+    return v == 1
+
+
+def is_plus_zero(v):
+    return v == 0 and math.copysign(1.0, float(v)) > 0
+
+
+def is_minus_zero(v):
+    return v == 0 and math.copysign(1.0, float(v)) < 0
+
+
+def additive_identity(dtype):
+    """The test for the identity element of addition in ``dtype``: -0.0 + 0.0
+    is +0.0, so only -0.0 is the identity of float addition."""
+    return is_minus_zero if dtype.kind == "f" else is_plus_zero
+
+
+def identity_element_rule(right, left=None):
+    """The rule of a binary operation with an identity element: ``x op e`` is
+    ``x`` where ``right(dtype)(e)`` holds (``e op x`` is ``x`` where
+    ``left(dtype)(e)``), ``e`` a 0-d literal or a broadcast of one.  Real
+    dtypes only: for complex ``(a+bj) * 1`` is not exact when b is infinite."""
+
+    def rule(eqn, invars, producer):
+        out = eqn.outvars[0].aval
+        if len(invars) != 2 or out.dtype.kind not in "iuf":
+            return None
+        x, y = invars
+        if right is not None and _holds(y, right(out.dtype), producer) and same(x, out):
+            return x
+        if left is not None and _holds(x, left(out.dtype), producer) and same(y, out):
+            return y
+        return None
+
+    return rule
+
 
 # ---------------------------------------------------------------------------
 # Helpers
@@ -189,11 +328,6 @@ def prune_constvars(closed: ClosedJaxpr) -> ClosedJaxpr:
 # ---------------------------------------------------------------------------
 # Common-subexpression elimination
 
-#: Operations whose two operands may be swapped without changing any bit of
-#: the result, for real (float, integer, boolean) operands.  Not max/min:
-#: NumPy's maximum(-0.0, 0.0) and maximum(0.0, -0.0) differ.
-_COMMUTATIVE = frozenset({"add", "add_any", "mul", "eq", "ne", "and", "or", "xor"})
-
 _UNHASHABLE = object()
 
 
@@ -275,7 +409,7 @@ def _cse_key(eqn, invars, number):
             ikeys.append((x.aval, vk))
         else:
             ikeys.append(number[x])
-    if len(ikeys) == 2 and eqn.primitive.name in _COMMUTATIVE and \
+    if len(ikeys) == 2 and eqn.primitive in commutative and \
             invars[0].aval.dtype.kind in "biuf" and _later(ikeys[0], ikeys[1]):
         ikeys.reverse()
     return (eqn.primitive, pkey, tuple(ikeys))
@@ -332,116 +466,25 @@ def _fold(eqn, vals):
     return outs
 
 
-def _is_lit(x, pred):
-    if type(x) is not Literal:
+def _uniform(c):
+    """Whether every element of the array ``c`` has the same bits."""
+    if type(c) is not np.ndarray or c.ndim == 0 or c.size < 2 or c.dtype.kind not in "biuf" \
+            or c.dtype.itemsize not in (1, 2, 4, 8):
         return False
-    v = x.val
-    if type(v) is np.ndarray and v.ndim != 0:
-        return False
-    try:
-        return bool(pred(v))
-    except (TypeError, ValueError):
-        return False
+    u = c.reshape(-1).view(f"u{c.dtype.itemsize}")
+    return bool((u == u[0]).all())
 
 
-def _one(v):
-    return v == 1
-
-
-def _plus_zero(v):
-    return v == 0 and math.copysign(1.0, float(v)) > 0
-
-
-def _minus_zero(v):
-    return v == 0 and math.copysign(1.0, float(v)) < 0
-
-
-def _forward(eqn, invars, producer):
-    """The atom an equation's (single) output equals, if it is a copy or an
-    exact identity; else None."""
-    name = eqn.primitive.name
-    out = eqn.outvars[0].aval
-    params = eqn.params
-
-    def same(x):
-        # The forwarded atom must have the output's shape and dtype.
-        return x.aval.shape == out.shape and x.aval.dtype == out.dtype
-
-    if name == "select_n":
-        cases = invars[1:]
-        first = cases[0]
-        if all(c is first for c in cases) and same(first):
-            return first
+def _as_scalar_broadcast(v, c):
+    """For a constvar ``v`` whose value ``c`` repeats one value: an equation
+    that broadcasts that value (as a literal) to a fresh Var of ``v``'s aval,
+    so that the program holds a scalar and ``x * ones`` is seen as ``x * 1``.
+    Else None."""
+    if c is None or v.aval.weak_type or not _uniform(c):
         return None
-    if name == "integer_pow" and params.get("y") == 1:
-        return invars[0] if same(invars[0]) else None
-    if name in ("reshape", "broadcast_in_dim"):
-        x = invars[0]
-        if name == "broadcast_in_dim" and tuple(params["broadcast_dimensions"]) != tuple(
-                range(out.ndim)):
-            return None
-        return x if same(x) else None
-    if name == "transpose":
-        p = tuple(params["permutation"])
-        return invars[0] if p == tuple(range(len(p))) and same(invars[0]) else None
-    if name in ("squeeze", "expand_dims", "rev") and not params.get("dimensions"):
-        return invars[0] if same(invars[0]) else None
-    if name in ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod") and \
-            not params.get("axes"):
-        return invars[0] if same(invars[0]) else None
-    if name == "convert_element_type":
-        x = invars[0]
-        return x if same(x) and type(x) is not Literal else None
-    if name == "neg":
-        p = producer.get(invars[0])
-        if p is not None and p.primitive.name == "neg" and same(p.invars[0]):
-            return p.invars[0]
-        return None
-    if len(invars) != 2 or out.dtype.kind not in "iuf":
-        return None  # complex: (a+bj) * 1 is not exact when b is infinite
-    x, y = invars
-    if name == "mul":
-        if _is_lit(y, _one) and same(x):
-            return x
-        if _is_lit(x, _one) and same(y):
-            return y
-    elif name == "div":
-        if _is_lit(y, _one) and same(x):
-            return x
-    elif name in ("add", "add_any"):
-        zero = _minus_zero if out.dtype.kind == "f" else _plus_zero
-        if _is_lit(y, zero) and same(x):
-            return x
-        if _is_lit(x, zero) and same(y):
-            return y
-    elif name == "sub":
-        if _is_lit(y, _plus_zero) and same(x):
-            return x
-    return None
-
-
-#: Equations whose producer ``_forward`` and ``_compose`` look at.
-_PRODUCERS = frozenset({"neg", "broadcast_in_dim", "reshape"})
-
-
-def _compose(eqn, invars, producer):
-    """One equation for two: a broadcast of a broadcast, a reshape of a
-    reshape (pure data movement, so the values are the same)."""
-    name = eqn.primitive.name
-    if name not in ("broadcast_in_dim", "reshape") or type(invars[0]) is not Var:
-        return None
-    p = producer.get(invars[0])
-    if p is None or p.primitive is not eqn.primitive:
-        return None
-    if name == "reshape":
-        if eqn.params.get("dimensions") is not None or p.params.get("dimensions") is not None:
-            return None
-        return JaxprEqn(eqn.primitive, [p.invars[0]] + invars[1:], eqn.params, eqn.outvars)
-    inner = tuple(p.params["broadcast_dimensions"])
-    outer = tuple(eqn.params["broadcast_dimensions"])
-    dims = tuple(outer[d] for d in inner)
-    params = dict(eqn.params, broadcast_dimensions=dims)
-    return JaxprEqn(eqn.primitive, [p.invars[0]], params, eqn.outvars)
+    prim, params = next(iter(scalar_broadcasts.items()))
+    lit = Literal(c.reshape(-1)[0], core.shaped((), c.dtype))
+    return JaxprEqn(prim, [lit], params(c.shape), [Var(v.aval)])
 
 
 def constant_fold(closed: ClosedJaxpr) -> ClosedJaxpr:
@@ -477,6 +520,21 @@ def _simplify(closed, fold=True, cse=True):
     constvars = list(jaxpr.constvars)
     consts = list(closed.consts)
     eqns = []
+    if fold and scalar_broadcasts:
+        made: dict = {}  # (aval, bits) -> the Var of that broadcast: CSE of these
+        for v in jaxpr.constvars:
+            eqn = _as_scalar_broadcast(v, known.get(v))
+            if eqn is not None:
+                key = (v.aval, known[v].reshape(-1)[:1].tobytes())
+                if key in made:
+                    env[v] = made[key]
+                    continue
+                nv = made[key] = eqn.outvars[0]
+                env[v] = nv
+                known[nv] = known[v]
+                number[nv] = len(number)
+                producer[nv] = eqn
+                eqns.append(eqn)
     for eqn in jaxpr.eqns:
         invars = eqn.invars
         if env:
@@ -504,12 +562,16 @@ def _simplify(closed, fold=True, cse=True):
                             number[nv] = len(number)
                             env[v] = nv
                     continue
-            if not eqn.primitive.multiple_results:
-                fwd = _forward(eqn, invars, producer)
+            prim = eqn.primitive
+            rule = forwarding_rules.get(prim)
+            if rule is not None and not prim.multiple_results:
+                fwd = rule(eqn, invars, producer)
                 if fwd is not None:
                     env[eqn.outvars[0]] = fwd
                     continue
-            new = _compose(eqn, invars, producer) or _rewrite(eqn, invars)
+            rule = compose_rules.get(prim)
+            new = (rule(eqn, invars, producer) if rule is not None else None) or \
+                _rewrite(eqn, invars)
         else:
             new = _rewrite(eqn, invars)
         if cse:
@@ -525,7 +587,7 @@ def _simplify(closed, fold=True, cse=True):
                 seen[key] = new.outvars
         for v in new.outvars:
             number[v] = len(number)
-        if fold and new.primitive.name in _PRODUCERS:
+        if fold and new.primitive in producers:
             producer[new.outvars[0]] = new
         eqns.append(new)
     outvars = [_subst(env, x) for x in jaxpr.outvars]

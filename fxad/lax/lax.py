@@ -18,8 +18,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from fxad.core import Tracer, bind, full_lower_concrete, get_aval, new_primitive, shaped
-from fxad.interpreters import batching
+from fxad.core import (
+    JaxprEqn,
+    Literal,
+    Tracer,
+    Var,
+    bind,
+    full_lower_concrete,
+    get_aval,
+    new_primitive,
+    shaped,
+)
+from fxad.interpreters import batching, codegen, optimize
 from fxad.interpreters.ad import (
     UndefinedPrimal,
     Zero,
@@ -365,6 +375,18 @@ def _binop_abstract_eval(name, out_dtype=None):
     return abstract_eval
 
 
+def _unit(dtype):
+    return optimize.is_one
+
+
+_additive_identity = optimize.additive_identity
+
+
+# Forwarding rules of the shape operations: an empty axis list is the identity.
+_no_axes = optimize.forward_operand_if(lambda e: not e.params.get("axes"))
+_no_dimensions = optimize.forward_operand_if(lambda e: not e.params.get("dimensions"))
+
+
 def standard_unop(name, impl, float_only=True):
     p = new_primitive(name)
     p.def_impl(impl)
@@ -392,7 +414,17 @@ def neg(x):
     return bind(neg_p, x)
 
 
+def _neg_forward(eqn, invars, producer):
+    p = producer.get(invars[0])
+    if p is not None and p.primitive is neg_p and optimize.same(p.invars[0], eqn.outvars[0].aval):
+        return p.invars[0]
+    return None
+
+
 neg_p = standard_unop("neg", np.negative, float_only=False)
+optimize.def_forwarding(neg_p, _neg_forward, looks_at_producers=(neg_p,))
+codegen.def_emitter(neg_p, codegen.emit_neg, scalar=codegen.emit_py_neg, impl=np.negative,
+                    literal_ok=True)
 deflinear(neg_p, lambda ct, x: [neg(ct)])
 
 
@@ -418,6 +450,10 @@ def _add_transpose(ct, x, y):
 
 
 add_p = standard_binop("add", np.add)
+optimize.def_commutative(add_p)
+optimize.def_forwarding(add_p, optimize.identity_element_rule(_additive_identity,
+                                                             _additive_identity))
+codegen.def_operator(add_p, "+", "add")
 jvp_rules[add_p] = _add_jvp
 deftranspose(add_p, _add_transpose)
 
@@ -444,6 +480,8 @@ def _sub_transpose(ct, x, y):
 
 
 sub_p = standard_binop("sub", np.subtract)
+optimize.def_forwarding(sub_p, optimize.identity_element_rule(lambda dt: optimize.is_plus_zero))
+codegen.def_operator(sub_p, "-", "subtract")
 jvp_rules[sub_p] = _sub_jvp
 deftranspose(sub_p, _sub_transpose)
 
@@ -461,6 +499,9 @@ def _mul_transpose(ct, x, y):
 
 
 mul_p = standard_binop("mul", np.multiply)
+optimize.def_commutative(mul_p)
+optimize.def_forwarding(mul_p, optimize.identity_element_rule(_unit, _unit))
+codegen.def_operator(mul_p, "*", "multiply")
 defjvp(mul_p, lambda t, x, y: mul(t, y), lambda t, x, y: mul(x, t))
 deftranspose(mul_p, _mul_transpose)
 
@@ -482,6 +523,9 @@ def _div_impl(x, y):
 
 
 div_p = standard_binop("div", _div_impl)
+optimize.def_forwarding(div_p, optimize.identity_element_rule(_unit))
+codegen.def_emitter(div_p, codegen.emit_div, scalar=codegen.emit_py_div, elementwise_op=True,
+                    literal_ok=True)
 defjvp2(div_p,
         lambda t, ans, x, y: div(t, y),
         lambda t, ans, x, y: neg(mul(t, div(ans, y))))
@@ -514,6 +558,9 @@ def _integer_pow_jvp(t, x, *, y):
 
 
 integer_pow_p = new_primitive("integer_pow")
+optimize.def_forwarding(integer_pow_p, optimize.forward_operand_if(lambda e: e.params["y"] == 1))
+codegen.def_emitter(integer_pow_p, codegen.emit_integer_pow, scalar=codegen.emit_py_integer_pow)
+codegen.def_math(integer_pow_p, "pow", probe=(-30.0, 30.0))
 integer_pow_p.def_impl(_integer_pow_impl)
 integer_pow_p.def_abstract_eval(lambda x, *, y: x)
 defjvp(integer_pow_p, _integer_pow_jvp)
@@ -539,6 +586,7 @@ def _pow_jvp_y(t, ans, x, y):
 
 
 pow_p = standard_binop("pow", np.power)
+codegen.def_binary_ufunc(pow_p, "pow", math="pow", probe=(0.01, 50.0))
 defjvp2(pow_p, _pow_jvp_x, _pow_jvp_y)
 
 
@@ -563,10 +611,12 @@ def min(x, y):  # noqa: A001 - the lax name
 
 
 max_p = standard_binop("max", np.maximum)
+codegen.def_binary_ufunc(max_p, "maximum")
 defjvp2(max_p,
         lambda t, ans, x, y: mul(t, _balanced_eq(x, ans, y)),
         lambda t, ans, x, y: mul(t, _balanced_eq(y, ans, x)))
 min_p = standard_binop("min", np.minimum)
+codegen.def_binary_ufunc(min_p, "minimum")
 defjvp2(min_p,
         lambda t, ans, x, y: mul(t, _balanced_eq(x, ans, y)),
         lambda t, ans, x, y: mul(t, _balanced_eq(y, ans, x)))
@@ -577,6 +627,7 @@ def rem(x, y):
 
 
 rem_p = standard_binop("rem", np.fmod)
+codegen.def_binary_ufunc(rem_p, "fmod", math="fmod", probe=(-100.0, 100.0))
 # x - y * trunc(x / y): d/dx = 1, d/dy = -trunc(x / y).
 defjvp(rem_p,
        lambda t, x, y: _bcast(t, np.broadcast_shapes(_aval(x).shape, _aval(y).shape)),
@@ -592,32 +643,46 @@ def _unary(name, impl):
 
 
 exp_p = _unary("exp", np.exp)
+codegen.def_ufunc(exp_p, "exp", math="exp", probe=(-700.0, 700.0))
 defjvp2(exp_p, lambda t, ans, x: mul(t, ans))
 log_p = _unary("log", np.log)
+codegen.def_ufunc(log_p, "log", math="log", probe=(1e-300, 1e+300))
 defjvp(log_p, lambda t, x: div(t, x))
 log1p_p = _unary("log1p", np.log1p)
+codegen.def_ufunc(log1p_p, "log1p", math="log1p", probe=(-0.999, 1000000.0))
 defjvp(log1p_p, lambda t, x: div(t, add(x, _c(x, 1))))
 expm1_p = _unary("expm1", np.expm1)
+codegen.def_ufunc(expm1_p, "expm1", math="expm1", probe=(-40.0, 700.0))
 defjvp2(expm1_p, lambda t, ans, x: mul(t, add(ans, _c(ans, 1))))
 sin_p = _unary("sin", np.sin)
+codegen.def_ufunc(sin_p, "sin", math="sin", probe=(-100.0, 100.0))
 defjvp(sin_p, lambda t, x: mul(t, cos(x)))
 cos_p = _unary("cos", np.cos)
+codegen.def_ufunc(cos_p, "cos", math="cos", probe=(-100.0, 100.0))
 defjvp(cos_p, lambda t, x: neg(mul(t, sin(x))))
 tan_p = _unary("tan", np.tan)
+codegen.def_ufunc(tan_p, "tan", math="tan", probe=(-10.0, 10.0))
 defjvp2(tan_p, lambda t, ans, x: mul(t, add(_c(ans, 1), mul(ans, ans))))
 asin_p = _unary("asin", np.arcsin)
+codegen.def_ufunc(asin_p, "asin", math="asin", probe=(-1.0, 1.0))
 defjvp(asin_p, lambda t, x: div(t, sqrt(sub(_c(x, 1), mul(x, x)))))
 acos_p = _unary("acos", np.arccos)
+codegen.def_ufunc(acos_p, "acos", math="acos", probe=(-1.0, 1.0))
 defjvp(acos_p, lambda t, x: neg(div(t, sqrt(sub(_c(x, 1), mul(x, x))))))
 atan_p = _unary("atan", np.arctan)
+codegen.def_ufunc(atan_p, "atan", math="atan", probe=(-100.0, 100.0))
 defjvp(atan_p, lambda t, x: div(t, add(_c(x, 1), mul(x, x))))
 sinh_p = _unary("sinh", np.sinh)
+codegen.def_ufunc(sinh_p, "sinh", math="sinh", probe=(-700.0, 700.0))
 defjvp(sinh_p, lambda t, x: mul(t, cosh(x)))
 cosh_p = _unary("cosh", np.cosh)
+codegen.def_ufunc(cosh_p, "cosh", math="cosh", probe=(-700.0, 700.0))
 defjvp(cosh_p, lambda t, x: mul(t, sinh(x)))
 tanh_p = _unary("tanh", np.tanh)
+codegen.def_ufunc(tanh_p, "tanh", math="tanh", probe=(-25.0, 25.0))
 defjvp2(tanh_p, lambda t, ans, x: mul(t, sub(_c(ans, 1), mul(ans, ans))))
 sqrt_p = _unary("sqrt", np.sqrt)
+codegen.def_ufunc(sqrt_p, "sqrt", math="sqrt", probe=(0.0, 1e+300))
 
 
 def _sqrt_jvp(t, ans, x):
@@ -630,14 +695,17 @@ def _sqrt_jvp(t, ans, x):
 
 defjvp2(sqrt_p, _sqrt_jvp)
 asinh_p = _unary("asinh", np.arcsinh)
+codegen.def_ufunc(asinh_p, "asinh", math="asinh", probe=(-1000000.0, 1000000.0))
 defjvp(asinh_p, lambda t, x: div(t, sqrt(add(mul(x, x), _c(x, 1)))))
 acosh_p = _unary("acosh", np.arccosh)
+codegen.def_ufunc(acosh_p, "acosh", math="acosh", probe=(1.0, 1000000.0))
 # sqrt(x - 1) * sqrt(x + 1), not sqrt(x * x - 1): equal for real x > 1, but only
 # the first is the derivative of NumPy's principal arccosh for complex x with
 # Re(x) < 0 (sqrt(x * x - 1) has a branch cut on the imaginary axis that
 # arccosh has not).
 defjvp(acosh_p, lambda t, x: div(t, mul(sqrt(sub(x, _c(x, 1))), sqrt(add(x, _c(x, 1))))))
 atanh_p = _unary("atanh", np.arctanh)
+codegen.def_ufunc(atanh_p, "atanh", math="atanh", probe=(-0.999, 0.999))
 defjvp(atanh_p, lambda t, x: div(t, sub(_c(x, 1), mul(x, x))))
 # Primitives rather than composites (exp(x * log 2), log(x) / log(10), ...) so
 # that values are NumPy's to the last bit: exp2(3) is 8 and log10(1000) is 3.
@@ -777,6 +845,7 @@ def _atan2_denom(x, y):
 
 
 atan2_p = standard_binop("atan2", np.arctan2)
+codegen.def_binary_ufunc(atan2_p, "atan2", math="atan2", probe=(-10.0, 10.0))
 defjvp(atan2_p,
        lambda t, x, y: mul(t, div(y, _atan2_denom(x, y))),
        lambda t, x, y: mul(t, neg(div(x, _atan2_denom(x, y)))))
@@ -804,6 +873,7 @@ def _abs_jvp(t, ans, x):
 
 
 abs_p = new_primitive("abs")
+codegen.def_ufunc(abs_p, "abs", math="fabs", probe=(-1e300, 1e300))
 abs_p.def_impl(np.abs)
 abs_p.def_abstract_eval(_abs_abstract_eval)
 defjvp2(abs_p, _abs_jvp)
@@ -834,14 +904,19 @@ def trunc(x):
 
 
 sign_p = standard_unop("sign", np.sign, float_only=False)
+codegen.def_ufunc(sign_p, "sign")
 defjvp_zero(sign_p)
 floor_p = standard_unop("floor", np.floor)
+codegen.def_ufunc(floor_p, "floor")
 defjvp_zero(floor_p)
 ceil_p = standard_unop("ceil", np.ceil)
+codegen.def_ufunc(ceil_p, "ceil")
 defjvp_zero(ceil_p)
 round_p = standard_unop("round", np.round)  # half to even, as NumPy
+codegen.def_ufunc(round_p, "round")
 defjvp_zero(round_p)
 trunc_p = standard_unop("trunc", np.trunc)
+codegen.def_ufunc(trunc_p, "trunc")
 defjvp_zero(trunc_p)
 
 
@@ -888,11 +963,19 @@ def _cmp(name, impl):
 
 
 eq_p = _cmp("eq", np.equal)
+optimize.def_commutative(eq_p)
+codegen.def_operator(eq_p, "==", "equal")
 ne_p = _cmp("ne", np.not_equal)
+optimize.def_commutative(ne_p)
+codegen.def_operator(ne_p, "!=", "not_equal")
 lt_p = _cmp("lt", np.less)
+codegen.def_operator(lt_p, "<", "less")
 le_p = _cmp("le", np.less_equal)
+codegen.def_operator(le_p, "<=", "less_equal")
 gt_p = _cmp("gt", np.greater)
+codegen.def_operator(gt_p, ">", "greater")
 ge_p = _cmp("ge", np.greater_equal)
+codegen.def_operator(ge_p, ">=", "greater_equal")
 
 
 def eq(x, y):
@@ -931,11 +1014,20 @@ def _logical_binop(name, impl):
 
 # Bitwise, as in lax (logical on booleans): the output dtype is the input's.
 and_p = _logical_binop("and", np.bitwise_and)
+optimize.def_commutative(and_p)
+codegen.def_operator(and_p, "&", "bitwise_and")
 or_p = _logical_binop("or", np.bitwise_or)
+optimize.def_commutative(or_p)
+codegen.def_operator(or_p, "|", "bitwise_or")
 xor_p = _logical_binop("xor", np.bitwise_xor)
+optimize.def_commutative(xor_p)
+codegen.def_operator(xor_p, "^", "bitwise_xor")
 not_p = standard_unop("not", np.invert, float_only=False)
+codegen.def_emitter(not_p, codegen.emit_not, scalar=codegen.emit_py_not, impl=np.invert,
+                    literal_ok=True)
 defjvp_zero(not_p)
 is_finite_p = new_primitive("is_finite")
+codegen.def_ufunc(is_finite_p, "isfinite", math="isfinite", probe=(-1e300, 1e300))
 is_finite_p.def_impl(np.isfinite)
 is_finite_p.def_abstract_eval(lambda x: shaped(x.shape, _BOOL))
 defjvp_zero(is_finite_p)
@@ -1016,7 +1108,18 @@ def _select_n_transpose(ct, which, *cases):
     return out
 
 
+def _select_n_forward(eqn, invars, producer):
+    cases = invars[1:]
+    first = cases[0]
+    if all(c is first for c in cases) and optimize.same(first, eqn.outvars[0].aval):
+        return first
+    return None
+
+
 select_n_p = new_primitive("select_n")
+optimize.def_forwarding(select_n_p, _select_n_forward)
+codegen.def_emitter(select_n_p, codegen.emit_select_n, scalar=codegen.emit_py_select_n,
+                    elementwise_op=True)
 select_n_p.def_impl(_select_n_impl)
 select_n_p.def_abstract_eval(_select_n_abstract_eval)
 def_strict(select_n_p)
@@ -1062,7 +1165,15 @@ def _convert_transpose(ct, x, *, new_dtype):
     return [bind(convert_element_type_p, ct, new_dtype=old)]
 
 
+def _convert_forward(eqn, invars, producer):
+    x = invars[0]
+    # A literal stays converted: its Python type would otherwise leak through.
+    return x if optimize.same(x, eqn.outvars[0].aval) and type(x) is not Literal else None
+
+
 convert_element_type_p = new_primitive("convert_element_type")
+optimize.def_forwarding(convert_element_type_p, _convert_forward)
+codegen.def_emitter(convert_element_type_p, scalar=codegen.emit_py_convert)
 convert_element_type_p.def_impl(_convert_impl)
 convert_element_type_p.def_abstract_eval(lambda x, *, new_dtype: shaped(x.shape, new_dtype))
 jvp_rules[convert_element_type_p] = _convert_jvp
@@ -1079,6 +1190,8 @@ def _real_abstract_eval(x):
 
 
 real_p = new_primitive("real")
+codegen.def_ufunc(real_p, "real")
+codegen.def_alias(real_p, array=False)  # the scalar form's values are real
 real_p.def_impl(np.real)
 real_p.def_abstract_eval(_real_abstract_eval)
 deflinear(real_p, lambda ct, x: [convert_element_type(ct, x.aval.dtype)])
@@ -1090,6 +1203,8 @@ def conj(x):
 
 
 conj_p = new_primitive("conj")
+codegen.def_ufunc(conj_p, "conj")
+codegen.def_alias(conj_p, array=False)
 conj_p.def_impl(np.conjugate)
 conj_p.def_abstract_eval(lambda x: x)
 deflinear(conj_p, lambda ct, x: [conj(ct)])
@@ -1194,6 +1309,7 @@ def _stop_gradient_jvp(primals, tangents):
 
 
 stop_gradient_p = new_primitive("stop_gradient")
+codegen.def_alias(stop_gradient_p)
 stop_gradient_p.def_impl(lambda x: x)
 stop_gradient_p.def_abstract_eval(lambda x: x)
 jvp_rules[stop_gradient_p] = _stop_gradient_jvp
@@ -1242,6 +1358,8 @@ def _reduce_sum_transpose(ct, x, *, axes):
 
 
 reduce_sum_p = new_primitive("reduce_sum")
+optimize.def_forwarding(reduce_sum_p, _no_axes)
+codegen.def_emitter(reduce_sum_p, codegen.reduction_emitter("sum", True))
 reduce_sum_p.def_impl(_reduce_sum_impl)
 reduce_sum_p.def_abstract_eval(_reduce_abstract_eval("reduce_sum"))
 def_strict(reduce_sum_p)
@@ -1297,12 +1415,16 @@ def _reduce_min_impl(x, *, axes):
 
 
 reduce_max_p = new_primitive("reduce_max")
+optimize.def_forwarding(reduce_max_p, _no_axes)
+codegen.def_emitter(reduce_max_p, codegen.reduction_emitter("max", False))
 reduce_max_p.def_impl(_reduce_max_impl)
 reduce_max_p.def_abstract_eval(_reduce_abstract_eval("reduce_max"))
 def_strict(reduce_max_p)
 jvp_rules[reduce_max_p] = _reduce_chooser_jvp(reduce_max_p)
 defreducer(reduce_max_p)
 reduce_min_p = new_primitive("reduce_min")
+optimize.def_forwarding(reduce_min_p, _no_axes)
+codegen.def_emitter(reduce_min_p, codegen.reduction_emitter("min", False))
 reduce_min_p.def_impl(_reduce_min_impl)
 reduce_min_p.def_abstract_eval(_reduce_abstract_eval("reduce_min"))
 def_strict(reduce_min_p)
@@ -1352,6 +1474,8 @@ def _reduce_prod_jvp(primals, tangents, *, axes):
 
 
 reduce_prod_p = new_primitive("reduce_prod")
+optimize.def_forwarding(reduce_prod_p, _no_axes)
+codegen.def_emitter(reduce_prod_p, codegen.reduction_emitter("prod", True))
 reduce_prod_p.def_impl(_reduce_prod_impl)
 reduce_prod_p.def_abstract_eval(_reduce_abstract_eval("reduce_prod"))
 def_strict(reduce_prod_p)
@@ -1613,7 +1737,25 @@ def _broadcast_in_dim_transpose(ct, x, *, shape, broadcast_dimensions):
     return [out]
 
 
+def _broadcast_in_dim_compose(eqn, invars, producer):
+    # A broadcast of a broadcast is one broadcast (pure data movement).
+    p = producer.get(invars[0]) if type(invars[0]) is Var else None
+    if p is None or p.primitive is not broadcast_in_dim_p:
+        return None
+    outer = tuple(eqn.params["broadcast_dimensions"])
+    dims = tuple(outer[d] for d in p.params["broadcast_dimensions"])
+    return JaxprEqn(eqn.primitive, [p.invars[0]], dict(eqn.params, broadcast_dimensions=dims),
+                    eqn.outvars)
+
+
 broadcast_in_dim_p = new_primitive("broadcast_in_dim")
+optimize.def_forwarding(broadcast_in_dim_p, optimize.forward_operand_if(
+    lambda e: tuple(e.params["broadcast_dimensions"]) == tuple(range(len(e.params["shape"])))))
+optimize.def_compose(broadcast_in_dim_p, _broadcast_in_dim_compose)
+optimize.def_scalar_broadcast(broadcast_in_dim_p,
+                              lambda shape: {"shape": tuple(shape), "broadcast_dimensions": ()})
+codegen.def_emitter(broadcast_in_dim_p, codegen.emit_broadcast_in_dim)
+codegen.implicit_broadcasts[broadcast_in_dim_p] = codegen.broadcast_in_dim_operand_shape
 broadcast_in_dim_p.def_impl(_broadcast_in_dim_impl)
 broadcast_in_dim_p.def_abstract_eval(_broadcast_in_dim_abstract_eval)
 def_strict(broadcast_in_dim_p)
@@ -1644,7 +1786,19 @@ def _reshape_abstract_eval(x, *, new_sizes, dimensions):
     return shaped(new_sizes, x.dtype)
 
 
+def _reshape_compose(eqn, invars, producer):
+    p = producer.get(invars[0]) if type(invars[0]) is Var else None
+    if p is None or p.primitive is not reshape_p or eqn.params.get("dimensions") is not None \
+            or p.params.get("dimensions") is not None:
+        return None
+    return JaxprEqn(eqn.primitive, [p.invars[0]] + invars[1:], eqn.params, eqn.outvars)
+
+
 reshape_p = new_primitive("reshape")
+optimize.def_forwarding(reshape_p, optimize.forward_operand_if(
+    lambda e: e.params.get("dimensions") is None))
+optimize.def_compose(reshape_p, _reshape_compose)
+codegen.def_emitter(reshape_p, codegen.emit_reshape)
 reshape_p.def_impl(lambda x, *, new_sizes, dimensions: np.reshape(x, new_sizes))
 reshape_p.def_abstract_eval(_reshape_abstract_eval)
 def_strict(reshape_p)
@@ -1674,6 +1828,9 @@ def _transpose_abstract_eval(x, *, permutation):
 
 
 transpose_p = new_primitive("transpose")
+optimize.def_forwarding(transpose_p, optimize.forward_operand_if(
+    lambda e: tuple(e.params["permutation"]) == tuple(range(len(e.params["permutation"])))))
+codegen.def_emitter(transpose_p, codegen.emit_transpose)
 transpose_p.def_impl(lambda x, *, permutation: np.transpose(x, permutation))
 transpose_p.def_abstract_eval(_transpose_abstract_eval)
 def_strict(transpose_p)
@@ -1705,6 +1862,8 @@ def _squeeze_abstract_eval(x, *, dimensions):
 
 
 squeeze_p = new_primitive("squeeze")
+optimize.def_forwarding(squeeze_p, _no_dimensions)
+codegen.def_emitter(squeeze_p, codegen.axis_emitter("squeeze"))
 squeeze_p.def_impl(lambda x, *, dimensions: np.squeeze(x, axis=dimensions))
 squeeze_p.def_abstract_eval(_squeeze_abstract_eval)
 def_strict(squeeze_p)
@@ -1730,6 +1889,8 @@ def _expand_dims_abstract_eval(x, *, dimensions):
 
 
 expand_dims_p = new_primitive("expand_dims")
+optimize.def_forwarding(expand_dims_p, _no_dimensions)
+codegen.def_emitter(expand_dims_p, codegen.axis_emitter("expand_dims"))
 expand_dims_p.def_impl(lambda x, *, dimensions: np.expand_dims(x, dimensions))
 expand_dims_p.def_abstract_eval(_expand_dims_abstract_eval)
 def_strict(expand_dims_p)
@@ -1745,6 +1906,8 @@ def rev(x, dimensions):
 
 
 rev_p = new_primitive("rev")
+optimize.def_forwarding(rev_p, _no_dimensions)
+codegen.def_emitter(rev_p, codegen.axis_emitter("flip"))
 rev_p.def_impl(lambda x, *, dimensions: np.flip(x, dimensions))
 rev_p.def_abstract_eval(lambda x, *, dimensions: x.strip_weak_type())
 deflinear(rev_p, lambda ct, x, *, dimensions: [rev(ct, dimensions)])
@@ -1796,6 +1959,7 @@ def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
 
 
 slice_p = new_primitive("slice")
+codegen.def_emitter(slice_p, codegen.emit_slice)
 slice_p.def_impl(_slice_impl)
 slice_p.def_abstract_eval(_slice_abstract_eval)
 def_strict(slice_p)
@@ -1919,6 +2083,7 @@ def _concatenate_transpose(ct, *xs, dimension):
 
 
 concatenate_p = new_primitive("concatenate")
+codegen.def_emitter(concatenate_p, codegen.emit_concatenate)
 concatenate_p.def_impl(lambda *xs, dimension: np.concatenate(xs, axis=dimension))
 concatenate_p.def_abstract_eval(_concatenate_abstract_eval)
 def_strict(concatenate_p)
@@ -1999,6 +2164,7 @@ def _gather_transpose(ct, x, *arrays, indexer):
 
 
 gather_p = new_primitive("gather")
+codegen.def_emitter(gather_p, codegen.emit_gather)
 gather_p.def_impl(_gather_impl)
 gather_p.def_abstract_eval(_gather_abstract_eval)
 def_strict(gather_p)
@@ -2794,6 +2960,7 @@ def _dot_general_transpose(ct, x, y, *, dimension_numbers):
 
 
 dot_general_p = new_primitive("dot_general")
+codegen.def_emitter(dot_general_p, codegen.emit_dot_general)
 dot_general_p.def_impl(_dot_general_impl)
 dot_general_p.def_abstract_eval(_dot_general_abstract_eval)
 def_strict(dot_general_p)

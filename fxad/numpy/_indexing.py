@@ -248,13 +248,13 @@ def _var_base(eqns, var):
                 break
         else:
             return var, k
-        name = eqn.primitive.name
-        if name not in ("add", "sub") or len(eqn.invars) != 2:
+        prim = eqn.primitive
+        if (prim is not lax.add_p and prim is not lax.sub_p) or len(eqn.invars) != 2:
             return var, k
         a, b = eqn.invars
         if isinstance(b, Literal) and not isinstance(a, Literal):
-            k, var = k + (int(b.val) if name == "add" else -int(b.val)), a
-        elif name == "add" and isinstance(a, Literal) and not isinstance(b, Literal):
+            k, var = k + (int(b.val) if prim is lax.add_p else -int(b.val)), a
+        elif prim is lax.add_p and isinstance(a, Literal) and not isinstance(b, Literal):
             k, var = k + int(a.val), b
         else:
             return var, k
