@@ -503,8 +503,8 @@ def test_derived_branches_are_made_once(monkeypatch):
 
     f = J(lambda x: lax.cond(x > 0, lambda v: fnp.sin(v) * v, fnp.tanh, x))
     g = fxad.grad(f)
-    g(0.3)
-    g(-0.3)
+    for x in (0.3, -0.3, 0.3, -0.3):  # a branch's code is generated on its second run
+        g(x)
     traced, generated = [], []
     real_trace = control_flow.trace_to_jaxpr
     for mod in (ad, control_flow):
@@ -517,3 +517,48 @@ def test_derived_branches_are_made_once(monkeypatch):
         want = np.sin(x) + x * np.cos(x) if x > 0 else 1 - np.tanh(x) ** 2
         assert float(g(x)) == pytest.approx(want, rel=1e-14)
     assert traced == [] and generated == []
+
+
+def test_a_branch_interpreted_first_then_compiled_gives_the_same_values_and_dtypes():
+    def yes(x, n):
+        return x * np.float32(2.0), n + 1, 1.0, fnp.sum(x)
+
+    def no(x, n):
+        return -x, n, 2.0, fnp.prod(x)
+
+    closed = fxad.make_jaxpr(lambda p, x, n: lax.cond(p, yes, no, x, n))(
+        True, np.ones(3, np.float32), 3)
+    branches = closed.eqns[-1].params["branches"]
+    x = np.array([1.0, 2.0, -3.0], np.float32)
+    for i in (0, 1):
+        first = cond_p.bind(np.int32(i), x, np.int64(3), branches=branches)
+        again = cond_p.bind(np.int32(i), x, np.int64(3), branches=branches)  # compiled
+        assert branches[i].memo("cond_runs", list)[1] is not None
+        close(first, again, rtol=0, atol=0)
+        close(first, list((no, yes)[i](x, np.int64(3))), rtol=0, atol=0)
+
+
+def test_complex_operands_and_integer_operands_under_transforms():
+    def f(z):
+        return fnp.real(fnp.sum(lax.cond(True, lambda z: fnp.sin(z) * fnp.conj(z),
+                                         lambda z: z * z, z)))
+
+    z = np.array([0.3 + 0.2j, -0.5 + 1.0j])
+    close(fxad.grad(f)(z), fxad.grad(lambda z: fnp.real(fnp.sum(fnp.sin(z) * fnp.conj(z))))(z))
+
+    def g(x, n):  # n is an integer operand: no tangent, passed through every transform
+        return lax.cond(x > 0, lambda x, n: x * n, lambda x, n: x + n, x, n)
+
+    assert fxad.jvp(lambda x: g(x, 3), (2.0,), (1.0,)) == (6.0, 3.0)
+    assert float(fxad.grad(g)(2.0, 3)) == 3.0 and float(fxad.grad(g)(-2.0, np.int64(3))) == 1.0
+    close(fxad.jacrev(fxad.vmap(g))(np.array([1.0, -1.0]), np.array([2, 3])),
+          np.diag([2.0, 1.0]))
+
+
+def test_jit_of_vmap_of_grad_of_switch_and_linearize_under_jit():
+    h = J(fxad.vmap(fxad.grad(lambda x, i: lax.switch(i, [fnp.sin, fnp.cos, fnp.exp], x))))
+    x = np.array([0.1, 0.2, 0.3])
+    close(h(x, np.array([0, 1, 2])), np.array([np.cos(0.1), -np.sin(0.2), np.exp(0.3)]))
+    k = J(lambda x: fxad.linearize(lambda v: lax.cond(v > 0, fnp.sin, fnp.cos, v), x)[1](2.0))
+    close(k(0.5), 2.0 * np.cos(0.5))
+    close(k(-0.5), 2.0 * np.sin(0.5))
