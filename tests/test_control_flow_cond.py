@@ -431,9 +431,13 @@ ERRORS = {
                      r"cond: true_fun must be callable, got float"),
     "bad operand": (lambda: lax.cond(True, fnp.sin, fnp.cos, "x"), TypeError,
                     r"cond: an operand must be an array or a Python number, got str"),
+    "bad output": (lambda: lax.cond(True, lambda: "yes", lambda: "no"), TypeError,
+                   r"cond: an output of false_fun must be an array or a Python number, got "
+                   r"str: 'no'"),
     "traced dtypes under jit": (lambda: J(lambda x: lax.cond(x > 0, lambda v: v,
                                                              lambda v: v > 0, x))(1.0),
-                                TypeError, r"f64\[\] from false_fun|bool\[\] from false_fun"),
+                                TypeError, r"output leaf 0 is bool\[\] from false_fun and f64\[\] "
+                                           r"from true_fun"),
 }
 
 

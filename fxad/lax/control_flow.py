@@ -193,12 +193,14 @@ def _bind_branches(fn, names, funs, index, operands):
     ops, in_tree = tree_util.tree_flatten(operands)
     avals = [_checked_aval(fn, "an operand", x) for x in ops]
     closeds, trees = [], []
-    for f in funs:
+    for f, name in zip(funs, names):
         store = {}
 
-        def flat(*xs, f=f, store=store):
+        def flat(*xs, f=f, name=name, store=store):
             out = f(*tree_util.tree_unflatten(in_tree, list(xs)))
             leaves, store["tree"] = tree_util.tree_flatten(out)
+            for x in leaves:
+                _checked_aval(fn, f"an output of {name}", x)
             return leaves
 
         closeds.append(trace_to_jaxpr(flat, avals))
