@@ -635,6 +635,11 @@ def _pp_param(v, ctx=None, indent=0):
         return v.name
     if isinstance(v, type) and issubclass(v, np.generic):
         return np.dtype(v).name
+    if isinstance(v, tuple) and _is_jaxprs(v):
+        # A tuple of bodies (cond's branches): one body a line, as JAX prints it.
+        bodies = [_pp_jaxpr_lines(b.jaxpr if isinstance(b, ClosedJaxpr) else b,
+                                  indent + 2, ctx) for b in v]
+        return "(\n" + "\n".join(bodies) + "\n" + " " * indent + ")"
     if isinstance(v, tuple):
         inner = ", ".join(_pp_param(x, ctx, indent) for x in v)
         return f"({inner},)" if len(v) == 1 else f"({inner})"
@@ -653,8 +658,15 @@ def _pp_literal(lit: Literal):
     return f"{v!r}:{lit.aval.str_short()}"
 
 
+def _is_jaxprs(v) -> bool:
+    """A jaxpr, or a non-empty tuple of them (a parameter holding bodies)."""
+    if isinstance(v, tuple):
+        return bool(v) and all(isinstance(x, (Jaxpr, ClosedJaxpr)) for x in v)
+    return isinstance(v, (Jaxpr, ClosedJaxpr))
+
+
 def _has_subjaxpr(params) -> bool:
-    return any(isinstance(v, (Jaxpr, ClosedJaxpr)) for v in params.values())
+    return any(_is_jaxprs(v) for v in params.values())
 
 
 class _PPNames:
@@ -702,7 +714,7 @@ def _pp_jaxpr_lines(jaxpr: Jaxpr, indent: int, ctx) -> str:
             lines.append(f"{pad}    {lhs} = {eqn.primitive.name}[")
             # Plain parameters first, bodies last; a name printed bare (JAX's style).
             for k, v in sorted(params.items(),
-                               key=lambda kv: (isinstance(kv[1], (Jaxpr, ClosedJaxpr)), kv[0])):
+                               key=lambda kv: (_is_jaxprs(kv[1]), kv[0])):
                 text = v if isinstance(v, str) else _pp_param(v, name, sub)
                 lines.append(f"{' ' * sub}{k}={text}")
             lines.append(f"{pad}    ] {rhs}".rstrip())
@@ -761,12 +773,16 @@ def check_jaxpr(jaxpr: Jaxpr) -> None:
         in_avals = [read(x) for x in eqn.invars]
         prim = eqn.primitive
         for k, v in eqn.params.items():
-            if isinstance(v, (Jaxpr, ClosedJaxpr)):
+            if not _is_jaxprs(v):
+                continue
+            subs = [(k, v)] if not isinstance(v, tuple) else \
+                [(f"{k}[{j}]", b) for j, b in enumerate(v)]
+            for where, sub in subs:
                 try:
-                    check_jaxpr(v)
+                    check_jaxpr(sub)
                 except JaxprTypeError as e:
                     raise JaxprTypeError(
-                        f"equation {i} ({prim.name}), in its parameter {k}: {e}") from e
+                        f"equation {i} ({prim.name}), in its parameter {where}: {e}") from e
         try:
             out = prim.abstract_eval(*in_avals, **eqn.params)
         except Exception as e:  # noqa: BLE001 - re-raised with context

@@ -9,6 +9,7 @@ and ``fxad.lax.fft`` stay submodules (``fxad.lax.fft.fft``).
 """
 
 from fxad.lax import fft, linalg, special  # noqa: F401 - register their primitives
+from fxad.lax.control_flow import cond, cond_p, switch  # noqa: F401
 from fxad.lax.lax import *  # noqa: F403
 from fxad.lax.lax import __all__  # noqa: F401
 from fxad.lax.special import *  # noqa: F403
