@@ -761,7 +761,7 @@ RECORDS: list[OpRecord] = [
 # Families of primitives defined outside fxad/lax/lax.py keep their records
 # in their own modules (tests/op_records_<family>.py, each with a RECORDS
 # list built from the helpers above); they join the one table here.
-for _family in ("linalg", "fft", "special", "numpy_extra", "complex", "calls"):
+for _family in ("linalg", "fft", "special", "numpy_extra", "complex", "calls", "loops"):
     try:
         _mod = __import__(f"op_records_{_family}")
     except ModuleNotFoundError as _e:

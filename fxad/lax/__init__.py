@@ -11,4 +11,5 @@ and ``fxad.lax.fft`` stay submodules (``fxad.lax.fft.fft``).
 from fxad.lax import fft, linalg, special  # noqa: F401 - register their primitives
 from fxad.lax.lax import *  # noqa: F403
 from fxad.lax.lax import __all__  # noqa: F401
+from fxad.lax.loops import fori_loop, map, scan, while_loop  # noqa: F401, A004 - loops
 from fxad.lax.special import *  # noqa: F403
