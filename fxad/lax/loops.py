@@ -70,8 +70,9 @@ def _np_value(x):
 
 
 def _callee(jaxpr):
-    """The generated code of a loop body (compiled once per body)."""
-    return jaxpr.memo("executable", lambda: codegen.generate(_opt.optimize(jaxpr)).run)
+    """The generated code of a loop body (compiled once per body; shared
+    with ``pjit``'s impl, which memoises the same ``Executable`` on a body)."""
+    return jaxpr.memo("executable", lambda: codegen.generate(_opt.optimize(jaxpr))).run
 
 
 def _closure_convert(closed):
@@ -434,13 +435,15 @@ ad.jvp_rules[scan_p] = _scan_jvp
 def _scan_split(jaxpr, nc, nk, unknowns):
     """The known/unknown split of a scan body given which operands are
     unknown, with the carry fixpoint: returns ``(known, unknown, unknowns,
-    out_unknowns, num_res, const_res)`` where ``unknowns`` is the final
+    out_unknowns, const_res, res_src)`` where ``unknowns`` is the final
     operand mask (carries made unknown by the fixpoint), ``known`` maps the
-    known operands to the known outputs and ``num_res`` residuals (stacked
-    by the known scan), and ``unknown`` is a scan body ``(unknown consts,
-    hoisted residuals, unknown carry, residuals, unknown xs) -> unknown
-    outputs``; the hoisted residuals are the known consts at the positions
-    ``const_res`` (among the known consts)."""
+    known operands to the known outputs and the residuals it stacks, and
+    ``unknown`` is a scan body ``(unknown consts, hoisted residuals, unknown
+    carry, residuals, unknown xs) -> unknown outputs``; the hoisted
+    residuals are the known consts at the positions ``const_res`` (among the
+    known consts), and ``res_src`` says for each
+    residual whether the known scan stacks it (None) or it is the known xs
+    operand at that position."""
     key = ("scan_split", nc, nk, tuple(unknowns))
     return jaxpr.memo(key, lambda: _make_scan_split(jaxpr, nc, nk, list(unknowns)))
 
@@ -484,6 +487,15 @@ def _make_scan_split(jaxpr, nc, nk, unknowns):
                       for r, h in zip(res_out, hoist) if h)
     k_j = Jaxpr(k_j.constvars, k_j.invars, k_j.eqns,
                 k_j.outvars[:n_ko] + [r for r, h in zip(res_out, hoist) if not h])
+    # Residuals that are known x slices are read from the known xs
+    # themselves: the known scan stacks only the others.
+    n_kk = carry_uk.count(False)
+    known_xs = k_j.invars[len(known_consts) + n_kk:]
+    res_left = [r for r, h in zip(res_out, hoist) if not h]
+    res_src = tuple(next((i for i, v in enumerate(known_xs) if v is r), None)
+                    if type(r) is Var else None for r in res_left)
+    k_j = Jaxpr(k_j.constvars, k_j.invars, k_j.eqns,
+                k_j.outvars[:n_ko] + [r for r, src in zip(res_left, res_src) if src is None])
     # The unknown body: (consts, hoisted residuals, carry, residuals, xs).
     n_uc, n_uk = sum(const_uk), sum(carry_uk)
     res_in, rest = u_j.invars[:nres], u_j.invars[nres:]
@@ -492,10 +504,11 @@ def _make_scan_split(jaxpr, nc, nk, unknowns):
                 rest[n_uc + n_uk:], u_j.eqns, u_j.outvars)
     known = ClosedJaxpr(k_j, known.consts)
     unknown = ClosedJaxpr(u_j, unknown.consts)
-    return known, unknown, unknowns, out_unk, nres - len(const_res), const_res
+    return known, unknown, unknowns, out_unk, const_res, res_src
 
 
-def _split_params(params, unknowns, nres, const_res, known, unknown):
+def _split_params(params, unknowns, const_res, res_src, known, unknown):
+    nres = len(res_src)
     nc, nk = params["num_consts"], params["num_carry"]
     lin = list(params["linear"])
     ku = _split(list(unknowns), nc, nk)
@@ -511,11 +524,17 @@ def _split_params(params, unknowns, nres, const_res, known, unknown):
     return k_params, u_params
 
 
-def _unknown_operands(ops, unknowns, nc, nk, const_res, res):
+def _unknown_operands(ops, unknowns, nc, nk, const_res, res_src, stacked):
+    """The unknown scan's operands: its consts, the hoisted residuals (known
+    consts), its carries, the residuals (stacked by the known scan, or known
+    xs), its xs."""
     c, k, x = _split([o for o, u in zip(ops, unknowns) if u], sum(unknowns[:nc]),
                      sum(unknowns[nc:nc + nk]))
     known_consts = [o for o, u in zip(ops[:nc], unknowns[:nc]) if not u]
-    return c + [known_consts[i] for i in const_res] + k + list(res) + x
+    known_xs = [o for o, u in zip(ops[nc + nk:], unknowns[nc + nk:]) if not u]
+    it = iter(stacked)
+    res = [next(it) if src is None else known_xs[src] for src in res_src]
+    return c + [known_consts[i] for i in const_res] + k + res + x
 
 
 def _scan_partial_eval(trace, args, params):
@@ -523,12 +542,13 @@ def _scan_partial_eval(trace, args, params):
     stacked per iteration) and stage the unknown scan, which reads them."""
     jaxpr, nc, nk = params["jaxpr"], params["num_consts"], params["num_carry"]
     unknowns = [type(x) is JaxprTracer and x._trace is trace for x in args]
-    known, unknown, unknowns, out_unk, nres, const_res = _scan_split(jaxpr, nc, nk, unknowns)
-    k_params, u_params = _split_params(params, unknowns, nres, const_res, known, unknown)
+    known, unknown, unknowns, out_unk, const_res, res_src = _scan_split(jaxpr, nc, nk,
+                                                                        unknowns)
+    k_params, u_params = _split_params(params, unknowns, const_res, res_src, known, unknown)
     known_args = [x for x, u in zip(args, unknowns) if not u]
     known_outs = scan_p.bind(*known_args, **k_params) if known.jaxpr.outvars else []
-    nko = len(known_outs) - nres
-    u_args = _unknown_operands(args, unknowns, nc, nk, const_res, known_outs[nko:])
+    nko = len(known_outs) - res_src.count(None)
+    u_args = _unknown_operands(args, unknowns, nc, nk, const_res, res_src, known_outs[nko:])
     unknown_outs = trace.stage(scan_p, u_args, u_params) if unknown.jaxpr.outvars else []
     k_it, u_it = iter(known_outs[:nko]), iter(unknown_outs)
     return [next(u_it) if u else next(k_it) for u in out_unk]
@@ -541,16 +561,17 @@ def _scan_partial_eval_jaxpr(eqn, unknowns):
     """The same split for a scan nested in a body being split."""
     params = eqn.params
     jaxpr, nc, nk = params["jaxpr"], params["num_consts"], params["num_carry"]
-    known, unknown, unknowns, out_unk, nres, const_res = _scan_split(jaxpr, nc, nk, unknowns)
-    k_params, u_params = _split_params(params, unknowns, nres, const_res, known, unknown)
+    known, unknown, unknowns, out_unk, const_res, res_src = _scan_split(jaxpr, nc, nk,
+                                                                        unknowns)
+    k_params, u_params = _split_params(params, unknowns, const_res, res_src, known, unknown)
     length = params["length"]
     k_outs = [v for v, u in zip(eqn.outvars, out_unk) if not u]
     res = [Var(shaped((length,) + a.shape, a.dtype))
            for a in known.out_avals[len(k_outs):]]
     k_eqn = JaxprEqn(scan_p, [x for x, u in zip(eqn.invars, unknowns) if not u], k_params,
                      k_outs + res)
-    u_eqn = JaxprEqn(scan_p, _unknown_operands(eqn.invars, unknowns, nc, nk, const_res, res),
-                     u_params,
+    u_eqn = JaxprEqn(scan_p, _unknown_operands(eqn.invars, unknowns, nc, nk, const_res,
+                                               res_src, res), u_params,
                      [v for v, u in zip(eqn.outvars, out_unk) if u])
     return k_eqn, u_eqn, out_unk, res
 
