@@ -685,3 +685,49 @@ def test_linearize_reads_x_residuals_from_xs_without_a_stacked_copy():
     assert any(o is XS for o in operands)  # the xs themselves, not a copy
     t = np.ones(3) * 0.3
     close(f_jvp(t), fxad.jvp(f, (C0,), (t,))[1])
+
+
+def test_scan_of_length_zero_under_grad_and_vmap():
+    def f(c):
+        return lax.scan(lambda c, x: (fnp.sin(c) * x, c), c, np.zeros(0))[0]
+
+    close(fxad.grad(f)(0.5), np.float64(1.0))
+    close(fxad.vmap(f)(np.array([0.5, 1.0])), np.array([0.5, 1.0]))
+
+
+def test_fori_loop_counter_dtype_follows_the_bounds_and_integer_xs_get_no_tangent():
+    seen = []
+
+    def body(i, x):
+        seen.append(i.dtype)
+        return x * 2.0
+
+    close(lax.fori_loop(np.int32(0), np.int32(3), body, 1.0), np.float64(8.0))
+    assert seen == [np.dtype(np.int32)]
+
+    def f(c):
+        return lax.scan(lambda c, k: (c * (k * 1.0 + 0.5), k), c, np.arange(4))[0]
+
+    close(fxad.grad(f)(2.0), np.float64(0.5 * 1.5 * 2.5 * 3.5))
+    close(fxad.jacfwd(f)(2.0), np.float64(0.5 * 1.5 * 2.5 * 3.5))
+
+
+def test_check_jaxpr_catches_a_scan_whose_operands_do_not_match_its_body():
+    closed = fxad.make_jaxpr(lambda c, xs: lax.scan(_cell, c, xs))(0.5, X1)
+    (eqn,) = closed.eqns
+    bad = core.JaxprEqn(eqn.primitive, eqn.invars, dict(eqn.params, length=4), eqn.outvars)
+    jaxpr = core.Jaxpr(closed.jaxpr.constvars, closed.jaxpr.invars, [bad],
+                       closed.jaxpr.outvars)
+    with pytest.raises(core.JaxprTypeError, match="scan: xs operand 1 is f64\\[5\\]"):
+        core.check_jaxpr(jaxpr)
+
+
+def test_jit_of_scan_keeps_float32():
+    xs = np.linspace(0, 1, 4, dtype=np.float32)
+    f = J(lambda c, xs: lax.scan(lambda c, x: (c * x + 1.0, fnp.sin(c)), c, xs))
+    got = f(np.float32(0.5), xs)
+    want = unrolled_scan(lambda c, x: (c * x + 1.0, fnp.sin(c)), np.float32(0.5), xs)
+    close(got, want, rtol=1e-6)
+    assert got[0].dtype == np.float32 and got[1].dtype == np.float32
+    g = J(fxad.grad(lambda c: f(c, xs)[0]))(np.float32(0.5))
+    assert np.asarray(g).dtype == np.float32
