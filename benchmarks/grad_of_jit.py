@@ -45,8 +45,10 @@ def _cases():
         lambda f: fxad.grad(fxad.grad(fxad.grad(fxad.grad(f))))
 
 
-def _time(fn, args, min_time):
-    n, t = 1, 0.0
+def time_per_call(fn, args, min_time):
+    """Seconds per call of ``fn(*args)``, over at least ``min_time`` seconds
+    (the call count doubles until it lasts that long)."""
+    n = 1
     while True:
         start = time.perf_counter()
         for _ in range(n):
@@ -72,8 +74,8 @@ def main(argv=None):
             np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
         ta, tb = [], []
         for _ in range(a.repeats):
-            ta.append(_time(outer, args, a.min_time))
-            tb.append(_time(inner, args, a.min_time))
+            ta.append(time_per_call(outer, args, a.min_time))
+            tb.append(time_per_call(inner, args, a.min_time))
         ma, mb = statistics.median(ta), statistics.median(tb)
         print(f"| {name} | {ma * 1e6:.1f} us | {mb * 1e6:.1f} us | x{mb / ma:.2f} |")
 

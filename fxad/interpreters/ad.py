@@ -46,6 +46,11 @@ nondiff_primitives: set = set()
 #: Primitives that are linear in (some of) their inputs and may appear in a
 #: linear jaxpr; each must have a transpose rule.
 linear_primitives: set = set()
+#: Primitives that linearize may stage into a linear program but that can
+#: never be transposed (a while loop's trip count is known only at run
+#: time), each with the error message reverse mode raises for it: what
+#: cannot be done and what to use instead.
+untransposable: dict = {}
 
 
 # ---------------------------------------------------------------------------
@@ -465,6 +470,8 @@ def _backward_pass(jaxpr, consts, cts_out, args):
                 continue
         rule = transpose_rules.get(prim)
         if rule is None:
+            if prim in untransposable:
+                raise ValueError(untransposable[prim])
             raise NotImplementedError(
                 f"fxad: transpose rule for primitive '{prim.name}' is not implemented "
                 "(it appeared in a linear program being transposed for reverse mode)."
