@@ -59,9 +59,10 @@ REGISTRIES: tuple[Registry, ...] = (
              "register one in batching.batch_rules, e.g. with batching.defvectorized, "
              "batching.defbroadcasting or batching.defreducer (vmap, jacfwd and jacrev "
              "need it)", True),
-    Registry("jit emitter", lambda p: p in codegen.emitters or p in codegen.aliases,
+    Registry("jit emitter", lambda p: p in codegen.emitters or p in codegen.aliases
+             or p in codegen.statements,
              "register one with codegen.def_ufunc, codegen.def_operator, "
-             "codegen.def_emitter or codegen.def_alias", False,
+             "codegen.def_emitter, codegen.def_statement or codegen.def_alias", False,
              without="jit calls the impl"),
     Registry("scalar-form emitter",
              lambda p: p in codegen.scalar_emitters or p in codegen.scalar_aliases,

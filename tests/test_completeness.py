@@ -134,8 +134,8 @@ def test_optional_registries_are_reported_for_a_bare_primitive():
     try:
         assert _registries.missing(prim, required=False) == [
             f"primitive '{name}' has no jit emitter: jit calls the impl (register one with "
-            "codegen.def_ufunc, codegen.def_operator, codegen.def_emitter or "
-            "codegen.def_alias to change that)",
+            "codegen.def_ufunc, codegen.def_operator, codegen.def_emitter, "
+            "codegen.def_statement or codegen.def_alias to change that)",
             f"primitive '{name}' has no scalar-form emitter: the scalar form calls the impl "
             "(register one with codegen.def_ufunc(..., math=..., probe=...), "
             "codegen.def_operator or codegen.def_emitter(..., scalar=...) to change that)"]

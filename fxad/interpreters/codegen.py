@@ -129,11 +129,18 @@ class _Globals:
     generated name."""
 
     def __init__(self, xp):
-        self.ns = {"xp": xp, "_m": math, "__builtins__": {"float": float, "bool": bool}}
+        self.ns = {"xp": xp, "_m": math,
+                   "__builtins__": {"float": float, "bool": bool, "int": int, "range": range}}
         self._by_id: dict = {}
         self._keep: list = []  # keep the objects alive so ids stay unique
         self._count = itertools.count()
         self._impl_names: dict = {}
+        self._locals = itertools.count()
+
+    def local(self):
+        """A fresh local name for a statement emitter's temporaries (``_t0``,
+        ...: never one of the planner's ``a``/``v`` names or a global)."""
+        return f"_t{next(self._locals)}"
 
     def const(self, obj, stem="_k"):
         key = id(obj)
@@ -192,6 +199,11 @@ literal_safe: set = set()
 #: Primitive -> ``rule(eqn) -> shape``: a broadcast whose operand, reshaped to
 #: that shape (the output's rank), an elementwise use broadcasts implicitly.
 implicit_broadcasts: dict = {}
+#: Primitive -> statement emitter of the array form: ``emit(ctx) -> lines``, a
+#: block of statements (loops, branches) that reads the operands
+#: (``ctx.ins``) and assigns every output (``ctx.outs``); see
+#: ``def_statement``.
+statements: dict = {}
 
 
 def def_emitter(prim, emit=None, *, scalar=None, impl=None, elementwise_op=False,
@@ -210,6 +222,18 @@ def def_emitter(prim, emit=None, *, scalar=None, impl=None, elementwise_op=False
         elementwise.add(prim)
     if literal_ok:
         literal_safe.add(prim)
+
+
+def def_statement(prim, emit):
+    """Register ``prim``'s statement emitter: ``emit(ctx)`` returns a list of
+    source lines (a block, indented relative to the first) that reads the
+    operands ``ctx.ins`` and assigns each output ``ctx.outs[i]``; temporaries
+    come from ``ctx.g.local()`` and objects (a loop body's compiled code)
+    through ``ctx.g.const``.  The planner names every operand (nothing is
+    inlined into a block: a loop would recompute it) and gives the outputs
+    names distinct from the operands (a block may assign an output before it
+    last reads an operand)."""
+    statements[prim] = emit
 
 
 def def_math(prim, name, probe, arity=1):
@@ -291,13 +315,14 @@ class _Ctx:
     """What an emitter sees: the equation, its operands as source text
     (placeholders for Vars, literal text for literals), and the globals."""
 
-    __slots__ = ("eqn", "ins", "atoms", "g")
+    __slots__ = ("eqn", "ins", "atoms", "g", "outs")
 
-    def __init__(self, eqn, ins, atoms, g):
+    def __init__(self, eqn, ins, atoms, g, outs=None):
         self.eqn = eqn
         self.ins = ins
         self.atoms = atoms
         self.g = g
+        self.outs = outs  # (statement emitters) a hole per output
 
     @property
     def params(self):
@@ -706,6 +731,8 @@ def _hole(j):
 
 
 _HOLES: list = [_HOLE.format(j) for j in range(16)]
+# A statement emitter's outputs: holes of their own, filled with target names.
+_OUT_HOLE = "\x00o{}\x00"
 
 
 def plan(closed: ClosedJaxpr, g, scalar: bool) -> Plan:
@@ -804,7 +831,14 @@ def plan(closed: ClosedJaxpr, g, scalar: bool) -> Plan:
                 break
         holes = [_HOLES[j] if type(x) is Var else None for j, x in enumerate(ins)] if has_lit \
             else _HOLES[:n]
-        if v in implicit:
+        block = None if scalar else statements.get(prim)
+        if block is not None:
+            texts = holes
+            if has_lit:
+                texts = [lit_text(x, False) if h is None else h for x, h in zip(ins, holes)]
+            outs_holes = [_OUT_HOLE.format(i) for i in range(len(outs))]
+            expr = "\n".join(block(_Ctx(eqn, texts, ins, g, outs_holes)))
+        elif v in implicit:
             expr = f"xp.reshape({holes[0]}, {_plain_repr(implicit[v])})"
         else:
             emitter = table.get(prim)
@@ -838,7 +872,7 @@ def plan(closed: ClosedJaxpr, g, scalar: bool) -> Plan:
             if p is None:
                 if x not in consts:
                     r.append(x)
-            elif uses[x] == 1 and k - p <= INLINE_WINDOW and \
+            elif uses[x] == 1 and k - p <= INLINE_WINDOW and block is None and \
                     depth[p] < INLINE_DEPTH and expr.count(_HOLES[j]) == 1:
                 inlined[x] = p
                 r.extend(reads[p])
@@ -867,20 +901,27 @@ def plan(closed: ClosedJaxpr, g, scalar: bool) -> Plan:
     counter = itertools.count()
     planned = []
     for s, k in enumerate(steps):
+        eqn = eqns[k][0]
+        is_block = not scalar and eqn.primitive in statements
+        released = []
         for x in reads[k]:
             if last_read.get(x) == s and x not in out_set:
                 del last_read[x]  # (x may be read twice here)
                 nm = names[x]
                 if nm[0] == "v":
-                    free.append(nm)
+                    released.append(nm)
+        if not is_block:  # a block's outputs must not take its operands' names
+            free.extend(released)
         targets = []
-        for v in eqns[k][0].outvars:
+        for v in eqn.outvars:
             if v in uses:
                 nm = free.pop() if free else f"v{next(counter)}"
                 names[v] = nm
                 targets.append(nm)
             else:
-                targets.append("_")
+                targets.append("_" if not is_block else g.local())
+        if is_block:
+            free.extend(released)
         planned.append((k, targets))
 
     p = Plan()
@@ -940,6 +981,12 @@ def print_plan(p: Plan, fn_name: str) -> str:
 
     body = list(p.entry)
     for k, targets in p.steps:
+        if not p.scalar and eqns[k][0].primitive in statements:
+            t = text(k)
+            for i, nm in enumerate(targets):
+                t = t.replace(_OUT_HOLE.format(i), nm)
+            body.extend(t.split("\n"))
+            continue
         lhs = targets[0] if len(targets) == 1 and not eqns[k][0].primitive.multiple_results \
             else ", ".join(targets) + ("," if len(targets) == 1 else "")
         body.append(f"{lhs} = {text(k)}")

@@ -43,7 +43,7 @@ from fxad.core import (
     safe_zip,
     shaped,
 )
-from fxad.interpreters import ad, batching, codegen
+from fxad.interpreters import ad, batching, calls, codegen
 from fxad.interpreters import optimize as _opt
 from fxad.interpreters import partial_eval as pe
 from fxad.interpreters.ad import Zero, is_undefined, tangent_aval, zeros_p
@@ -343,6 +343,29 @@ def _cond_abstract_eval(index, *ops, branches):
 
 cond_p.def_impl(_cond_impl)
 cond_p.def_abstract_eval(_cond_abstract_eval)
+
+
+def _emit_cond(ctx):
+    """An ``if``/``elif`` chain in the generated source, each arm calling its
+    branch's generated code (compiled once); the index clamped as the impl
+    clamps it."""
+    branches = ctx.params["branches"]
+    index, ops = ctx.ins[0], ", ".join(ctx.ins[1:])
+    i = ctx.g.local()
+    lhs = f"{', '.join(ctx.outs)}," if ctx.outs else "_"
+    lines = [f"{i} = int({index})"]
+    n = len(branches)
+    for j, b in enumerate(branches):
+        run = ctx.g.const(calls.callee(b).run, "_branch")
+        test = ("if" if j == 0 else "elif") + (f" {i} <= 0:" if j == 0 else f" {i} == {j}:")
+        if j == n - 1:
+            test = "else:" if n > 1 else "if True:"
+        lines.append(test)
+        lines.append(f"    {lhs} = {run}({ops})")
+    return lines
+
+
+codegen.def_statement(cond_p, _emit_cond)
 # Staging's rule on every eager bind too (as ``def_strict`` gives the other
 # primitives), without its memo: eager branches are traced afresh each call,
 # and a memo keyed by them would only keep them alive.

@@ -42,7 +42,7 @@ from fxad.core import (
     new_primitive,
     shaped,
 )
-from fxad.interpreters import ad, batching, calls
+from fxad.interpreters import ad, batching, calls, codegen
 from fxad.interpreters import optimize as _opt
 from fxad.interpreters import partial_eval as pe
 from fxad.interpreters.ad import UndefinedPrimal, Zero, is_undefined, tangent_aval
@@ -329,6 +329,42 @@ def _scan_abstract_eval(*avals, jaxpr, num_consts, num_carry, length, reverse, l
 scan_p.def_impl(_scan_impl)
 scan_p.def_abstract_eval(_scan_abstract_eval)
 _lax.def_strict(scan_p)
+
+
+def _emit_carry_init(ctx, outs, init):
+    # A carry starts as a copy when it has a shape: an operand (an input, a
+    # cached constant) must never come back out of a loop that ran 0 times.
+    return [f"{o} = xp.asarray({c}, copy=True)" if a.aval.ndim else f"{o} = {c}"
+            for o, c, a in zip(outs, init, ctx.eqn.outvars)]
+
+
+def _emit_scan(ctx):
+    """A ``for`` loop in the generated source calling the body's generated
+    code once per step (compiled once), the ys written into preallocated
+    buffers, as the impl does."""
+    p = ctx.params
+    nc, nk, length = p["num_consts"], p["num_carry"], p["length"]
+    body = ctx.g.const(_callee(p["jaxpr"]), "_body")
+    consts, init, xs = ctx.ins[:nc], ctx.ins[nc:nc + nk], ctx.ins[nc + nk:]
+    carry, ys = ctx.outs[:nk], ctx.outs[nk:]
+    i = ctx.g.local()
+    bufs = [ctx.g.local() for _ in ys]
+    y_vals = [ctx.g.local() for _ in ys]
+    lines = _emit_carry_init(ctx, carry, init)
+    for b, v in zip(bufs, ctx.eqn.outvars[nk:]):
+        lines.append(f"{b} = xp.empty({ctx.g.param(v.aval.shape)}, "
+                     f"dtype={ctx.g.const(v.aval.dtype)})")
+    steps = f"range({length - 1}, -1, -1)" if p["reverse"] else f"range({length})"
+    call = f"{body}({', '.join(consts + carry + [f'{x}[{i}]' for x in xs])})"
+    lines.append(f"for {i} in {steps}:")
+    targets = carry + y_vals
+    lines.append(f"    {', '.join(targets)}, = {call}" if targets else f"    {call}")
+    lines += [f"    {b}[{i}] = {y}" for b, y in zip(bufs, y_vals)]
+    lines += [f"{o} = {b}" for o, b in zip(ys, bufs)]
+    return lines
+
+
+codegen.def_statement(scan_p, _emit_scan)
 
 
 def _jvp_body(jaxpr, nc, nk, nonzeros, carry_nz):
@@ -916,6 +952,24 @@ def _while_abstract_eval(*avals, cond_jaxpr, body_jaxpr, cond_nconsts, body_ncon
 while_p.def_impl(_while_impl)
 while_p.def_abstract_eval(_while_abstract_eval)
 _lax.def_strict(while_p)
+
+
+def _emit_while(ctx):
+    """A ``while`` loop in the generated source, the condition and the body
+    calls of their generated code (compiled once), as the impl does."""
+    p = ctx.params
+    nc, nb = p["cond_nconsts"], p["body_nconsts"]
+    cond = ctx.g.const(_callee(p["cond_jaxpr"]), "_cond")
+    body = ctx.g.const(_callee(p["body_jaxpr"]), "_body")
+    cc, bc, init = ctx.ins[:nc], ctx.ins[nc:nc + nb], ctx.ins[nc + nb:]
+    carry = ctx.outs
+    lines = _emit_carry_init(ctx, carry, init)
+    lines.append(f"while {cond}({', '.join(cc + carry)})[0]:")
+    lines.append(f"    {', '.join(carry)}, = {body}({', '.join(bc + carry)})")
+    return lines
+
+
+codegen.def_statement(while_p, _emit_while)
 
 
 def _cond_ignoring(cond_jaxpr, nconsts, extra_avals, extra_at, key):
