@@ -7,7 +7,8 @@ thread, float64).
 from __future__ import annotations
 
 # workload -> (fxad eager target, fxad jit target): the ratio must be at most this
-FXAD_TARGETS: dict[str, tuple[float, float]] = {
+# (None: the issue sets no target)
+FXAD_TARGETS: dict[str, tuple[float | None, float]] = {
     "seed": (100, 10),
     "chain": (7, 1.3),
     "mlp": (1.15, 1.05),
@@ -16,10 +17,11 @@ FXAD_TARGETS: dict[str, tuple[float, float]] = {
     "jacobian-rev": (20, 4),
     "higher": (350, 10),
     "deep": (80, 2),
+    "deep-loop": (None, 1.3),
 }
 
-# fxad-jit's first call on deep must finish in this many seconds
-DEEP_COMPILE_TARGET_S = 10.0
+# workload -> seconds fxad-jit's first call (trace + compile + one run) may take
+COMPILE_TARGETS_S: dict[str, float] = {"deep": 10.0, "deep-loop": 1.0}
 
 # the issue's measurements of the other libraries (strings, as the issue gives them)
 ISSUE_REFERENCE: dict[str, dict[str, str]] = {

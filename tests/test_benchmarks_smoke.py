@@ -22,3 +22,16 @@ def test_fxad_matches_hand_written(workload, lib):
     args = workload.inputs(True)
     check_answer(build(workload, library, args)(), workload.numpy(*args),
                  workload.rtol, workload.atol_scale)
+
+
+def test_deep_loop_is_one_loop_not_unrolled():
+    # deep-loop must stage a single loop equation whatever the trip count,
+    # else it would measure the same unrolled program as deep.
+    import fxad
+
+    (workload,) = [w for w in WORKLOADS if w.name == "deep-loop"]
+    x, steps = workload.inputs(False)
+    grad_fn, args = workload.builders["fxad"](x, steps)
+    closed = fxad.make_jaxpr(grad_fn)(*args)
+    prims = [e.primitive.name for e in closed.eqns]
+    assert prims.count("scan") >= 1 and len(prims) < 20, prims

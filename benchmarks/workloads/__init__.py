@@ -44,9 +44,9 @@ class Workload:
 
 
 def all_workloads() -> list[Workload]:
-    from benchmarks.workloads import chain, deep, hessian, higher, jacobian, mlp, seed
+    from benchmarks.workloads import chain, deep, deep_loop, hessian, higher, jacobian, mlp, seed
 
     out: list[Workload] = []
-    for mod in (seed, chain, mlp, hessian, jacobian, higher, deep):
+    for mod in (seed, chain, mlp, hessian, jacobian, higher, deep, deep_loop):
         out.extend(mod.WORKLOADS)
     return out
