@@ -25,7 +25,16 @@ from collections.abc import Callable, Sequence
 
 from fxad import tree_util
 from fxad.api import _to_value
-from fxad.core import ClosedJaxpr, JaxprEqn, eval_jaxpr, get_aval, new_primitive, trace_state
+from fxad.core import (
+    ClosedJaxpr,
+    Jaxpr,
+    JaxprEqn,
+    Var,
+    eval_jaxpr,
+    get_aval,
+    new_primitive,
+    trace_state,
+)
 from fxad.interpreters import calls
 from fxad.interpreters import optimize as _opt
 from fxad.interpreters import partial_eval as pe
@@ -50,15 +59,29 @@ def _known_only(jaxpr, unknowns):
     return jaxpr.memo(("remat_known", tuple(unknowns)), make)
 
 
-def _recompute(jaxpr, out_unknowns):
-    """The whole body restricted to the unknown outputs: the staged half,
-    which recomputes what the known operands determine."""
+def _recompute(jaxpr, unknowns):
+    """The staged half: the body restricted to its unknown outputs, split as
+    linearize would split it (the known equations, which recompute what the
+    known operands determine, then the unknown ones, which are linear in the
+    unknown operands), so the backward pass evaluates the former and
+    transposes only the latter (a loop or call with both kinds of operands is
+    split by its own rule)."""
 
     def make():
-        body, _ = _opt.dce_jaxpr(jaxpr.jaxpr, out_unknowns, prune_invars=False)
+        known, unknown, out_unk, nres = pe.partial_eval_jaxpr(jaxpr, unknowns)
+        nk = len(known.out_avals) - nres
+        kbody, _ = _opt.dce_jaxpr(known.jaxpr, [False] * nk + [True] * nres,
+                                  prune_invars=False)
+        ubody = unknown.jaxpr
+        sub = dict(zip(ubody.invars[:nres], kbody.outvars))
+        k_in, u_in = iter(kbody.invars), iter(ubody.invars[nres:])
+        invars = [next(u_in) if u else next(k_in) for u in unknowns]
+        eqns = list(kbody.eqns) + [pe.subst_eqn(e, sub) for e in ubody.eqns]
+        outvars = [sub.get(x, x) if type(x) is Var else x for x in ubody.outvars]
+        body = Jaxpr(jaxpr.jaxpr.constvars, invars, eqns, outvars)
         return _opt.prune_constvars(ClosedJaxpr(body, jaxpr.consts))
 
-    return jaxpr.memo(("remat_recompute", tuple(out_unknowns)), make)
+    return jaxpr.memo(("remat_recompute", tuple(unknowns)), make)
 
 
 def _remat_partial_eval(trace, args, params):
@@ -73,7 +96,7 @@ def _remat_partial_eval(trace, args, params):
     unknown_outs = []
     if any(out_unk):
         unknown_outs = trace.stage(remat_p, list(args),
-                                   dict(params, jaxpr=_recompute(jaxpr, out_unk)))
+                                   dict(params, jaxpr=_recompute(jaxpr, unknowns)))
     k_it, u_it = iter(known_outs), iter(unknown_outs)
     return [next(u_it) if u else next(k_it) for u in out_unk]
 
@@ -90,7 +113,7 @@ def _remat_partial_eval_jaxpr(eqn, unknowns):
         k_eqn = JaxprEqn(remat_p, [x for x, u in zip(eqn.invars, unknowns) if not u],
                          dict(eqn.params, jaxpr=known), k_outs)
     u_eqn = JaxprEqn(remat_p, list(eqn.invars),
-                     dict(eqn.params, jaxpr=_recompute(jaxpr, out_unk)),
+                     dict(eqn.params, jaxpr=_recompute(jaxpr, tuple(unknowns))),
                      [v for v, u in zip(eqn.outvars, out_unk) if u])
     return k_eqn, u_eqn, out_unk, []
 

@@ -185,3 +185,20 @@ def test_transpose_of_remat_recomputes_inside_the_backward_pass():
     assert eqn.primitive in ad.linear_primitives
     ct = fxad.linear_transpose(lin, 0.4)(1.0)
     assert float(ct[0]) == pytest.approx(np.cos(0.8), rel=1e-14)
+
+
+def test_checkpoint_around_a_whole_scan():
+    from fxad import lax
+
+    def f(x):
+        return lax.scan(lambda c, _: (fnp.sin(c) * c, None), x, None, length=50)[0]
+
+    x = np.linspace(0.2, 0.9, 300)
+    c = fxad.checkpoint(f)
+    close(fxad.grad(lambda x: fnp.sum(c(x)))(x), fxad.grad(lambda x: fnp.sum(f(x)))(x))
+    close(fxad.hessian(lambda x: fnp.sum(c(x)))(x[:3]),
+          fxad.hessian(lambda x: fnp.sum(f(x)))(x[:3]))
+    _, plain = fxad.linearize(f, x)
+    _, ckpt = fxad.linearize(c, x)
+    assert residual_bytes(plain.jaxpr) >= 50 * x.nbytes
+    assert residual_bytes(ckpt.jaxpr) <= 2 * x.nbytes

@@ -206,7 +206,7 @@ def _partial_eval_jaxpr(closed, unknowns):
     # bound once per jaxpr, and known invars may also be residuals).
     res_binders = [Var(v.aval) for v in res_vars]
     sub = dict(zip(res_vars, res_binders))
-    u_eqns = [_subst_eqn(e, sub) for e in unknown_eqns]
+    u_eqns = [subst_eqn(e, sub) for e in unknown_eqns]
     u_out = [sub.get(x, x) if type(x) is Var else x for x in unknown_out]
     unknown = Jaxpr(jaxpr.constvars, res_binders + unknown_in, u_eqns, u_out)
     known_c = ClosedJaxpr(_pruned(known), closed.consts)
@@ -217,7 +217,7 @@ def _partial_eval_jaxpr(closed, unknowns):
     return known_c, unknown_c, out_unknowns, len(res_vars)
 
 
-def _subst_eqn(eqn, sub):
+def subst_eqn(eqn, sub):
     if not any(type(x) is Var and x in sub for x in eqn.invars):
         return eqn
     return JaxprEqn(eqn.primitive, [sub.get(x, x) if type(x) is Var else x for x in eqn.invars],
