@@ -372,6 +372,33 @@ def test_linear_solve_errors_name_the_function_and_the_fix():
                                         r"PyTreeDef\(None\).*one array per leaf"):
         lax.custom_linear_solve(lambda x: None, np.ones(3), lambda mv, b: b)
     assert_clean()
-    with pytest.raises(NotImplementedError, match="custom_linear_solve: has_aux"):
+    with pytest.raises(TypeError, match="custom_linear_solve: with has_aux=True, solve must "
+                                        "return a pair"):
         lax.custom_linear_solve(lambda x: x, np.ones(3), lambda mv, b: b, has_aux=True)
     assert_clean()
+
+
+def test_linear_solve_with_aux():
+    def cg_aux(matvec, b):
+        x = cg(matvec, b)
+        return x, {"residual": jnp.linalg.norm(matvec(x) - b), "n": np.int64(3)}
+
+    def f(m, b):
+        a = spd(m)
+        return lax.custom_linear_solve(lambda x: a @ x, b, cg_aux, symmetric=True,
+                                       has_aux=True)
+
+    x, aux = f(M, B)
+    np.testing.assert_allclose(x, np.linalg.solve(_spd_np(M), B), rtol=1e-11)
+    assert float(aux["residual"]) < 1e-12 and int(aux["n"]) == 3
+    g = fxad.grad(lambda b: jnp.vdot(W, f(M, b)[0]))(B)
+    np.testing.assert_allclose(g, np.linalg.solve(_spd_np(M), W), rtol=1e-11)
+    gm = fxad.grad(lambda m: jnp.vdot(W, f(m, B)[0]))(M)
+    np.testing.assert_allclose(gm, fxad.grad(lambda m: jnp.vdot(W, solve_cg(m, B)))(M),
+                               rtol=1e-12)
+    xs, auxs = fxad.vmap(f, in_axes=(None, 0))(M, np.stack([B, W]))
+    np.testing.assert_allclose(xs, np.stack([f(M, B)[0], f(M, W)[0]]), rtol=1e-12)
+    assert auxs["n"].tolist() == [3, 3]
+    xj, auxj = fxad.jit(f)(M, B)
+    np.testing.assert_allclose(xj, x, rtol=1e-13)
+    assert auxj["n"].dtype == np.int64

@@ -84,6 +84,20 @@ def _flat_outputs(out, where, what, tree, avals):
     return leaves
 
 
+def _split_aux(out, has_aux, where, what, aux_tree):
+    """``(solution, aux leaves)`` of a solver's result; ``aux_tree`` gets the
+    aux structure."""
+    if not has_aux:
+        return out, []
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise TypeError(f"{where}: with has_aux=True, {what} must return a pair "
+                        f"(solution, aux), got a {type(out).__name__}.")
+    out, aux_out = out
+    aux, t = tree_util.tree_flatten(aux_out)
+    aux_tree[:] = [t]
+    return out, [_value(a, where, f"{what}'s aux output") for a in aux]
+
+
 def _as_dtype(x, aval):
     # A Python scalar stands for the dtype of the value it pairs with.
     if type(x) in (float, int, complex, bool) and aval.shape == ():
@@ -295,16 +309,8 @@ def custom_root(f: Callable, initial_guess: Any, solve: Callable, tangent_solve:
 
     def solve_flat(*xs):
         out = solve(f_call, tree_util.tree_unflatten(tree, list(xs)))
-        aux: list = []
-        if has_aux:
-            if not isinstance(out, (tuple, list)) or len(out) != 2:
-                raise TypeError(f"{where}: with has_aux=True, solve must return a pair "
-                                f"(solution, aux), got a {type(out).__name__}.")
-            out, aux_out = out
-            aux, t = tree_util.tree_flatten(aux_out)
-            aux_tree[:] = [t]
-            aux = [_value(a, where, "solve's aux output") for a in aux]
-        return _flat_outputs(out, where, "solve", tree, avals) + list(aux)
+        out, aux = _split_aux(out, has_aux, where, "solve", aux_tree)
+        return _flat_outputs(out, where, "solve", tree, avals) + aux
 
     solve_body, solve_consts = _trace(solve_flat, avals)
 
@@ -383,15 +389,18 @@ codegen.def_emitter(linear_solve_p, _ls_emit)
 def _ls_jvp(primals, tangents, **params):
     num_mv, num_s, num_ts = params["num_mv"], params["num_s"], params["num_ts"]
     nc = num_mv + num_s + num_ts
-    x = linear_solve_p.bind(*primals, **params)
+    outs = linear_solve_p.bind(*primals, **params)
     b_dot = tangents[nc:]
+    x = outs[:len(b_dot)]  # then the solve's aux outputs, without tangents
+    zeros = [Zero(tangent_aval(get_aval(o))) for o in outs]
     mv_dot = _jvp_in(params["matvec"], num_mv, primals[:num_mv], x, tangents[:num_mv])
     if mv_dot is None and all(type(t) is Zero for t in b_dot):
-        return x, [Zero(tangent_aval(get_aval(o))) for o in x]
+        return outs, zeros
     rhs = [instantiate(t) for t in b_dot]
     if mv_dot is not None:
         rhs = [sub(r, m) for r, m in core.safe_zip(rhs, mv_dot)]
-    return x, linear_solve_p.bind(*primals[:nc], *rhs, **params)
+    x_dot = linear_solve_p.bind(*primals[:nc], *rhs, **params)[:len(x)]
+    return outs, x_dot + zeros[len(x):]
 
 
 ad.jvp_rules[linear_solve_p] = _ls_jvp
@@ -407,6 +416,8 @@ def _ls_transpose(cts, *args, matvec, vecmat, solve, transpose_solve, num_mv, nu
         raise TypeError("custom_linear_solve: reverse-mode differentiation (or transposition) "
                         "needs transpose_solve; pass transpose_solve=..., or symmetric=True "
                         "if matvec is symmetric.")
+    nb = len(args) - nc
+    cts = cts[:nb]  # the aux outputs are not linear in b: no cotangent flows back
     if all(type(c) is Zero for c in cts):
         return [None] * nc + [Zero(a.aval) for a in args[nc:]]
     mc, sc, tc, _ = _ls_split(args, num_mv, num_s, num_ts)
@@ -414,7 +425,7 @@ def _ls_transpose(cts, *args, matvec, vecmat, solve, transpose_solve, num_mv, nu
                                matvec=vecmat, vecmat=matvec, solve=transpose_solve,
                                transpose_solve=solve, num_mv=num_mv, num_s=num_ts,
                                num_ts=num_s)
-    return [None] * nc + list(ct_b)
+    return [None] * nc + list(ct_b[:nb])
 
 
 ad.deftranspose(linear_solve_p, _ls_transpose)
@@ -453,12 +464,13 @@ def custom_linear_solve(matvec: Callable, b: Any, solve: Callable,
         transposed system; needed for reverse mode unless ``symmetric``.
       symmetric: ``matvec`` is symmetric, so ``solve`` also solves the
         transposed system.
-      has_aux: not supported yet (raises); return the auxiliary values from a
-        separate call of ``solve``.
+      has_aux: ``solve`` and ``transpose_solve`` return ``(x, aux)`` (solver
+        diagnostics); ``aux`` gets no derivative.
 
     Returns:
-      ``solve(matvec, b)``; its JVP is ``solve(matvec, b_dot - matvec_dot x)``
-      and its transpose ``transpose_solve(vecmat, ct)``.
+      ``solve(matvec, b)`` (and ``aux`` if ``has_aux``); its JVP is
+      ``solve(matvec, b_dot - matvec_dot x)`` and its transpose
+      ``transpose_solve(vecmat, ct)``.
 
     >>> import numpy as np, fxad, fxad.numpy as jnp
     >>> from fxad import lax
@@ -473,9 +485,6 @@ def custom_linear_solve(matvec: Callable, b: Any, solve: Callable,
     True
     """
     where = "custom_linear_solve"
-    if has_aux:
-        raise NotImplementedError(f"{where}: has_aux=True is not supported; call solve "
-                                  "separately for its auxiliary outputs.")
     leaves, tree = tree_util.tree_flatten(b)
     leaves = [_value(x, where, "b") for x in leaves]
     avals = _avals(leaves)
@@ -498,10 +507,13 @@ def custom_linear_solve(matvec: Callable, b: Any, solve: Callable,
 
         return fun
 
+    aux_tree: list = []
+
     def solver_body(solver, mat, what):
         def flat(*xs):
             out = solver(as_fun(mat), tree_util.tree_unflatten(tree, list(xs)))
-            return _flat_outputs(out, where, what, tree, avals)
+            out, aux = _split_aux(out, has_aux, where, what, aux_tree)
+            return _flat_outputs(out, where, what, tree, avals) + aux
 
         return _trace(flat, avals)
 
@@ -516,7 +528,10 @@ def custom_linear_solve(matvec: Callable, b: Any, solve: Callable,
                             matvec=mv_body, vecmat=vm_body, solve=solve_body,
                             transpose_solve=ts_body, num_mv=nmv, num_s=len(solve_consts),
                             num_ts=len(ts_consts))
-    return tree_util.tree_unflatten(tree, x)
+    sol = tree_util.tree_unflatten(tree, x[:len(avals)])
+    if has_aux:
+        return sol, tree_util.tree_unflatten(aux_tree[0], x[len(avals):])
+    return sol
 
 
 def _transpose_body(mv_body, nmv, avals):
