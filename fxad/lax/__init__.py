@@ -13,4 +13,5 @@ from fxad.lax.control_flow import cond, cond_p, switch  # noqa: F401
 from fxad.lax.lax import *  # noqa: F403
 from fxad.lax.lax import __all__  # noqa: F401
 from fxad.lax.loops import fori_loop, map, scan, while_loop  # noqa: F401, A004 - loops
+from fxad.lax.solvers import custom_linear_solve, custom_root  # noqa: F401 - solvers
 from fxad.lax.special import *  # noqa: F403
