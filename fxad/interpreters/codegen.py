@@ -130,7 +130,9 @@ class _Globals:
 
     def __init__(self, xp):
         self.ns = {"xp": xp, "_m": math,
-                   "__builtins__": {"float": float, "bool": bool, "int": int, "range": range}}
+                   "__builtins__": {"float": float, "bool": bool, "int": int, "range": range,
+                                    "ZeroDivisionError": ZeroDivisionError,
+                                    "ValueError": ValueError, "OverflowError": OverflowError}}
         self._by_id: dict = {}
         self._keep: list = []  # keep the objects alive so ids stay unique
         self._count = itertools.count()
@@ -234,6 +236,27 @@ def def_statement(prim, emit):
     names distinct from the operands (a block may assign an output before it
     last reads an operand)."""
     statements[prim] = emit
+
+
+def emit_run(ctx, exe, args, targets, indent="    "):
+    """Lines calling the compiled program ``exe`` on ``args`` (source texts)
+    and assigning its outputs to ``targets``, for a statement emitter's loop
+    body: a scalar-form program is called directly with its fallback to the
+    array form written out (``Executable._run_scalar`` without the call of
+    the wrapper, which matters once per loop step)."""
+    call_args = ", ".join(args)
+    lhs = f"{', '.join(targets)}, = " if targets else ""
+    if not exe.scalar:
+        return [f"{indent}{lhs}{ctx.g.const(exe.run, '_run')}({call_args})"]
+    fn, slow = ctx.g.const(exe._fn, "_fast"), ctx.g.const(exe._run_scalar, "_slow")
+    r = ctx.g.local()
+    return [f"{indent}try:",
+            f"{indent}    {r} = {fn}({call_args})",
+            f"{indent}except (ZeroDivisionError, ValueError, OverflowError):",
+            f"{indent}    {r} = None",
+            f"{indent}if {r} is None:",
+            f"{indent}    {r} = {slow}({call_args})",
+            f"{indent}{lhs}{r}" if targets else f"{indent}{r}"]
 
 
 def def_math(prim, name, probe, arity=1):

@@ -344,7 +344,7 @@ def _emit_scan(ctx):
     buffers, as the impl does."""
     p = ctx.params
     nc, nk, length = p["num_consts"], p["num_carry"], p["length"]
-    body = ctx.g.const(_callee(p["jaxpr"]), "_body")
+    body = calls.callee(p["jaxpr"])
     consts, init, xs = ctx.ins[:nc], ctx.ins[nc:nc + nk], ctx.ins[nc + nk:]
     carry, ys = ctx.outs[:nk], ctx.outs[nk:]
     i = ctx.g.local()
@@ -355,10 +355,9 @@ def _emit_scan(ctx):
         lines.append(f"{b} = xp.empty({ctx.g.param(v.aval.shape)}, "
                      f"dtype={ctx.g.const(v.aval.dtype)})")
     steps = f"range({length - 1}, -1, -1)" if p["reverse"] else f"range({length})"
-    call = f"{body}({', '.join(consts + carry + [f'{x}[{i}]' for x in xs])})"
     lines.append(f"for {i} in {steps}:")
-    targets = carry + y_vals
-    lines.append(f"    {', '.join(targets)}, = {call}" if targets else f"    {call}")
+    lines += codegen.emit_run(ctx, body, consts + carry + [f"{x}[{i}]" for x in xs],
+                              carry + y_vals)
     lines += [f"    {b}[{i}] = {y}" for b, y in zip(bufs, y_vals)]
     lines += [f"{o} = {b}" for o, b in zip(ys, bufs)]
     return lines
@@ -960,12 +959,12 @@ def _emit_while(ctx):
     p = ctx.params
     nc, nb = p["cond_nconsts"], p["body_nconsts"]
     cond = ctx.g.const(_callee(p["cond_jaxpr"]), "_cond")
-    body = ctx.g.const(_callee(p["body_jaxpr"]), "_body")
+    body = calls.callee(p["body_jaxpr"])
     cc, bc, init = ctx.ins[:nc], ctx.ins[nc:nc + nb], ctx.ins[nc + nb:]
     carry = ctx.outs
     lines = _emit_carry_init(ctx, carry, init)
     lines.append(f"while {cond}({', '.join(cc + carry)})[0]:")
-    lines.append(f"    {', '.join(carry)}, = {body}({', '.join(bc + carry)})")
+    lines += codegen.emit_run(ctx, body, bc + carry, carry)
     return lines
 
 
