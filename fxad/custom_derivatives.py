@@ -46,13 +46,20 @@ import numpy as np
 
 from fxad import core, tree_util
 from fxad.api import _to_value
-from fxad.core import ClosedJaxpr, JaxprEqn, Tracer, get_aval, is_float_dtype, new_primitive, shaped
+from fxad.core import ClosedJaxpr, JaxprEqn, Tracer, get_aval, is_float_dtype, new_primitive
 from fxad.interpreters import ad, batching, calls, codegen
 from fxad.interpreters import optimize as _opt
 from fxad.interpreters.ad import Zero, instantiate, is_undefined, tangent_aval
 from fxad.interpreters.batching import not_mapped
 from fxad.interpreters.partial_eval import trace_to_jaxpr
-from fxad.lax.lax import moveaxis, reduce_sum, stop_gradient_prim, vmap_flat
+from fxad.lax.lax import (
+    batch_jaxpr_axis0,
+    batched_aval,
+    moveaxis,
+    reduce_sum,
+    stop_gradient_prim,
+    vmap_flat,
+)
 
 __all__ = ["custom_jvp", "custom_vjp", "custom_jvp_call_p", "custom_vjp_call_p",
            "custom_lin_p"]
@@ -147,25 +154,8 @@ def _as_dtype(x, aval):
     return x
 
 
-def _batched_aval(a, d, size):
-    if d is not_mapped:
-        return a
-    return shaped(a.shape[:d] + (size,) + a.shape[d:], a.dtype, a.weak_type)
-
-
-def _batched_body(closed, dims, size):
-    """The body batched with every output's batch axis first (unmapped
-    outputs broadcast), so the batched rules can produce the same layout."""
-    dims = tuple(dims)
-
-    def make():
-        def f(*xs):
-            return vmap_flat(closed, list(xs), list(dims), lambda n: [0] * n, size)
-
-        return trace_to_jaxpr(f, [_batched_aval(a, d, size)
-                                  for a, d in core.safe_zip(closed.in_avals, dims)])
-
-    return closed.memo(("custom_batch", dims, size), make)
+_batched_aval = batched_aval
+_batched_body = batch_jaxpr_axis0
 
 
 def _call_abstract_eval(kind):

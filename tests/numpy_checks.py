@@ -38,3 +38,19 @@ def value_checks(assert_same):
             check_grads(f, args, order=2, modes=("fwd", "rev"))
 
     return check_values, check
+
+
+def tree_close(a, b, rtol, atol, single=None):
+    """``a`` and ``b`` are pytrees of the same structure whose leaves agree
+    in shape and dtype and in value to ``rtol``/``atol`` (single-precision
+    leaves to at least ``single = (rtol, atol)`` when given)."""
+    tree_util = fxad.tree_util
+    assert tree_util.tree_structure(a) == tree_util.tree_structure(b)
+    for x, y in zip(tree_util.tree_leaves(a), tree_util.tree_leaves(b)):
+        x, y = np.asarray(x), np.asarray(y)
+        assert x.shape == y.shape, (x.shape, y.shape)
+        assert x.dtype == y.dtype, (x.dtype, y.dtype)
+        r, t = rtol, atol
+        if single is not None and x.dtype in (np.float32, np.float16, np.complex64):
+            r, t = max(r, single[0]), max(t, single[1])
+        np.testing.assert_allclose(x, y, rtol=r, atol=t)

@@ -7,22 +7,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numpy_checks import tree_close
 
 import fxad
 import fxad.numpy as fnp
-from fxad import core, tree_util
+from fxad import core
 from fxad._remat import remat_p
 from fxad.core import ClosedJaxpr, Jaxpr
 from fxad.interpreters import ad
 
 
 def close(a, b, rtol=1e-13, atol=1e-14):
-    la, lb = tree_util.tree_leaves(a), tree_util.tree_leaves(b)
-    assert len(la) == len(lb)
-    for x, y in zip(la, lb):
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.shape == y.shape and x.dtype == y.dtype
-        np.testing.assert_allclose(x, y, rtol=rtol, atol=atol)
+    tree_close(a, b, rtol, atol)
 
 
 def deep(x, steps=20):

@@ -17,10 +17,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numpy_checks import tree_close
 
 import fxad
 import fxad.numpy as fnp
-from fxad import core, lax, tree_util
+from fxad import core, lax
 from fxad.core import ClosedJaxpr, Jaxpr, JaxprEqn, JaxprTypeError, Var, shaped
 from fxad.interpreters import ad
 from fxad.interpreters import optimize as opt
@@ -34,13 +35,9 @@ def names(closed):
     return [e.primitive.name for e in closed.eqns]
 
 
+
 def close(a, b, rtol=1e-12, atol=1e-13):
-    la, lb = tree_util.tree_leaves(a), tree_util.tree_leaves(b)
-    assert tree_util.tree_structure(a) == tree_util.tree_structure(b)
-    for x, y in zip(la, lb):
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.shape == y.shape and x.dtype == y.dtype, (x, y)
-        np.testing.assert_allclose(x, y, rtol=rtol, atol=atol)
+    tree_close(a, b, rtol, atol)
 
 
 # ---------------------------------------------------------------------------

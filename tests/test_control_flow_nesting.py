@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numpy_checks import tree_close
 
 import fxad
 import fxad.numpy as fnp
-from fxad import lax, tree_util
+from fxad import lax
 
 
 def close(a, b, rtol=1e-11, atol=1e-12):
-    la, lb = tree_util.tree_leaves(a), tree_util.tree_leaves(b)
-    assert len(la) == len(lb)
-    for x, y in zip(la, lb):
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.shape == y.shape and x.dtype == y.dtype
-        np.testing.assert_allclose(x, y, rtol=rtol, atol=atol)
+    tree_close(a, b, rtol, atol)
 
 
 # -- scan inside cond inside scan, and its unrolled twin ------------------------

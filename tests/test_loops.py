@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numpy_checks import tree_close
 
 import fxad
 import fxad.numpy as fnp
@@ -31,14 +32,9 @@ from fxad.test_util import check_grads
 J = fxad.jit
 
 
+
 def close(a, b, rtol=1e-10, atol=1e-12):
-    la, lb = tree_util.tree_leaves(a), tree_util.tree_leaves(b)
-    assert len(la) == len(lb)
-    for x, y in zip(la, lb):
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.shape == y.shape, (x.shape, y.shape)
-        assert x.dtype == y.dtype, (x.dtype, y.dtype)
-        np.testing.assert_allclose(x, y, rtol=rtol, atol=atol)
+    tree_close(a, b, rtol, atol)
 
 
 def unrolled_scan(f, init, xs=None, length=None, reverse=False):

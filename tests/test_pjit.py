@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numpy_checks import tree_close
 from op_records import RECORDS, diff_argnums, rng_for
 from op_records_calls import _nested, call
 
@@ -32,16 +33,9 @@ def names(closed):
     return [e.primitive.name for e in closed.eqns]
 
 
+
 def close(a, b, rtol=1e-12, atol=1e-13):
-    la, lb = tree_util.tree_leaves(a), tree_util.tree_leaves(b)
-    assert len(la) == len(lb)
-    for x, y in zip(la, lb):
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.shape == y.shape and x.dtype == y.dtype, (x, y)
-        if x.dtype.kind in "fc" and x.dtype.itemsize <= 8 and x.dtype != np.float64 and \
-                x.dtype != np.complex128:
-            rtol, atol = max(rtol, 1e-5), max(atol, 1e-6)
-        np.testing.assert_allclose(x, y, rtol=rtol, atol=atol)
+    tree_close(a, b, rtol, atol, single=(1e-5, 1e-6))
 
 
 # ---------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from fxad.core import (
     full_lower_concrete,
     get_aval,
     new_primitive,
+    safe_zip,
     shaped,
 )
 from fxad.interpreters import batching, codegen, optimize
@@ -46,6 +47,7 @@ from fxad.interpreters.ad import (
 )
 from fxad.interpreters.batching import axis_size as _axis_size
 from fxad.interpreters.batching import batch_rules, defvectorized, not_mapped
+from fxad.interpreters.partial_eval import trace_to_jaxpr
 
 # ---------------------------------------------------------------------------
 # Helpers
@@ -217,6 +219,30 @@ def vmap_flat(fun, args, in_dims, out_dims_fn, size):
         od = od % nd if nd else 0
         results.append(matchaxis(val, bd, od, size))
     return results
+
+
+def batched_aval(a, d, size):
+    """``a`` with a batch axis of ``size`` at ``d`` (``a`` itself when not
+    mapped)."""
+    if d is not_mapped:
+        return a
+    return shaped(a.shape[:d] + (size,) + a.shape[d:], a.dtype, a.weak_type)
+
+
+def batch_jaxpr_axis0(closed, dims, size):
+    """``closed`` batched along ``dims`` with every output's batch axis first
+    (unmapped outputs broadcast), for rules that need one layout for all the
+    bodies they batch (custom rules, solvers).  Memoised on ``closed``."""
+    dims = tuple(dims)
+
+    def make():
+        def f(*xs):
+            return vmap_flat(closed, list(xs), list(dims), lambda n: [0] * n, size)
+
+        return trace_to_jaxpr(f, [batched_aval(a, d, size)
+                                  for a, d in safe_zip(closed.in_avals, dims)])
+
+    return closed.memo(("batch_axis0", dims, size), make)
 
 
 def _check_same_dtype(name, *avals):

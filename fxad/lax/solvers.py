@@ -34,12 +34,12 @@ from typing import Any
 import numpy as np
 
 from fxad import core, tree_util
-from fxad.core import Tracer, eval_jaxpr, get_aval, new_primitive, shaped
+from fxad.core import Tracer, eval_jaxpr, get_aval, new_primitive
 from fxad.interpreters import ad, batching, calls, codegen
 from fxad.interpreters.ad import Zero, instantiate, is_undefined, tangent_aval
 from fxad.interpreters.batching import not_mapped
 from fxad.interpreters.partial_eval import trace_to_jaxpr
-from fxad.lax.lax import bdim_at_front, neg, sub, vmap_flat
+from fxad.lax.lax import batch_jaxpr_axis0, batched_aval, bdim_at_front, neg, sub
 
 __all__ = ["custom_root", "custom_linear_solve", "custom_root_p", "linear_solve_p"]
 
@@ -121,24 +121,8 @@ def _check_operands(prim, avals, body):
                             f"{i} is {w.str_short()}")
 
 
-def _batched_aval(a, d, size):
-    if d is not_mapped:
-        return a
-    return shaped(a.shape[:d] + (size,) + a.shape[d:], a.dtype, a.weak_type)
-
-
-def _batched(closed, dims, size):
-    """``closed`` batched along ``dims`` with every output's batch axis first."""
-    dims = tuple(dims)
-
-    def make():
-        def f(*xs):
-            return vmap_flat(closed, list(xs), list(dims), lambda n: [0] * n, size)
-
-        return trace_to_jaxpr(f, [_batched_aval(a, d, size)
-                                  for a, d in core.safe_zip(closed.in_avals, dims)])
-
-    return closed.memo(("solver_batch", dims, size), make)
+_batched_aval = batched_aval
+_batched = batch_jaxpr_axis0
 
 
 def _front(args, dims, size, batched_from):
