@@ -241,14 +241,16 @@ def def_statement(prim, emit):
 def emit_run(ctx, exe, args, targets, indent="    "):
     """Lines calling the compiled program ``exe`` on ``args`` (source texts)
     and assigning its outputs to ``targets``, for a statement emitter's loop
-    body: a scalar-form program is called directly with its fallback to the
-    array form written out (``Executable._run_scalar`` without the call of
-    the wrapper, which matters once per loop step)."""
+    body: a scalar-form program is called in its raw form (Python floats in
+    and out, see ``Executable.raw_form``; the emitter converts the loop's
+    values around the loop) with its fallback to the array form written out
+    (``Executable._run_scalar`` without the call of the wrapper): what
+    matters once per loop step."""
     call_args = ", ".join(args)
     lhs = f"{', '.join(targets)}, = " if targets else ""
     if not exe.scalar:
         return [f"{indent}{lhs}{ctx.g.const(exe.run, '_run')}({call_args})"]
-    fn, slow = ctx.g.const(exe._fn, "_fast"), ctx.g.const(exe._run_scalar, "_slow")
+    fn, slow = ctx.g.const(exe.raw_form(), "_fast"), ctx.g.const(exe._run_scalar, "_slow")
     r = ctx.g.local()
     return [f"{indent}try:",
             f"{indent}    {r} = {fn}({call_args})",
@@ -758,7 +760,7 @@ _HOLES: list = [_HOLE.format(j) for j in range(16)]
 _OUT_HOLE = "\x00o{}\x00"
 
 
-def plan(closed: ClosedJaxpr, g, scalar: bool) -> Plan:
+def plan(closed: ClosedJaxpr, g, scalar: bool, raw: bool = False) -> Plan:
     """Decide what to write: identities and implicit broadcasts resolved,
     uses counted, which Vars are inlined into their single use and which are
     named, and the names (reused once dead)."""
@@ -954,7 +956,7 @@ def plan(closed: ClosedJaxpr, g, scalar: bool) -> Plan:
     # everything to Python floats and bools (scalar form).
     p.entry = []
     for v, nm in zip(jaxpr.invars, p.params):
-        if v not in uses:
+        if v not in uses or raw:
             continue
         if scalar:
             p.entry.append(f"{nm} = {'float' if v.aval.dtype == _F64 else 'bool'}({nm})")
@@ -977,8 +979,9 @@ def plan(closed: ClosedJaxpr, g, scalar: bool) -> Plan:
     p.finite_checks = []
     if scalar:
         p.finite_checks = [t for t, x in zip(rets, outvars) if x.aval.dtype == _F64]
-        rets = [f"xp.float64({t})" if x.aval.dtype == _F64 else f"xp.bool_({t})"
-                for t, x in zip(rets, outvars)]
+        if not raw:
+            rets = [f"xp.float64({t})" if x.aval.dtype == _F64 else f"xp.bool_({t})"
+                    for t, x in zip(rets, outvars)]
     p.returns = rets
     p.eqns = eqns
     p.templates = templates
@@ -1024,8 +1027,8 @@ def print_plan(p: Plan, fn_name: str) -> str:
         f"    {line}\n" for line in body)
 
 
-def _generate_source(closed, g, fn_name, scalar):
-    src = print_plan(plan(closed, g, scalar), fn_name)
+def _generate_source(closed, g, fn_name, scalar, raw=False):
+    src = print_plan(plan(closed, g, scalar, raw), fn_name)
     if "\x00" in src:  # a hole the printer did not fill: a bug in the planner
         raise AssertionError(f"codegen left an operand placeholder in:\n{src!r}")
     return src
@@ -1068,6 +1071,7 @@ class Executable:
         self.scalar = scalar
         self._np_fn = None
         self._numpy_source = None
+        self._raw_fn = None
         if scalar:
             self.source, self._fn = _compile(closed, xp, True)
             #: ``run(*flat_args) -> outputs``: the fastest way to call the program.
@@ -1083,6 +1087,18 @@ class Executable:
         if self._numpy_source is None:
             self._numpy_source, self._np_fn = _compile(self.closed, self.xp, False)
         return self._numpy_source
+
+    def raw_form(self):
+        """(Scalar programs) the scalar form without its entry conversions and
+        with Python floats and bools out: what a loop step calls, its carries
+        kept as Python values from step to step (``emit_run``).  It returns
+        None where the scalar form would fall back to the array form."""
+        fn = self._raw_fn
+        if fn is None:
+            _, fn = self._raw_fn = _compile(self.closed, self.xp, True, raw=True)
+        else:
+            fn = fn[1]
+        return fn
 
     def run_numpy(self, *args):
         """Run the array form (generated on first use for a scalar program)."""
@@ -1107,10 +1123,10 @@ class Executable:
         return self.run(*args)
 
 
-def _compile(closed, xp, scalar):
+def _compile(closed, xp, scalar, raw=False):
     g = _Globals(xp)
     fn_name = "fxad_jit_fn"
-    src = _generate_source(closed, g, fn_name, scalar)
+    src = _generate_source(closed, g, fn_name, scalar, raw)
     filename = f"<fxad-jit-{next(_file_counter)}>"
     code = compile(src, filename, "exec")
     exec(code, g.ns)

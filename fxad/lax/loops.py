@@ -331,36 +331,62 @@ scan_p.def_abstract_eval(_scan_abstract_eval)
 _lax.def_strict(scan_p)
 
 
-def _emit_carry_init(ctx, outs, init):
-    # A carry starts as a copy when it has a shape: an operand (an input, a
-    # cached constant) must never come back out of a loop that ran 0 times.
+def _emit_carry_init(ctx, outs, init, raw):
+    """The carries before a loop: Python floats and bools when the body runs
+    in its raw scalar form (``raw``); otherwise a copy when a carry has a
+    shape (an operand, an input or a cached constant, must never come back
+    out of a loop that ran 0 times)."""
+    if raw:
+        return [f"{o} = {_py_type(a)}({c})" for o, c, a in zip(outs, init, ctx.eqn.outvars)]
     return [f"{o} = xp.asarray({c}, copy=True)" if a.aval.ndim else f"{o} = {c}"
             for o, c, a in zip(outs, init, ctx.eqn.outvars)]
+
+
+def _py_type(v):
+    return "float" if v.aval.dtype.kind == "f" else "bool"
+
+
+def _emit_carry_out(ctx, outs, raw):
+    """After a loop in the raw scalar form: NumPy scalars again."""
+    if not raw:
+        return []
+    return [f"{o} = xp.{'float64' if _py_type(v) == 'float' else 'bool_'}({o})"
+            for o, v in zip(outs, ctx.eqn.outvars)]
 
 
 def _emit_scan(ctx):
     """A ``for`` loop in the generated source calling the body's generated
     code once per step (compiled once), the ys written into preallocated
-    buffers, as the impl does."""
+    buffers, as the impl does.  A body of 0-d floats runs its raw scalar
+    form, the carries kept as Python floats from step to step."""
     p = ctx.params
     nc, nk, length = p["num_consts"], p["num_carry"], p["length"]
     body = calls.callee(p["jaxpr"])
+    raw = body.scalar
     consts, init, xs = ctx.ins[:nc], ctx.ins[nc:nc + nk], ctx.ins[nc + nk:]
     carry, ys = ctx.outs[:nk], ctx.outs[nk:]
     i = ctx.g.local()
     bufs = [ctx.g.local() for _ in ys]
     y_vals = [ctx.g.local() for _ in ys]
-    lines = _emit_carry_init(ctx, carry, init)
+    lines = _emit_carry_init(ctx, carry, init, raw)
+    in_avals = p["jaxpr"].in_avals
+    if raw:  # loop-invariant operands converted once
+        names = [ctx.g.local() for _ in consts]
+        lines += [f"{t} = {'float' if a.dtype.kind == 'f' else 'bool'}({c})"
+                  for t, c, a in zip(names, consts, in_avals)]
+        consts = names
     for b, v in zip(bufs, ctx.eqn.outvars[nk:]):
         lines.append(f"{b} = xp.empty({ctx.g.param(v.aval.shape)}, "
                      f"dtype={ctx.g.const(v.aval.dtype)})")
     steps = f"range({length - 1}, -1, -1)" if p["reverse"] else f"range({length})"
+    x_avals = in_avals[nc + nk:]
+    x_args = [f"{'float' if a.dtype.kind == 'f' else 'bool'}({x}[{i}])" if raw else f"{x}[{i}]"
+              for x, a in zip(xs, x_avals)]
     lines.append(f"for {i} in {steps}:")
-    lines += codegen.emit_run(ctx, body, consts + carry + [f"{x}[{i}]" for x in xs],
-                              carry + y_vals)
+    lines += codegen.emit_run(ctx, body, consts + carry + x_args, carry + y_vals)
     lines += [f"    {b}[{i}] = {y}" for b, y in zip(bufs, y_vals)]
     lines += [f"{o} = {b}" for o, b in zip(ys, bufs)]
-    return lines
+    return lines + _emit_carry_out(ctx, carry, raw)
 
 
 codegen.def_statement(scan_p, _emit_scan)
@@ -962,10 +988,11 @@ def _emit_while(ctx):
     body = calls.callee(p["body_jaxpr"])
     cc, bc, init = ctx.ins[:nc], ctx.ins[nc:nc + nb], ctx.ins[nc + nb:]
     carry = ctx.outs
-    lines = _emit_carry_init(ctx, carry, init)
+    raw = body.scalar
+    lines = _emit_carry_init(ctx, carry, init, raw)
     lines.append(f"while {cond}({', '.join(cc + carry)})[0]:")
     lines += codegen.emit_run(ctx, body, bc + carry, carry)
-    return lines
+    return lines + _emit_carry_out(ctx, carry, raw)
 
 
 codegen.def_statement(while_p, _emit_while)
