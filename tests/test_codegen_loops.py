@@ -110,3 +110,18 @@ def test_nested_loops_in_generated_code():
     _same(ys, ys0)
     _same(fxad.jit(fxad.grad(lambda x: f(x)[1].sum()))(1.0),
           fxad.grad(lambda x: f(x)[1].sum())(1.0))
+
+
+@pytest.mark.parametrize("body,init", [
+    (lambda c: c * 1e200, 1e150),        # overflow to inf: the raw form returns None
+    (lambda c: 1.0 / c - 1.0, 1.0),      # 1/0: Python raises ZeroDivisionError
+    (lambda c: fnp.log(c - 2.0), 3.0),   # log of a negative: math raises ValueError
+])
+def test_scalar_loop_bodies_fall_back_to_numpy_where_python_differs(body, init):
+    def f(x):
+        return lax.fori_loop(0, 3, lambda i, c: body(c), x)
+
+    with np.errstate(all="ignore"):
+        _same(fxad.jit(f)(init), f(init))
+        src = fxad.jit(f).lower(init).source()
+    assert "_fast" in src and "_slow" in src
