@@ -160,14 +160,7 @@ _batched_body = batch_jaxpr_axis0
 
 def _call_abstract_eval(kind):
     def abstract_eval(*avals, call_jaxpr, name, num_consts, **_):
-        want = call_jaxpr.in_avals
-        if len(avals) != len(want):
-            raise TypeError(f"{kind} {name}: {len(avals)} operands for a body of "
-                            f"{len(want)} inputs")
-        for i, (a, w) in enumerate(zip(avals, want)):
-            if not _same_aval(a, w):
-                raise TypeError(f"{kind} {name}: operand {i} is {a.str_short()} but the "
-                                f"body's input {i} is {w.str_short()}")
+        calls.check_operands(f"{kind} {name}", avals, call_jaxpr)
         return call_jaxpr.out_avals
 
     return abstract_eval

@@ -41,12 +41,10 @@ be hashable), or compute both branches and choose with
 from __future__ import annotations
 
 import functools
-import gc
 import inspect
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -58,6 +56,7 @@ from fxad.core import (
     Literal,
     Tracer,
     config,
+    gc_paused,
     new_primitive,
     pp_jaxpr,
     shaped,
@@ -80,18 +79,6 @@ _PY_AVALS = {float: shaped((), np.dtype(np.float64), True),
              complex: shaped((), np.dtype(np.complex128), True)}
 
 
-@contextmanager
-def _gc_paused():
-    """Tracing a big program allocates millions of small objects that all
-    stay alive; the cyclic collector would rescan them again and again (it
-    doubles tracing time on a 200,000-equation program)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # ---------------------------------------------------------------------------
@@ -134,7 +121,7 @@ class _Entry:
     def compiled(self):
         exe = self.executable
         if exe is None:
-            with _gc_paused():
+            with gc_paused():
                 exe = self.executable = codegen.generate(self.closed)
             # The scalar form returns NumPy scalars already.
             self.finish_run = _output_builder(self.out_tree, not exe.scalar)
@@ -382,7 +369,7 @@ class JitFunction:
         self._trace_count += 1
         if config.log_compiles:
             logger.warning("jit: tracing %s for %s", self._name, self._describe(key))
-        with _gc_paused():
+        with gc_paused():
             try:
                 closed = trace_to_jaxpr(flat_fun, list(avals))
             except ConcretizationTypeError as e:

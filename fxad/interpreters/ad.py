@@ -20,8 +20,6 @@ Rule conventions: a JVP rule is ``rule(primals, tangents, **params) ->
 
 from __future__ import annotations
 
-import gc
-
 import numpy as np
 
 from fxad import core
@@ -337,13 +335,8 @@ def linearize_flat(fun, primals):
     The cyclic garbage collector is paused meanwhile: tracing allocates many
     small objects that all stay alive (and form no cycles), and collections
     triggered by those allocations would rescan them again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with core.gc_paused():
         return _linearize_flat(fun, primals)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _linearize_flat(fun, primals):
@@ -410,13 +403,8 @@ def backward_pass(jaxpr, consts, cts_out, args=None):
     do not recurse.  This loop runs once per reverse-mode call: it is written
     for speed (no per-equation closures or helper calls), with the garbage
     collector paused as in ``linearize_flat``."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with core.gc_paused():
         return _backward_pass(jaxpr, consts, cts_out, args)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _backward_pass(jaxpr, consts, cts_out, args):

@@ -25,11 +25,9 @@ recomputed instead of stored).
 
 from __future__ import annotations
 
-import gc
-
 import numpy as np
 
-from fxad.core import ClosedJaxpr, Jaxpr, JaxprEqn, Tracer, Var, eval_jaxpr
+from fxad.core import ClosedJaxpr, Jaxpr, JaxprEqn, Tracer, Var, eval_jaxpr, gc_paused
 from fxad.interpreters import ad, batching, codegen
 from fxad.interpreters import optimize as _opt
 from fxad.interpreters import partial_eval as pe
@@ -37,6 +35,7 @@ from fxad.interpreters.ad import Zero, is_undefined, tangent_aval
 from fxad.interpreters.partial_eval import JaxprTracer
 
 __all__ = ["defcall", "callee", "call_abstract_eval", "call_emitter", "call_impl",
+           "check_operands",
            "closure_convert"]
 
 _PY_TO_NP = {float: np.float64, int: np.int64, complex: np.complex128, bool: np.bool_}
@@ -48,13 +47,8 @@ def callee(jaxpr):
     that all stay alive."""
 
     def make():
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             return codegen.generate(_opt.optimize(jaxpr))
-        finally:
-            if enabled:
-                gc.enable()
 
     return jaxpr.memo("executable", make)
 
@@ -66,17 +60,22 @@ def call_impl(*args, jaxpr, **params):
     return list(callee(jaxpr).run(*args))
 
 
+def check_operands(what, avals, body):
+    """Raise a TypeError naming ``what`` unless ``avals`` match ``body``'s
+    inputs in number, shape and dtype (weak types aside): the abstract eval
+    of every primitive that holds a body."""
+    want = body.in_avals
+    if len(avals) != len(want):
+        raise TypeError(f"{what}: {len(avals)} operands for a body of {len(want)} inputs")
+    for i, (a, w) in enumerate(zip(avals, want)):
+        if a.shape != w.shape or a.dtype != w.dtype:
+            raise TypeError(f"{what}: operand {i} is {a.str_short()} but the body's input "
+                            f"{i} is {w.str_short()}")
+
+
 def call_abstract_eval(prim):
     def abstract_eval(*avals, jaxpr, **params):
-        name = params.get("name", "")
-        want = jaxpr.in_avals
-        if len(avals) != len(want):
-            raise TypeError(f"{prim.name} {name}: {len(avals)} operands for a body of "
-                            f"{len(want)} inputs")
-        for i, (a, w) in enumerate(zip(avals, want)):
-            if a.shape != w.shape or a.dtype != w.dtype:
-                raise TypeError(f"{prim.name} {name}: operand {i} is {a.str_short()} but "
-                                f"the body's input {i} is {w.str_short()}")
+        check_operands(f"{prim.name} {params.get('name', '')}", avals, jaxpr)
         return jaxpr.out_avals
 
     return abstract_eval

@@ -111,16 +111,7 @@ def _trace(fun, avals):
     return calls.closure_convert(trace_to_jaxpr(fun, list(avals)))
 
 
-def _check_operands(prim, avals, body):
-    want = body.in_avals
-    if len(avals) != len(want):
-        raise TypeError(f"{prim}: {len(avals)} operands for a body of {len(want)} inputs")
-    for i, (a, w) in enumerate(zip(avals, want)):
-        if a.shape != w.shape or a.dtype != w.dtype:
-            raise TypeError(f"{prim}: operand {i} is {a.str_short()} but the body's input "
-                            f"{i} is {w.str_short()}")
-
-
+_check_operands = calls.check_operands
 _batched_aval = batched_aval
 _batched = batch_jaxpr_axis0
 
