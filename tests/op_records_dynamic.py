@@ -27,16 +27,19 @@ def _starts(shape, idx, sizes):
 
 
 def _dynamic_slice_ref(x, *idx, slice_sizes):
+    # By integer index arrays (np.ix_), not the impl's basic slicing.
     x = np.asarray(x)
     st = _starts(x.shape, idx, slice_sizes)
-    return x[tuple(slice(a, a + s) for a, s in zip(st, slice_sizes))]
+    return x[np.ix_(*[np.arange(a, a + s) for a, s in zip(st, slice_sizes)])]
 
 
 def _dynamic_update_slice_ref(x, u, *idx):
+    # Element by element, not the impl's slice assignment.
     out = np.array(x, copy=True)
     u = np.asarray(u)
     st = _starts(out.shape, idx, u.shape)
-    out[tuple(slice(a, a + s) for a, s in zip(st, u.shape))] = u
+    for k in np.ndindex(u.shape):
+        out[tuple(a + j for a, j in zip(st, k))] = u[k]
     return out
 
 
