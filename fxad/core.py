@@ -82,6 +82,7 @@ config = _Config()
 
 
 def safe_zip(*args):
+    """``zip`` that raises ValueError when the arguments differ in length."""
     n = len(args[0])
     for a in args[1:]:
         if len(a) != n:
@@ -271,6 +272,9 @@ primitives: dict[str, Primitive] = {}
 
 
 def new_primitive(name: str, multiple_results: bool = False) -> Primitive:
+    """Create and register a new Primitive called ``name`` (it then appears in the completeness
+    test and docs/primitives.md).
+    """
     if name in primitives:
         raise ValueError(f"primitive {name!r} is already registered")
     p = Primitive(name, multiple_results)

@@ -391,6 +391,7 @@ class UndefinedPrimal:
 
 
 def is_undefined(x) -> bool:
+    """Whether ``x`` is an undefined-primal marker (a linear input) inside a transpose rule."""
     return type(x) is UndefinedPrimal
 
 
@@ -583,6 +584,9 @@ def deflinear(prim, transpose_rule):
 
 
 def deftranspose(prim, transpose_rule):
+    """Register ``transpose_rule(ct, *args, **params)`` for the linear primitive ``prim``; the
+    linear inputs arrive as UndefinedPrimal markers.
+    """
     transpose_rules[prim] = transpose_rule
     linear_primitives.add(prim)
 

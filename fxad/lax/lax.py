@@ -88,6 +88,7 @@ def _unbcast(ct, aval):
 
 
 def moveaxis(x, src, dst):
+    """Move axis ``src`` of ``x`` to position ``dst`` (a ``transpose``)."""
     if src == dst:
         return x
     nd = _aval(x).ndim
@@ -414,6 +415,9 @@ _no_dimensions = optimize.forward_operand_if(lambda e: not e.params.get("dimensi
 
 
 def standard_unop(name, impl, float_only=True):
+    """Rule-writing helper: a new elementwise unary Primitive with ``impl``, its abstract eval,
+    strict operand checks and its batching rule.
+    """
     p = new_primitive(name)
     p.def_impl(impl)
     p.def_abstract_eval(_unop_abstract_eval(name, float_only))
@@ -424,6 +428,10 @@ def standard_unop(name, impl, float_only=True):
 
 
 def standard_binop(name, impl, out_dtype=None):
+    """Rule-writing helper: a new elementwise binary Primitive with ``impl``, its abstract eval
+    (``out_dtype`` overrides the operand dtype), strict same-shape-and-dtype checks and its
+    broadcasting batch rule.
+    """
     p = new_primitive(name)
     p.def_impl(impl)
     p.def_abstract_eval(_binop_abstract_eval(name, out_dtype))
@@ -437,6 +445,9 @@ def standard_binop(name, impl, out_dtype=None):
 
 
 def neg(x):
+    """Elementwise negation ``-x`` (linear): strict (no broadcasting, no promotion), as
+    ``jax.lax.neg``.
+    """
     return bind(neg_p, x)
 
 
@@ -455,6 +466,9 @@ deflinear(neg_p, lambda ct, x: [neg(ct)])
 
 
 def add(x, y):
+    """Elementwise sum ``x + y`` (linear); ``x`` and ``y`` must have the same shape and dtype (no
+    broadcasting, no promotion), as ``jax.lax.add``.
+    """
     return bind(add_p, x, y)
 
 
@@ -485,6 +499,9 @@ deftranspose(add_p, _add_transpose)
 
 
 def sub(x, y):
+    """Elementwise difference ``x - y`` (linear); ``x`` and ``y`` must have the same shape and
+    dtype (no broadcasting, no promotion), as ``jax.lax.sub``.
+    """
     return bind(sub_p, x, y)
 
 
@@ -513,6 +530,9 @@ deftranspose(sub_p, _sub_transpose)
 
 
 def mul(x, y):
+    """Elementwise product ``x * y`` (bilinear); ``x`` and ``y`` must have the same shape and dtype
+    (no broadcasting, no promotion), as ``jax.lax.mul``.
+    """
     return bind(mul_p, x, y)
 
 
@@ -533,6 +553,9 @@ deftranspose(mul_p, _mul_transpose)
 
 
 def div(x, y):
+    """Elementwise quotient ``x / y`` (integers round toward minus infinity, as NumPy's
+    ``//``); ``x`` and ``y`` must have the same shape and dtype, as ``jax.lax.div``.
+    """
     return bind(div_p, x, y)
 
 
@@ -559,6 +582,7 @@ deftranspose(div_p, _div_transpose)
 
 
 def integer_pow(x, y: int):
+    """``x ** y`` for a static Python integer ``y``, as ``jax.lax.integer_pow``."""
     return bind(integer_pow_p, x, y=y)
 
 
@@ -594,6 +618,9 @@ defvectorized(integer_pow_p)
 
 
 def pow(x, y):  # noqa: A001 - the lax name
+    """Elementwise power ``x ** y``; ``x`` and ``y`` must have the same shape and dtype (no
+    broadcasting, no promotion), as ``jax.lax.pow``.
+    """
     return bind(pow_p, x, y)
 
 
@@ -629,10 +656,16 @@ def _balanced_eq(x, z, y):
 
 
 def max(x, y):  # noqa: A001 - the lax name
+    """Elementwise maximum (the tangent of a tie is split evenly, as JAX); ``x`` and ``y`` must
+    have the same shape and dtype (no broadcasting, no promotion), as ``jax.lax.max``.
+    """
     return bind(max_p, x, y)
 
 
 def min(x, y):  # noqa: A001 - the lax name
+    """Elementwise minimum (the tangent of a tie is split evenly, as JAX); ``x`` and ``y`` must
+    have the same shape and dtype (no broadcasting, no promotion), as ``jax.lax.min``.
+    """
     return bind(min_p, x, y)
 
 
@@ -649,6 +682,9 @@ defjvp2(min_p,
 
 
 def rem(x, y):
+    """Elementwise remainder with the sign of ``x`` (``numpy.fmod``); ``x`` and ``y`` must have the
+    same shape and dtype (no broadcasting, no promotion), as ``jax.lax.rem``.
+    """
     return bind(rem_p, x, y)
 
 
@@ -755,18 +791,24 @@ defjvp2(cbrt_p, _cbrt_jvp)
 
 
 def exp2(x):
+    """Elementwise base-2 exponential: strict (no broadcasting, no promotion), as ``jax.lax.exp2``.
+    """
     return bind(exp2_p, x)
 
 
 def log2(x):
+    """Elementwise base-2 logarithm: strict (no broadcasting, no promotion), as ``jax.lax.log2``."""
     return bind(log2_p, x)
 
 
 def log10(x):
+    """Elementwise base-10 logarithm: strict (no broadcasting, no promotion), as ``jax.lax.log10``.
+    """
     return bind(log10_p, x)
 
 
 def cbrt(x):
+    """Elementwise real cube root: strict (no broadcasting, no promotion), as ``jax.lax.cbrt``."""
     return bind(cbrt_p, x)
 
 
@@ -795,74 +837,108 @@ defvectorized(sinc_maclaurin_p)
 
 
 def exp(x):
+    """Elementwise exponential; its JVP reuses the output: strict (no broadcasting, no promotion),
+    as ``jax.lax.exp``.
+    """
     return bind(exp_p, x)
 
 
 def log(x):
+    """Elementwise natural logarithm: strict (no broadcasting, no promotion), as ``jax.lax.log``."""
     return bind(log_p, x)
 
 
 def log1p(x):
+    """Elementwise ``log(1 + x)``, accurate near zero: strict (no broadcasting, no promotion), as
+    ``jax.lax.log1p``.
+    """
     return bind(log1p_p, x)
 
 
 def expm1(x):
+    """Elementwise ``exp(x) - 1``, accurate near zero: strict (no broadcasting, no promotion), as
+    ``jax.lax.expm1``.
+    """
     return bind(expm1_p, x)
 
 
 def sin(x):
+    """Elementwise sine: strict (no broadcasting, no promotion), as ``jax.lax.sin``."""
     return bind(sin_p, x)
 
 
 def cos(x):
+    """Elementwise cosine: strict (no broadcasting, no promotion), as ``jax.lax.cos``."""
     return bind(cos_p, x)
 
 
 def tan(x):
+    """Elementwise tangent: strict (no broadcasting, no promotion), as ``jax.lax.tan``."""
     return bind(tan_p, x)
 
 
 def asin(x):
+    """Elementwise inverse sine: strict (no broadcasting, no promotion), as ``jax.lax.asin``."""
     return bind(asin_p, x)
 
 
 def acos(x):
+    """Elementwise inverse cosine: strict (no broadcasting, no promotion), as ``jax.lax.acos``."""
     return bind(acos_p, x)
 
 
 def atan(x):
+    """Elementwise inverse tangent: strict (no broadcasting, no promotion), as ``jax.lax.atan``."""
     return bind(atan_p, x)
 
 
 def sinh(x):
+    """Elementwise hyperbolic sine: strict (no broadcasting, no promotion), as ``jax.lax.sinh``."""
     return bind(sinh_p, x)
 
 
 def cosh(x):
+    """Elementwise hyperbolic cosine: strict (no broadcasting, no promotion), as ``jax.lax.cosh``.
+    """
     return bind(cosh_p, x)
 
 
 def tanh(x):
+    """Elementwise hyperbolic tangent: strict (no broadcasting, no promotion), as ``jax.lax.tanh``.
+    """
     return bind(tanh_p, x)
 
 
 def sqrt(x):
+    """Elementwise square root: strict (no broadcasting, no promotion), as ``jax.lax.sqrt``."""
     return bind(sqrt_p, x)
 
 
 def asinh(x):
+    """Elementwise inverse hyperbolic sine: strict (no broadcasting, no promotion), as
+    ``jax.lax.asinh``.
+    """
     return bind(asinh_p, x)
 
 
 def acosh(x):
+    """Elementwise inverse hyperbolic cosine: strict (no broadcasting, no promotion), as
+    ``jax.lax.acosh``.
+    """
     return bind(acosh_p, x)
 
 
 def atanh(x):
+    """Elementwise inverse hyperbolic tangent: strict (no broadcasting, no promotion), as
+    ``jax.lax.atanh``.
+    """
     return bind(atanh_p, x)
 
 
 def atan2(x, y):
+    """Elementwise two-argument arctangent ``atan(x / y)`` in the right quadrant; ``x`` and ``y``
+    must have the same shape and dtype (no broadcasting, no promotion), as ``jax.lax.atan2``.
+    """
     return bind(atan2_p, x, y)
 
 
@@ -878,6 +954,9 @@ defjvp(atan2_p,
 
 
 def abs(x):  # noqa: A001 - the lax name
+    """Elementwise absolute value (``|z|`` for complex, a real result): strict (no broadcasting, no
+    promotion), as ``jax.lax.abs``.
+    """
     return bind(abs_p, x)
 
 
@@ -910,22 +989,37 @@ defvectorized(abs_p)
 
 
 def sign(x):
+    """Elementwise sign, -1, 0 or 1 (zero derivative): strict (no broadcasting, no promotion), as
+    ``jax.lax.sign``.
+    """
     return bind(sign_p, x)
 
 
 def floor(x):
+    """Elementwise floor (zero derivative almost everywhere): strict (no broadcasting, no
+    promotion), as ``jax.lax.floor``.
+    """
     return bind(floor_p, x)
 
 
 def ceil(x):
+    """Elementwise ceiling (zero derivative almost everywhere): strict (no broadcasting, no
+    promotion), as ``jax.lax.ceil``.
+    """
     return bind(ceil_p, x)
 
 
 def round(x):  # noqa: A001 - the lax name
+    """Elementwise rounding, half to even as ``numpy.round`` (zero derivative): strict (no
+    broadcasting, no promotion), as ``jax.lax.round``.
+    """
     return bind(round_p, x)
 
 
 def trunc(x):
+    """Elementwise truncation toward zero (zero derivative): strict (no broadcasting, no
+    promotion), as ``jax.lax.trunc``.
+    """
     return bind(trunc_p, x)
 
 
@@ -1005,26 +1099,44 @@ codegen.def_operator(ge_p, ">=", "greater_equal")
 
 
 def eq(x, y):
+    """Elementwise ``x == y`` as a boolean array; same shape and dtype required, not differentiable
+    (zero tangent), as ``jax.lax.eq``.
+    """
     return bind(eq_p, x, y)
 
 
 def ne(x, y):
+    """Elementwise ``x != y`` as a boolean array; same shape and dtype required, not differentiable
+    (zero tangent), as ``jax.lax.ne``.
+    """
     return bind(ne_p, x, y)
 
 
 def lt(x, y):
+    """Elementwise ``x < y`` as a boolean array; same shape and dtype required, not differentiable
+    (zero tangent), as ``jax.lax.lt``.
+    """
     return bind(lt_p, x, y)
 
 
 def le(x, y):
+    """Elementwise ``x <= y`` as a boolean array; same shape and dtype required, not differentiable
+    (zero tangent), as ``jax.lax.le``.
+    """
     return bind(le_p, x, y)
 
 
 def gt(x, y):
+    """Elementwise ``x > y`` as a boolean array; same shape and dtype required, not differentiable
+    (zero tangent), as ``jax.lax.gt``.
+    """
     return bind(gt_p, x, y)
 
 
 def ge(x, y):
+    """Elementwise ``x >= y`` as a boolean array; same shape and dtype required, not differentiable
+    (zero tangent), as ``jax.lax.ge``.
+    """
     return bind(ge_p, x, y)
 
 
@@ -1061,22 +1173,37 @@ defvectorized(is_finite_p)
 
 
 def bitwise_and(x, y):
+    """Elementwise bitwise AND; ``x`` and ``y`` must have the same shape and dtype (no
+    broadcasting, no promotion), as ``jax.lax.bitwise_and``.
+    """
     return bind(and_p, x, y)
 
 
 def bitwise_or(x, y):
+    """Elementwise bitwise OR; ``x`` and ``y`` must have the same shape and dtype (no broadcasting,
+    no promotion), as ``jax.lax.bitwise_or``.
+    """
     return bind(or_p, x, y)
 
 
 def bitwise_xor(x, y):
+    """Elementwise bitwise XOR; ``x`` and ``y`` must have the same shape and dtype (no
+    broadcasting, no promotion), as ``jax.lax.bitwise_xor``.
+    """
     return bind(xor_p, x, y)
 
 
 def bitwise_not(x):
+    """Elementwise bitwise NOT of an integer or boolean array: strict (no broadcasting, no
+    promotion), as ``jax.lax.bitwise_not``.
+    """
     return bind(not_p, x)
 
 
 def is_finite(x):
+    """Elementwise test for finite values (boolean, not differentiable): strict (no broadcasting,
+    no promotion), as ``jax.lax.is_finite``.
+    """
     return bind(is_finite_p, x)
 
 
@@ -1085,6 +1212,9 @@ def is_finite(x):
 
 
 def select_n(which, *cases):
+    """Elementwise choice: ``cases[which]``; a boolean ``which`` picks ``cases[1]`` where true, as
+    ``jax.lax.select_n``.
+    """
     return bind(select_n_p, which, *cases)
 
 
@@ -1158,6 +1288,9 @@ defbroadcasting(select_n_p, scalar_ok=lambda i: i == 0)  # only the predicate ma
 
 
 def convert_element_type(x, new_dtype):
+    """``x`` cast to ``new_dtype`` (complex to real keeps the real part), as
+    ``jax.lax.convert_element_type``.
+    """
     new_dtype = np.dtype(new_dtype)
     if _aval(x).dtype == new_dtype:
         return x
@@ -1208,6 +1341,9 @@ defvectorized(convert_element_type_p)
 
 
 def real(x):
+    """Elementwise real part of a complex array (linear): strict (no broadcasting, no promotion),
+    as ``jax.lax.real``.
+    """
     return bind(real_p, x)
 
 
@@ -1225,6 +1361,9 @@ defvectorized(real_p)
 
 
 def conj(x):
+    """Elementwise complex conjugate (linear; the identity on real input): strict (no broadcasting,
+    no promotion), as ``jax.lax.conj``.
+    """
     return bind(conj_p, x)
 
 
@@ -1238,6 +1377,9 @@ defvectorized(conj_p)
 
 
 def imag(x):
+    """Elementwise imaginary part of a complex array (linear): strict (no broadcasting, no
+    promotion), as ``jax.lax.imag``.
+    """
     return bind(imag_p, x)
 
 
@@ -1326,6 +1468,9 @@ defvectorized(bitcast_convert_type_p)
 
 
 def stop_gradient_prim(x):
+    """Bind the ``stop_gradient`` primitive: the identity with a zero tangent
+    (``fxad.stop_gradient`` maps it over a pytree).
+    """
     return bind(stop_gradient_p, x)
 
 
@@ -1368,6 +1513,7 @@ def _kept_dims(ndim, axes):
 
 
 def reduce_sum(x, axes):
+    """Sum over the tuple of axes ``axes``, as ``jax.lax.reduce_sum``."""
     axes = tuple(axes)
     if not axes:
         return x
@@ -1409,11 +1555,17 @@ def _reduce_chooser_jvp(prim):
 
 
 def reduce_max(x, axes):
+    """Maximum over the tuple of axes ``axes`` (the cotangent is split evenly among ties), as
+    ``jax.lax.reduce_max``.
+    """
     axes = tuple(axes)
     return bind(reduce_max_p, x, axes=axes) if axes else x
 
 
 def reduce_min(x, axes):
+    """Minimum over the tuple of axes ``axes`` (the cotangent is split evenly among ties), as
+    ``jax.lax.reduce_min``.
+    """
     axes = tuple(axes)
     return bind(reduce_min_p, x, axes=axes) if axes else x
 
@@ -1459,6 +1611,7 @@ defreducer(reduce_min_p)
 
 
 def reduce_prod(x, axes):
+    """Product over the tuple of axes ``axes``, as ``jax.lax.reduce_prod``."""
     axes = tuple(axes)
     return bind(reduce_prod_p, x, axes=axes) if axes else x
 
@@ -1510,10 +1663,16 @@ defreducer(reduce_prod_p)
 
 
 def argmax(x, axis, index_dtype=np.int64):
+    """Index of the largest element along ``axis`` (first on ties), of dtype ``index_dtype``; not
+    differentiable, as ``jax.lax.argmax``.
+    """
     return bind(argmax_p, x, axes=(axis,), index_dtype=np.dtype(index_dtype))
 
 
 def argmin(x, axis, index_dtype=np.int64):
+    """Index of the smallest element along ``axis`` (first on ties), of dtype ``index_dtype``; not
+    differentiable, as ``jax.lax.argmin``.
+    """
     return bind(argmin_p, x, axes=(axis,), index_dtype=np.dtype(index_dtype))
 
 
@@ -1537,6 +1696,7 @@ defreducer(argmin_p)
 
 
 def cumsum(x, axis, reverse=False):
+    """Cumulative sum along ``axis`` (from the end if ``reverse``), as ``jax.lax.cumsum``."""
     return bind(cumsum_p, x, axis=axis, reverse=reverse)
 
 
@@ -1567,14 +1727,17 @@ defreducer(cumsum_p, "axis")
 
 
 def cumprod(x, axis, reverse=False):
+    """Cumulative product along ``axis`` (from the end if ``reverse``), as ``jax.lax.cumprod``."""
     return bind(cumprod_p, x, axis=axis, reverse=reverse)
 
 
 def cummax(x, axis, reverse=False):
+    """Cumulative maximum along ``axis`` (from the end if ``reverse``), as ``jax.lax.cummax``."""
     return bind(cummax_p, x, axis=axis, reverse=reverse)
 
 
 def cummin(x, axis, reverse=False):
+    """Cumulative minimum along ``axis`` (from the end if ``reverse``), as ``jax.lax.cummin``."""
     return bind(cummin_p, x, axis=axis, reverse=reverse)
 
 
@@ -1647,6 +1810,9 @@ cummin_p = _cumulative("cummin", lambda x, a: np.minimum.accumulate(x, a), _extr
 
 
 def sort(operands, dimension=-1, is_stable=True, num_keys=1):
+    """Sort the tuple ``operands`` along ``dimension`` by its first ``num_keys`` arrays
+    (lexicographically), returning every operand permuted, as ``jax.lax.sort``.
+    """
     operands = tuple(operands)
     nd = _aval(operands[0]).ndim
     if nd:
@@ -1720,6 +1886,9 @@ batch_rules[sort_p] = _sort_batch
 
 
 def broadcast_in_dim(x, shape, broadcast_dimensions):
+    """Broadcast ``x`` to ``shape``, input axis ``i`` becoming output axis
+    ``broadcast_dimensions[i]``, as ``jax.lax.broadcast_in_dim``.
+    """
     shape = tuple(int(d) for d in shape)
     broadcast_dimensions = tuple(broadcast_dimensions)
     if _aval(x).shape == shape and broadcast_dimensions == tuple(range(len(shape))):
@@ -1800,6 +1969,7 @@ batch_rules[broadcast_in_dim_p] = _broadcast_in_dim_batch
 
 
 def reshape(x, new_sizes):
+    """``x`` reshaped to ``new_sizes`` in C order, as ``jax.lax.reshape``."""
     new_sizes = tuple(int(d) for d in new_sizes)
     if _aval(x).shape == new_sizes:
         return x
@@ -1841,6 +2011,7 @@ batch_rules[reshape_p] = _reshape_batch
 
 
 def transpose(x, permutation):
+    """Permute the axes of ``x`` by ``permutation``, as ``jax.lax.transpose``."""
     permutation = tuple(int(p) for p in permutation)
     if permutation == tuple(range(len(permutation))):
         return x
@@ -1874,6 +2045,7 @@ batch_rules[transpose_p] = _transpose_batch
 
 
 def squeeze(x, dimensions):
+    """Remove the size-1 axes ``dimensions``, as ``jax.lax.squeeze``."""
     dimensions = tuple(sorted(int(d) for d in dimensions))
     if not dimensions:
         return x
@@ -1898,6 +2070,7 @@ defreducer(squeeze_p, "dimensions")
 
 
 def expand_dims(x, dimensions):
+    """Insert size-1 axes at ``dimensions``, as ``jax.lax.expand_dims``."""
     dimensions = tuple(sorted(int(d) for d in dimensions))
     if not dimensions:
         return x
@@ -1925,6 +2098,7 @@ defreducer(expand_dims_p, "dimensions")
 
 
 def rev(x, dimensions):
+    """Reverse ``x`` along the axes ``dimensions``, as ``jax.lax.rev``."""
     dimensions = tuple(dimensions)
     if not dimensions:
         return x
@@ -1941,6 +2115,7 @@ defreducer(rev_p, "dimensions")
 
 
 def slice(x, start_indices, limit_indices, strides=None):  # noqa: A001 - the lax name
+    """``x[start:limit:stride]`` along every axis, with static bounds, as ``jax.lax.slice``."""
     start_indices = tuple(int(i) for i in start_indices)
     limit_indices = tuple(int(i) for i in limit_indices)
     strides = None if strides is None else tuple(int(s) for s in strides)
@@ -2004,6 +2179,9 @@ batch_rules[slice_p] = _slice_batch
 
 
 def pad(x, padding_value, padding_config):
+    """Pad ``x`` with the scalar ``padding_value``; ``padding_config`` holds one non-negative
+    ``(low, high, interior)`` triple per axis, as ``jax.lax.pad`` (no negative cropping).
+    """
     padding_config = tuple(tuple(int(v) for v in c) for c in padding_config)
     return bind(pad_p, x, padding_value, padding_config=padding_config)
 
@@ -2014,6 +2192,7 @@ def _pad_out_shape(shape, config):
 
 
 def builtins_max(a, b):
+    """Python's ``max`` of two numbers (``lax.max`` shadows the builtin here)."""
     return a if a > b else b
 
 
@@ -2070,6 +2249,9 @@ batch_rules[pad_p] = _pad_batch
 
 
 def concatenate(operands, dimension):
+    """Join the arrays ``operands`` (same dtype) along axis ``dimension``, as
+    ``jax.lax.concatenate``.
+    """
     operands = list(operands)
     if len(operands) == 1:
         return operands[0]
@@ -2155,6 +2337,9 @@ def _dummy(shape, dtype=np.float64):
 
 
 def gather(x, indices, indexer):
+    """``x[index]`` where ``indexer`` describes the NumPy index expression and ``indices`` the
+    integer index arrays it refers to (the primitive behind fxad.numpy indexing).
+    """
     return bind(gather_p, x, *indices, indexer=indexer)
 
 
@@ -2232,6 +2417,9 @@ batch_rules[gather_p] = _gather_batch
 
 
 def scatter_add(operand, updates, indices, indexer):
+    """A copy of ``operand`` with ``updates`` added at the index ``indexer`` (repeated indices
+    accumulate, as ``numpy.add.at``; ``.at[...].add``).
+    """
     return bind(scatter_add_p, operand, updates, *indices, indexer=indexer)
 
 
@@ -2391,18 +2579,30 @@ def _scatter_batch_rule(prim):
 
 
 def scatter(operand, updates, indices, indexer):
+    """A copy of ``operand`` with ``updates`` written at the index ``indexer`` (``.at[...].set``;
+    the last of repeated indices wins).
+    """
     return bind(scatter_p, operand, updates, *indices, indexer=indexer)
 
 
 def scatter_mul(operand, updates, indices, indexer):
+    """A copy of ``operand`` multiplied by ``updates`` at the index ``indexer``
+    (``.at[...].multiply``; repeated indices accumulate).
+    """
     return bind(scatter_mul_p, operand, updates, *indices, indexer=indexer)
 
 
 def scatter_min(operand, updates, indices, indexer):
+    """A copy of ``operand`` with the minimum with ``updates`` at the index ``indexer``
+    (``.at[...].min``).
+    """
     return bind(scatter_min_p, operand, updates, *indices, indexer=indexer)
 
 
 def scatter_max(operand, updates, indices, indexer):
+    """A copy of ``operand`` with the maximum with ``updates`` at the index ``indexer``
+    (``.at[...].max``).
+    """
     return bind(scatter_max_p, operand, updates, *indices, indexer=indexer)
 
 
@@ -2618,6 +2818,7 @@ def _clamped_starts(shape, idx, sizes):
 
 
 def builtins_min(a, b):
+    """Python's ``min`` of two numbers (``lax.min`` shadows the builtin here)."""
     return a if a < b else b
 
 
@@ -2907,6 +3108,10 @@ def _one_axis(name, axis, nd):
 
 
 def dot_general(x, y, dimension_numbers):
+    """Tensor contraction: ``dimension_numbers`` is ``((lhs_contract, rhs_contract), (lhs_batch,
+    rhs_batch))``, output axes batch, then free axes of ``x``, then of ``y``, as
+    ``jax.lax.dot_general``.
+    """
     (lc, rc), (lb, rb) = dimension_numbers
     dn = ((tuple(lc), tuple(rc)), (tuple(lb), tuple(rb)))
     return bind(dot_general_p, x, y, dimension_numbers=dn)
