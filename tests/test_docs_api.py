@@ -5,6 +5,7 @@ docstring and an entry, generated from the docstrings at build time
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 import types
 from pathlib import Path
@@ -65,6 +66,16 @@ def test_pages_hold_an_entry_per_name_rendered_from_the_docstring():
     index = fxad_site.api_index()
     for m in fxad_site.modules():
         assert f"[`{m}`]({m}.md)" in index
+
+
+def test_reference_code_blocks_are_doctests():
+    """The only code blocks of the reference are docstring examples, which
+    pytest's --doctest-modules runs; signatures are inline code."""
+    for m in fxad_site.modules():
+        page = fxad_site.api_page(m)
+        fences = re.findall(r"^```(\w*)\n(.*?)^```$", page, re.S | re.M)
+        for lang, body in fences:
+            assert lang == "pycon" and body.startswith(">>> "), (m, lang, body[:80])
 
 
 def test_docstring_markdown_keeps_text_literal():

@@ -180,7 +180,9 @@ def api_entry(modname: str, name: str) -> str:
     obj = getattr(importlib.import_module(modname), name)
     kind = "class" if inspect.isclass(obj) else "function" if callable(obj) else "object"
     head = f"## `{name}`"
-    sig = f"```python\n{modname}.{name}{_signature(obj) if callable(obj) else ''}\n```"
+    # The signature as inline code: the site's code blocks are all run, and a
+    # signature is not a program.
+    sig = f"`{modname}.{name}{_signature(obj) if callable(obj) else ''}`"
     doc = obj.__doc__ if inspect.isclass(obj) else inspect.getdoc(obj)
     lines = [head, "", f"*{kind}*", "", sig, "", docstring_markdown(doc or "")]
     if inspect.isclass(obj):
