@@ -21,6 +21,7 @@ import argparse
 import ast
 import keyword
 import sys
+import textwrap
 
 import numpy as np
 
@@ -321,9 +322,10 @@ examples:
   fxad trace "x1*exp(x2)" --at x1=2 x2=0 --mermaid
   fxad trace "x1*exp(x2)" --at x1=2 x2=0 --dot --values reverse | dot -Tsvg > trace.svg
   fxad jaxpr "sum(sin(x) * x)" --at "x=[0.5, 1.0, 2.0]"
+  fxad trace --at x1=2 -- "-x1**2"        (an expression starting with -: after --)
 
-Expressions: """ + ALLOWED + """.
-fxad.numpy functions: """ + ", ".join(FUNCTIONS) + """.
+""" + textwrap.fill("Expressions: " + ALLOWED + ".", 79) + "\n" + textwrap.fill(
+    "fxad.numpy functions: " + ", ".join(FUNCTIONS) + ".", 79) + """
 Bad input exits with status 2."""
 
 

@@ -4,21 +4,9 @@
 ``f(x1, x2) = x1*x2 + exp(x1*x2) - sin(x2)``, its jaxpr and three traces: the
 primal (evaluation) trace v1..v7, the forward tangent trace for d/dx1 and the
 reverse cotangent trace (the notes' adjoints v_bar).  Nothing is a
-hand-written table:
-
-* the variables v1..v7 are the jaxpr's: its two inputs, then one per equation;
-* the primal trace binds each equation in turn (what ``eval_jaxpr`` does);
-* the forward trace walks the same jaxpr calling ``ad.jvp_rules[prim]``;
-* the reverse trace takes the linear jaxpr of ``ad.linearize_flat`` and walks
-  it backwards with ``ad.transpose_rules``, accumulating cotangents exactly as
-  ``ad.backward_pass`` does, but recording the cotangent of every v_k.
-
-Each walk runs twice.  Once on numbers, which gives the value column.  Once on
-*symbols*: the arguments are tracers of a staging trace, so the same rules
-stage the operations they perform and a small printer turns those into the
-expression column (``v3_dot = v1_dot*v2 + v1*v2_dot`` is what fxad's ``mul``
-rule does, not a template).  After a row is recorded, later rows refer to it
-by its name, as the notes do.
+hand-written table: the report is ``fxad.explain(f)(x1, x2)`` (see
+``fxad/_explain.py`` for how the walks run fxad's own JVP and transpose rules
+on numbers and on symbols) under the tutorial's title.
 
 ``python -m fxad._tutorial --write-docs`` rewrites the output blocks embedded
 in ``docs/tutorial.md``; ``tests/test_tutorial.py`` checks they are current.

@@ -55,6 +55,9 @@ from fxad.core import ClosedJaxpr, Jaxpr, Literal
 __all__ = ["graph", "to_mermaid", "to_dot", "Graph"]
 
 _VALUES = (None, "forward", "reverse")
+# Words Mermaid reads as syntax where a node id stands.
+_RESERVED = {"end", "graph", "subgraph", "flowchart", "style", "class", "classdef", "click",
+             "linkstyle", "state", "direction", "note"}
 
 
 @dataclass
@@ -250,6 +253,8 @@ def graph(fun_or_jaxpr: Any, *args, values: str | None = None, wrt=None, argnums
             g.subgraph(sid, key, parent)
             _add_body(g, body, sid, sid, numbers)
     outs = jaxpr.outvars
+    if fname.lower() in _RESERVED or fname in g.nodes:
+        fname = "f"  # an id Mermaid would read as a keyword, or one taken
     for i, v in enumerate(outs):
         oid = fname if len(outs) == 1 else f"{fname}{i + 1}"
         if type(v) is Literal:

@@ -93,6 +93,14 @@ def test_constants_and_calls_with_an_axis(capsys):
     assert out == str(expect) + "\n"
 
 
+def test_leading_minus_and_columns_of_padded_text(capsys):
+    code, out, _ = cli(capsys, "trace", "--at", "x1=2", "--", "-x1**2")
+    assert code == 0 and out == str(fxad.explain(lambda x1: -x1**2.0,
+                                                 description="f(x1) = -x1**2")(2.0)) + "\n"
+    code, _, err = cli(capsys, "trace", "   x1.real", "--at", "x1=2")
+    assert code == 2 and "'x1.real' at column 4" in err
+
+
 def test_without_subcommand_it_is_the_worked_example(capsys):
     assert cli(capsys)[1] == _tutorial.render() + "\n"
     assert cli(capsys, "--at", "-0.3", "2.0")[1] == _tutorial.render(-0.3, 2.0) + "\n"

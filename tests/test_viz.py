@@ -181,6 +181,12 @@ def test_several_outputs_and_a_literal_output():
     g = viz.graph(lambda x: 3.0, 1.0)
     assert g.nodes["f"] == ("f = 3.0", None, "output")
 
+    def end(x1):
+        return x1 * 2.0
+
+    assert ("v2", "f") in viz.graph(end, 1.0).edges  # "end" is Mermaid syntax
+    assert viz.graph(end, 1.0, name="g").edges[-1] == ("v2", "g")
+
 
 def test_bad_arguments():
     closed = fxad.make_jaxpr(_tutorial.f)(1.5, 0.5)
