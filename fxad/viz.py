@@ -281,7 +281,9 @@ def to_mermaid(fun_or_jaxpr: Any, *args, values: str | None = None, diagram: str
     ``diagram="flowchart"`` (the default) draws ``flowchart LR`` with the
     bodies of calls, loops and branches as ``subgraph`` blocks;
     ``diagram="state"`` draws the course notes' ``stateDiagram-v2``, bodies as
-    composite states.  ``direction`` is Mermaid's (``LR``, ``TB``...).
+    composite states (beside their equation's state: Mermaid draws no
+    transition into a composite state's inner states from outside).
+    ``direction`` is Mermaid's (``LR``, ``TB``...).
     """
     g = graph(fun_or_jaxpr, *args, values=values, **kwargs)
     if diagram == "flowchart":
@@ -321,20 +323,34 @@ def _mermaid_flowchart(g: Graph, direction: str) -> str:
 
 
 def _mermaid_state(g: Graph, direction: str) -> str:
-    kids = _children(g)
+    # Mermaid refuses a transition into a state inside a composite one, and a
+    # composite state declared with a quoted description: so an equation's
+    # node stays beside the composite state of its bodies, which gets its
+    # description on a line of its own.
+    kids: dict[str | None, list] = {}
+    for what, ident in g.order:
+        if what == "node":
+            parent = g.nodes[ident][1]
+            if parent == f"{ident}_sg":
+                parent = g.subgraphs[parent][1]
+        else:
+            parent = g.subgraphs[ident][1]
+        kids.setdefault(parent, []).append((what, ident))
     lines = ["stateDiagram-v2", f"    direction {direction}"]
+
+    def text(s):
+        return s.replace("\n", " ; ").replace(":", "").replace("{", "(").replace("}", ")")
 
     def emit(parent, depth):
         pad = "    " * depth
         for what, ident in kids.get(parent, []):
             if what == "node":
-                text = g.nodes[ident][0].replace("\n", " ; ").replace(":", "")
-                lines.append(f"{pad}{ident}: {text}")
+                lines.append(f"{pad}{ident}: {text(g.nodes[ident][0])}")
             else:
-                label = g.subgraphs[ident][0].replace('"', "'")
-                lines.append(f'{pad}state "{label}" as {ident} {{')
+                lines.append(f"{pad}state {ident} {{")
                 emit(ident, depth + 1)
                 lines.append(f"{pad}}}")
+                lines.append(f"{pad}{ident}: {text(g.subgraphs[ident][0])}")
 
     emit(None, 1)
     lines += [f"    {a} --> {b}" for a, b in g.edges]

@@ -154,8 +154,22 @@ def test_nested_jaxprs_are_subgraphs():
     nodes, edges = dot_graph(dot)
     assert nodes == set(g.nodes) and edges == g.edges
     st = viz.to_mermaid(nested, 1.0, 2.0, diagram="state")
-    assert st.count("state \"") == len(g.subgraphs)
-    assert mermaid_graph(st)[1] == g.edges
+    assert st.count("    state ") == len(g.subgraphs)
+    nodes, edges = mermaid_graph(st)
+    assert edges == g.edges and nodes == set(g.nodes) | set(g.subgraphs)
+    # no transition crosses into a composite state from outside it
+    depth = {}
+    stack = []
+    for line in st.splitlines():
+        line = line.strip()
+        if m := re.fullmatch(r"state (\w+) \{", line):
+            stack.append(m[1])
+        elif line == "}":
+            stack.pop()
+        elif m := re.fullmatch(r"(\w+): .*", line):
+            depth.setdefault(m[1], tuple(stack))
+    for a, b in edges:
+        assert depth[a] == depth[b], (a, b)
 
 
 def _bodies(eqn):
