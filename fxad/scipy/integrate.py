@@ -65,7 +65,8 @@ from fxad.interpreters.batching import not_mapped
 from fxad.interpreters.partial_eval import trace_to_jaxpr
 from fxad.lax.lax import moveaxis
 
-__all__ = ["odeint", "solve_ivp", "OdeResult", "odeint_p", "odeint_adjoint_p"]
+__all__ = ["odeint", "solve_ivp", "OdeResult", "odeint_p", "odeint_tangent_p",
+           "odeint_adjoint_p"]
 
 #: ``method`` param values: "odeint" is scipy.integrate.odeint (LSODA); the
 #: others are solve_ivp's methods.
@@ -75,7 +76,8 @@ _SCALARS = (np.ndarray, np.generic, float, int, bool)
 
 
 # ---------------------------------------------------------------------------
-# The right-hand side and its VJP as NumPy functions (compiled once per func)
+# The right-hand side, its VJP and its JVP as NumPy functions (compiled once
+# per func)
 
 
 def _rhs(func, args):
@@ -412,13 +414,13 @@ def _adjoint_impl(ys, t, *rest, func, method, rtol, atol, mxstep, hmax, t_bound)
                    dense_output=True, **opts)
         if fwd.status < 0:
             _failed("forward (dense)", fwd)
-            a[:], args_ct[:] = np.nan, np.nan
+            a[:], args_ct[:], t_ct[:] = np.nan, np.nan, np.nan
             break
         back = _ivp(si, method, lambda s, z, y_of=fwd.sol: aug(s, z, y_of),
                     (tt[i], tt[i - 1]), np.concatenate([a, args_ct]), **opts)
         if back.status < 0:
             _failed("backward (adjoint)", back)
-            a[:], args_ct[:] = np.nan, np.nan
+            a[:], args_ct[:], t_ct[:] = np.nan, np.nan, np.nan
             break
         z = back.y[:, -1]
         a, args_ct = z[:n], z[n:]
