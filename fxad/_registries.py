@@ -17,6 +17,7 @@ import pathlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import fxad.scipy.integrate  # noqa: F401  (its primitives, registered on import)
 from fxad import core
 from fxad.interpreters import ad, batching, codegen
 
