@@ -13,7 +13,10 @@ or ``betaincc(1/2, df/2, t**2 / (df + t**2)) / 2`` where ``t**2 < df / 2``
 where ``t**2 < 1e-8 min(1, df)`` (the incomplete-beta forms have a
 ``0 * inf`` derivative at ``t == 0``).  They are differentiable in ``x``,
 ``loc`` and ``scale``; differentiating them in ``df`` raises
-``NotImplementedError``.
+``NotImplementedError``.  ``sf``/``logsf`` are the CDF's mirror image.
+``ppf``/``isf`` go through the primitive ``stdtrit`` (SciPy's inverse, with
+its derivative by implicit differentiation of ``cdf``: ``1 / pdf`` in ``q``;
+in ``df`` it is ``cdf``'s, which raises ``NotImplementedError``).
 
 Example:
     >>> import fxad, fxad.scipy.stats as fst
@@ -27,12 +30,14 @@ import numpy as np
 import scipy.stats as _st
 
 import fxad.numpy as fnp
+from fxad.core import bind
 from fxad.lax import special as _lsp
 from fxad.numpy._util import any_tracer
 from fxad.scipy.special import ndtr as _ndtr
+from fxad.scipy.stats._primitives import inverse_primitive, scipy_special
 from fxad.scipy.stats._util import LOG_SQRT_2PI, masked, promote, safe, standardize
 
-__all__ = ["logpdf", "pdf", "cdf", "logcdf"]
+__all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf", "stdtrit"]
 
 
 def logpdf(x, df, loc=0, scale=1):
@@ -139,3 +144,88 @@ def logcdf(x, df, loc=0, scale=1):
                     fnp.log(safe(pos, dt(0.5), lower)))
     out = fnp.where(near, fnp.log(fnp.add(dt(0.5), taylor)), out)
     return masked(fnp.where(finite, out, _lsp.log_ndtr(y)), ok, None, 0, dt)
+
+
+def sf(x, df, loc=0, scale=1):
+    """The survival function, ``cdf(-x, df, -loc, scale)`` (the t is symmetric).
+
+    Example:
+        >>> import fxad.scipy.stats as fst
+        >>> round(float(fst.t.sf(1.0, 1.0)), 12)  # Cauchy: 1/4
+        0.25
+    """
+    if not any_tracer(x, df, loc, scale):
+        return _st.t.sf(x, df, loc, scale)
+    return cdf(fnp.negative(x), df, fnp.negative(loc), scale)
+
+
+def logsf(x, df, loc=0, scale=1):
+    """The log survival function, ``logcdf(-x, df, -loc, scale)``.
+
+    Example:
+        >>> import fxad.scipy.stats as fst
+        >>> round(float(fst.t.logsf(0.0, 4.0)), 12)  # log(1/2)
+        -0.69314718056
+    """
+    if not any_tracer(x, df, loc, scale):
+        return _st.t.logsf(x, df, loc, scale)
+    return logcdf(fnp.negative(x), df, fnp.negative(loc), scale)
+
+
+# The quantile: SciPy's stdtrit, differentiated through the CDF above.
+stdtrit_p = inverse_primitive("stdtrit", scipy_special("stdtrit"), lambda df, y: cdf(y, df))
+
+
+def stdtrit(df, q):
+    """``y`` with ``t.cdf(y, df) == q`` (``scipy.special.stdtrit``).
+
+    Example:
+        >>> import fxad.scipy.stats as fst
+        >>> round(float(fst.t.stdtrit(1.0, 0.75)), 12)  # Cauchy: tan(pi / 4)
+        1.0
+    """
+    if not any_tracer(df, q):
+        return scipy_special("stdtrit")(df, q)
+    df, q, _ = promote(df, q)
+    return _bind_stdtrit(df, q)
+
+
+def _bind_stdtrit(df, q):
+    return bind(stdtrit_p, df, q)
+
+
+def _quantile(name, sign):
+    def f(q, df, loc=0, scale=1):
+        if not any_tracer(q, df, loc, scale):
+            return getattr(_st.t, name)(q, df, loc, scale)
+        q, df, loc, scale, dt = promote(q, df, loc, scale)
+        ok = (scale > 0) & (df > 0)
+        scale = safe(ok, scale, dt(1))
+        y = _bind_stdtrit(safe(ok, df, dt(1)), q)
+        # (SciPy's stdtrit gives +inf at both q = 0 and q = 1; t.ppf gives -inf at 0)
+        y = fnp.where(q == 0, dt(-np.inf), y)
+        out = fnp.add(loc, fnp.multiply(fnp.multiply(dt(sign), scale), y))
+        return masked(out, ok, None, 0, dt)
+
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
+ppf = _quantile("ppf", 1)
+ppf.__doc__ = """The quantile function, ``loc + scale * stdtrit(df, q)``.
+
+Example:
+    >>> import fxad, fxad.scipy.stats as fst
+    >>> round(float(fst.t.ppf(0.75, 1.0)), 12)  # Cauchy: 1
+    1.0
+    >>> round(float(fxad.grad(fst.t.ppf)(0.75, 1.0)), 12)  # 1 / pdf(1) = 2 pi
+    6.28318530718
+"""
+isf = _quantile("isf", -1)
+isf.__doc__ = """The inverse survival function, ``loc - scale * stdtrit(df, q)`` (symmetry).
+
+Example:
+    >>> import fxad.scipy.stats as fst
+    >>> round(float(fst.t.isf(0.25, 1.0)), 12)
+    1.0
+"""
