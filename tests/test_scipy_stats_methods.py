@@ -472,3 +472,29 @@ def test_mvn_not_psd_is_nan_when_traced():
     assert np.isnan(traced(lambda c: fst.multivariate_normal.logpdf(
         np.zeros(2), np.zeros(2), c, allow_singular=True), bad))
     assert np.isnan(traced(lambda c: fst.multivariate_normal.entropy(np.zeros(2), c), bad))
+
+
+def test_t_moments_over_df():
+    # every branch of SciPy's: mean inf for df <= 1, var NaN / inf / df/(df-2),
+    # the entropy's closed form below df = 100 and its series above, df = inf
+    df = np.array([0.5, 1.0, 1.5, 2.0, 3.0, 50.0, 99.0, 100.0, 1e3, 1e8, np.inf, -1.0])
+    for name in MOMENTS:
+        f, ref = getattr(fst.t, name), getattr(st.t, name)
+        assert_same(fxad.jit(lambda d, f=f: f(d, LOC, SCALE))(df), ref(df, LOC, SCALE),
+                    rtol=1e-13)
+    check_grads(lambda d, s: fst.t.entropy(d, 0.0, s), (np.array([0.7, 3.0, 150.0]), 1.3),
+                order=2, modes=MODES)
+    check_grads(lambda d: fst.t.var(d), (np.array([2.5, 40.0]),), order=2, modes=MODES)
+
+
+@pytest.mark.parametrize("name", MOMENTS)
+def test_dirichlet_moments(name):
+    f, ref = getattr(fst.dirichlet, name), getattr(st.dirichlet, name)
+    alpha = np.array([0.7, 2.0, 3.5, 1.0])
+    assert_same(traced(f, alpha), np.asarray(ref(alpha)), rtol=1e-13)
+    assert_same(fxad.jit(f)(alpha), np.asarray(ref(alpha)), rtol=1e-13)
+    check_grads(f, (alpha,), order=2, modes=MODES)
+    batched = fxad.vmap(f)(np.stack([alpha, 2 * alpha]))
+    assert_same(batched, np.stack([ref(alpha), ref(2 * alpha)]), rtol=1e-13)
+    with pytest.raises(ValueError, match="one dimensional"):
+        traced(f, np.ones((2, 2)))

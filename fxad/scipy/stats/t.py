@@ -33,11 +33,13 @@ import fxad.numpy as fnp
 from fxad.core import bind
 from fxad.lax import special as _lsp
 from fxad.numpy._util import any_tracer
+from fxad.scipy.special import betaln
 from fxad.scipy.special import ndtr as _ndtr
 from fxad.scipy.stats._primitives import inverse_primitive, scipy_special
 from fxad.scipy.stats._util import LOG_SQRT_2PI, masked, promote, safe, standardize
 
-__all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf", "stdtrit"]
+__all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf", "stdtrit", "mean",
+           "var", "entropy"]
 
 
 def logpdf(x, df, loc=0, scale=1):
@@ -228,4 +230,77 @@ Example:
     >>> import fxad.scipy.stats as fst
     >>> round(float(fst.t.isf(0.25, 1.0)), 12)
     1.0
+"""
+
+
+def _moment(name, fn):
+    def f(df, loc=0, scale=1):
+        if not any_tracer(df, loc, scale):
+            return getattr(_st.t, name)(df, loc, scale)
+        df, loc, scale, dt = promote(df, loc, scale)
+        ok = (scale > 0) & (df > 0)
+        out = fn(safe(ok, df, dt(3)), loc, safe(ok, scale, dt(1)), dt)
+        return masked(out, ok, None, 0, dt)
+
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
+def _mean(df, loc, scale, dt):
+    return fnp.where(df > 1, loc, dt(np.inf))  # (SciPy's inf where the mean does not exist)
+
+
+def _var(df, loc, scale, dt):
+    finite = fnp.isfinite(df)
+    big = df > 2
+    r = fnp.where(big & finite, df, dt(3))
+    ratio = fnp.where(finite, fnp.true_divide(r, fnp.subtract(r, dt(2))), dt(1))
+    out = fnp.where(big, ratio, fnp.where(df > 1, dt(np.inf), dt(np.nan)))
+    return fnp.multiply(out, fnp.square(scale))
+
+
+def _entropy(df, loc, scale, dt):
+    # SciPy's: the closed form below df = 100, its asymptotic series above
+    # (where the closed form cancels), the normal's at df = inf
+    norm_h = dt(0.5 + LOG_SQRT_2PI)
+    big = df >= 100
+    r = fnp.where(big, dt(3), df)
+    half, half1 = fnp.multiply(dt(0.5), r), fnp.multiply(dt(0.5), fnp.add(r, dt(1)))
+    regular = fnp.add(
+        fnp.multiply(half1, fnp.subtract(_lsp.digamma(half1), _lsp.digamma(half))),
+        fnp.add(fnp.multiply(dt(0.5), fnp.log(r)), betaln(half, dt(0.5))))
+    u = fnp.true_divide(dt(1), fnp.where(big, df, dt(100)))  # 0 at df = inf
+    series = dt(0)  # u + u**2/4 - u**3/6 - u**4/8 + 3 u**5/10 + u**6/4, by Horner
+    for c in (1 / 4, 3 / 10, -1 / 8, -1 / 6, 1 / 4, 1.0):
+        series = fnp.multiply(fnp.add(series, dt(c)), u)
+    out = fnp.where(big, fnp.add(norm_h, series), regular)
+    return fnp.add(out, fnp.log(scale))
+
+
+mean = _moment("mean", _mean)
+mean.__doc__ = """The mean, ``loc`` for ``df > 1`` (``inf`` otherwise, as SciPy's).
+
+Example:
+    >>> import fxad.scipy.stats as fst
+    >>> float(fst.t.mean(3.0, 1.5))
+    1.5
+"""
+var = _moment("var", _var)
+var.__doc__ = """The variance, ``scale**2 df / (df - 2)`` for ``df > 2``; ``inf`` for
+``1 < df <= 2``, NaN below (SciPy's).
+
+Example:
+    >>> import fxad.scipy.stats as fst
+    >>> float(fst.t.var(4.0))
+    2.0
+"""
+entropy = _moment("entropy", _entropy)
+entropy.__doc__ = """The differential entropy, ``(df + 1)/2 (digamma((df + 1)/2) -
+digamma(df/2)) + log(sqrt(df) B(df/2, 1/2)) + log(scale)`` (SciPy's asymptotic
+series for ``df >= 100``).
+
+Example:
+    >>> import fxad.scipy.stats as fst
+    >>> round(float(fst.t.entropy(1.0)), 12)  # Cauchy: log(4 pi)
+    2.531024246969
 """
