@@ -498,3 +498,19 @@ def test_dirichlet_moments(name):
     assert_same(batched, np.stack([ref(alpha), ref(2 * alpha)]), rtol=1e-13)
     with pytest.raises(ValueError, match="one dimensional"):
         traced(f, np.ones((2, 2)))
+
+
+def test_wrong_arguments_name_the_function_and_its_signature():
+    with pytest.raises(TypeError, match=r"fxad\.scipy\.stats\.expon\.logpdf\(x, loc=0, "
+                                        r"scale=1\): too many positional arguments"):
+        fxad.jit(fst.expon.logpdf)(np.ones(2), 0.0, 1.0, 2.0)
+    with pytest.raises(TypeError, match=r"binom\.pmf\(k, n, p, loc=0\): missing a required "
+                                        r"argument: 'p'"):
+        fst.binom.pmf(1, 3)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
+        fst.lognorm.ppf(0.3, s=1.0, bogus=2)
+    # keywords as SciPy's
+    assert_same(traced(lambda q: fst.lognorm.ppf(q, s=0.5, scale=2.0), Q_INSIDE),
+                st.lognorm.ppf(Q_INSIDE, s=0.5, scale=2.0))
+    assert_same(traced(lambda k: fst.nbinom.pmf(k, n=2.5, p=0.3, loc=1), K),
+                st.nbinom.pmf(K, n=2.5, p=0.3, loc=1), rtol=1e-12, atol=1e-300)

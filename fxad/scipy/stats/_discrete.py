@@ -50,7 +50,11 @@ def methods(name, *, shapes, params_ok, safe_params, upper, logpmf, cdf, sf, mom
         sig = _signature(first, shapes)
 
         def f(*args, **kwargs):
-            bound = sig.bind(*args, **kwargs)
+            try:
+                bound = sig.bind(*args, **kwargs)
+            except TypeError as e:
+                raise TypeError(f"fxad.scipy.stats.{name}.{method}{sig}: {e} (the arguments "
+                                f"of scipy.stats.{name}.{method})") from None
             bound.apply_defaults()
             vals = list(bound.arguments.values())
             if not any_tracer(*vals):

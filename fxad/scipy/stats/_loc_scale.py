@@ -38,7 +38,11 @@ def _method(name, method, standard, shapes, shape_ok, support):
     sig = _signature(first, shapes)
 
     def f(*args, **kwargs):
-        bound = sig.bind(*args, **kwargs)
+        try:
+            bound = sig.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"fxad.scipy.stats.{name}.{method}{sig}: {e} (the arguments "
+                            f"of scipy.stats.{name}.{method})") from None
         bound.apply_defaults()
         vals = list(bound.arguments.values())
         if not any_tracer(*vals):
