@@ -130,6 +130,15 @@ PROBES: dict = {
     "scipy.stats.beta.pdf": lambda: ((_vec(), 2.0, 3.0), {}),
     "scipy.stats.beta.cdf": lambda: ((_vec(), 2.0, 3.0), {}),
     "scipy.stats.beta.logcdf": lambda: ((_vec(), 2.0, 3.0), {}),
+    **{f"scipy.stats.beta.{m}": lambda: ((_vec(), 2.0, 3.0), {})
+       for m in ("sf", "logsf", "ppf", "isf")},
+    # counts k fixed: differentiate the binomial's p (argnum 2), nbinom's n and p
+    **{f"scipy.stats.{d}.{m}": (lambda n=n: ((np.array([1, 2, 3]), n, _vec(3)), {}, 2))
+       for d, n in (("binom", 10), ("nbinom", 3.5))
+       for m in ("logpmf", "pmf", "cdf", "logcdf", "sf", "logsf")},
+    **{f"scipy.stats.{d}.{m}": (lambda n=n: ((_vec(3), n, 0.4), {}))
+       for d, n in (("binom", 10), ("nbinom", 3.5)) for m in ("ppf", "isf")},
+    **{f"scipy.stats.poisson.{m}": lambda: ((_vec(3), 2.5), {}) for m in ("ppf", "isf")},
     "scipy.stats.t.cdf": lambda: ((_vec(4, -2.0, 2.0), 3.0), {}),
     "scipy.stats.t.logcdf": lambda: ((_vec(4, -2.0, 2.0), 3.0), {}),
     "scipy.stats.gamma.logcdf": lambda: ((_vec(4, 0.5, 3.0), 2.5), {}),
