@@ -21,13 +21,18 @@ def test_every_public_name_has_a_docstring():
 
 
 def test_the_public_api_is_what_the_modules_export():
-    documented, from_numpy = fxad_site.public_names("fxad")
+    documented, from_numpy, objects = fxad_site.public_names("fxad")
     assert {"grad", "jvp", "vjp", "hessian", "vmap", "jit", "custom_jvp"} <= set(documented)
-    documented, from_numpy = fxad_site.public_names("fxad.numpy")
+    assert "config" in objects
+    documented, from_numpy, objects = fxad_site.public_names("fxad.numpy")
     assert {"sin", "exp2", "sum", "einsum", "where", "at"} <= set(documented)
     # NumPy's own objects are listed as such, not documented as fxad's.
     assert {"float64", "pi", "newaxis", "dtype"} <= set(from_numpy)
     assert "sin" not in from_numpy and len(documented) > 250
+    # Primitives are objects of the page, not functions to document.
+    documented, from_numpy, objects = fxad_site.public_names("fxad.lax")
+    assert "sin_p" in objects and "sin" in documented and "sin_p" not in from_numpy
+    assert "| `sin_p` | `Primitive` | the `sin` primitive |" in fxad_site.api_page("fxad.lax")
 
 
 def test_every_public_submodule_has_a_page():

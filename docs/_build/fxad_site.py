@@ -18,6 +18,7 @@ import types
 # an ``__all__`` (or, for fxad.numpy, every non-underscore name).
 MODULES = [
     "fxad",
+    "fxad.viz",
     "fxad.numpy",
     "fxad.numpy.linalg",
     "fxad.numpy.fft",
@@ -32,6 +33,7 @@ MODULES = [
     "fxad.scipy.special",
     "fxad.scipy.linalg",
     "fxad.scipy.signal",
+    "fxad.scipy.integrate",
     "fxad.scipy.stats",
 ]
 
@@ -43,41 +45,42 @@ def _stats_modules():
                   if not m.name.startswith("_"))
 
 
-def _optional(name):
-    # fxad.viz arrives with the explain/viz work; document it once it exists.
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        return []
-    return [name]
-
-
 def modules() -> list[str]:
-    return MODULES[:1] + _optional("fxad.viz") + MODULES[1:] + _stats_modules()
+    return MODULES + _stats_modules()
 
 
-def public_names(modname: str) -> tuple[list[str], list[str]]:
-    """``(documented, from_numpy)``: the public names fxad defines (each needs
-    a docstring and gets an entry in the reference) and the names a module
-    re-exports from NumPy unchanged (dtypes, constants, creation helpers),
-    which the reference lists in a table pointing to NumPy's documentation.
-    Submodules are left out: they have pages of their own.
+def public_names(modname: str) -> tuple[list[str], list[str], list[str]]:
+    """``(documented, from_numpy, objects)`` of a public module.
+
+    ``documented``: the functions and classes fxad defines (each needs a
+    docstring and gets an entry in the reference); ``from_numpy``: names
+    re-exported from NumPy unchanged (dtypes, constants, creation helpers),
+    listed with a pointer to NumPy; ``objects``: the other values a module
+    exports (its primitives, configuration, constants), listed with their
+    type.  Submodules are left out: they have pages of their own.
     """
+    import numpy as np
+
     mod = importlib.import_module(modname)
     names = getattr(mod, "__all__", None)
     if names is None:
         names = [n for n in vars(mod) if not n.startswith("_")]
-    documented, from_numpy = [], []
+    documented, from_numpy, objects = [], [], []
     for n in names:
         obj = getattr(mod, n)
         if isinstance(obj, types.ModuleType):
             continue
-        home = getattr(obj, "__module__", None) if (callable(obj) or inspect.isclass(obj)) else None
-        if home is None or not home.startswith("fxad"):
+        if inspect.isroutine(obj) or inspect.isclass(obj) or type(obj).__name__ == "ufunc":
+            home = getattr(obj, "__module__", None) or ""
+            (documented if home.startswith("fxad") else from_numpy).append(n)
+        elif n in vars(np) and (getattr(np, n) is obj or (
+                isinstance(obj, float) and obj == getattr(np, n))):
             from_numpy.append(n)
+        elif type(obj).__module__.startswith("fxad") and callable(obj):
+            documented.append(n)  # a callable instance of an fxad class
         else:
-            documented.append(n)
-    return sorted(documented), sorted(from_numpy)
+            objects.append(n)
+    return sorted(documented), sorted(from_numpy), sorted(objects)
 
 
 def missing_docstrings() -> list[str]:
@@ -196,7 +199,7 @@ def api_entry(modname: str, name: str) -> str:
 def api_page(modname: str) -> str:
     """Markdown of one API reference page, generated from the docstrings."""
     mod = importlib.import_module(modname)
-    documented, from_numpy = public_names(modname)
+    documented, from_numpy, objects = public_names(modname)
     lines = [f"# `{modname}`", "", docstring_markdown(mod.__doc__ or ""), ""]
     lines += [api_entry(modname, n) for n in documented]
     if from_numpy:
@@ -209,7 +212,27 @@ def api_page(modname: str) -> str:
             kind = "class" if inspect.isclass(obj) else type(obj).__name__
             lines.append(f"| `{n}` | `numpy.{n}` ({kind}) |")
         lines.append("")
+    if objects:
+        lines += ["## Other public objects", "",
+                  "Values the module exports: primitives (their rules are listed in "
+                  "[Primitives](../primitives.md)), configuration and constants.", "",
+                  "| name | type | value |", "|---|---|---|"]
+        for n in objects:
+            obj = getattr(mod, n)
+            lines.append(f"| `{n}` | `{type(obj).__name__}` | {_short(obj)} |")
+        lines.append("")
     return "\n".join(lines)
+
+
+def _short(obj) -> str:
+    from fxad import core
+
+    if isinstance(obj, core.Primitive):
+        return f"the `{obj.name}` primitive"
+    text = repr(obj)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return "`" + text.replace("|", "\\|").replace("`", "'") + "`"
 
 
 def api_index() -> str:
@@ -218,49 +241,12 @@ def api_index() -> str:
              "public module (the build and `tests/test_docs_api.py` fail on a public "
              "name without a docstring).", "", "| module | names |", "|---|---|"]
     for m in modules():
-        documented, from_numpy = public_names(m)
-        lines.append(f"| [`{m}`]({m}.md) | {len(documented) + len(from_numpy)} |")
+        lines.append(f"| [`{m}`]({m}.md) | {sum(map(len, public_names(m)))} |")
     return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------
 # The trace graph of a function, for the pages.
-
-
-def mermaid_of(fun, *args) -> str:
-    """Mermaid flowchart text of ``fun``'s evaluation trace at ``args``.
-
-    Uses ``fxad.viz`` where it exists; until then a small stand-in drawn from
-    ``fxad.make_jaxpr`` in the same style (inputs ``x1 -> v1``, one node per
-    equation labelled with its primitive, edges from parents to children).
-    """
-    try:
-        import fxad.viz as viz
-    except ImportError:
-        viz = None
-    if viz is not None:
-        return viz.to_mermaid(fun, *args)
-    import fxad
-    from fxad import core
-
-    jaxpr = fxad.make_jaxpr(fun)(*args).jaxpr
-    names, nodes, edges = {}, [], []
-    for i, v in enumerate(jaxpr.invars, 1):
-        names[v] = f"v{i}"
-        nodes += [f'    x{i}(["x{i}"])', f'    v{i}["v{i} = x{i}"]']
-        edges.append(f"    x{i} --> v{i}")
-    k = len(jaxpr.invars)
-    for eqn in jaxpr.eqns:
-        k += 1
-        me = f"v{k}"
-        nodes.append(f'    {me}["{me} = {eqn.primitive.name}"]')
-        edges += [f"    {names[a]} --> {me}" for a in eqn.invars
-                  if not isinstance(a, core.Literal)]
-        names[eqn.outvars[0]] = me
-    nodes.append('    f(["f"])')
-    edges += [f"    {names[v]} --> f" for v in jaxpr.outvars]
-    lines = ["flowchart LR", *nodes, *edges]
-    return "\n".join(lines)
 
 
 def graph_html(fun, *args, label: str = "trace graph") -> str:
@@ -269,21 +255,9 @@ def graph_html(fun, *args, label: str = "trace graph") -> str:
     without JavaScript)."""
     import html
 
-    text = mermaid_of(fun, *args)
+    from fxad import viz
+
+    text = viz.to_mermaid(fun, *args)
     return (f'<pre class="fxad-graph" aria-label="{html.escape(label)}">'
             f"{html.escape(text)}</pre>")
 
-
-def trace_tables(fun, *args) -> str:
-    """The primal, tangent and adjoint tables of ``fun`` at ``args``:
-    ``fxad.explain``'s report where it exists, else the tutorial's recorder
-    (which handles the tutorial's two-argument function)."""
-    import fxad
-
-    explain = getattr(fxad, "explain", None)
-    if explain is not None:
-        return str(explain(fun)(*args))
-    from fxad import _tutorial
-
-    secs = _tutorial.sections(*args)
-    return "\n\n".join(secs[k] for k in ("primal", "forward", "reverse", "summary"))
