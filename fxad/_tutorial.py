@@ -209,7 +209,11 @@ def linearize_walk(jaxpr, primals, name_primal=None):
     def fun(*xs):
         return primal_walk(jaxpr, xs, note)
 
-    primals_out, linear, _ = ad.linearize_flat(fun, list(primals))
+    primals_out, program, _ = ad.linearize_flat(fun, list(primals))
+    # The tangents were slots of linearize's tape; name the variables of
+    # the jaxpr rebuilt from it.
+    linear = program.closed
+    tangent_of = {program.slot_vars[s]: name for s, name in tangent_of.items()}
     for lv, v in safe_zip(linear.jaxpr.invars, jaxpr.invars):
         assert tangent_of[lv] == labels[v]
     return primals_out, linear, tangent_of

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 import fxad.numpy as fnp
-from fxad import tree_util
+from fxad import core, tree_util
 from fxad.core import ClosedJaxpr, Tracer, get_aval
 from fxad.interpreters import ad
 from fxad.interpreters.ad import Zero, backward_pass, instantiate, jvp_flat, linearize_flat
@@ -267,7 +267,7 @@ def linearize(fun: Callable, *primals):
         outs = linear(*[_to_value(t, "linearize") for t in t_leaves])
         return tree_util.tree_unflatten(out_tree, [_to_output(o) for o in outs])
 
-    f_jvp.jaxpr = linear  # the staged linear program, for inspection
+    f_jvp.jaxpr = linear.closed  # the staged linear program, for inspection
     return tree_util.tree_unflatten(out_tree, [_to_output(x) for x in po]), f_jvp
 
 
@@ -297,7 +297,7 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
             raise TypeError(f"vjp: cotangent structure {ct_tree} does not match the output "
                             f"structure {out_tree}")
         cts = [_check_ct(c, a, "vjp") for a, c in zip(out_avals, ct_leaves)]
-        cts_in = backward_pass(linear.jaxpr, linear.consts, cts)
+        cts_in = linear.transpose(cts)
         outs = [_to_output(_ct_value(c, a)) for c, a in zip(cts_in, in_avals)]
         return tree_util.tree_unflatten(flat.in_tree, outs)
 
@@ -440,11 +440,15 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
             _check_scalar_output(outs, flat.out_tree, "grad")
             return outs
 
-        po, linear, _ = linearize_flat(scalar_fun, flat.in_leaves)
-        aval = get_aval(po[0])
-        _check_holomorphic_outputs([aval], "grad", holomorphic)
-        ct = aval.dtype.type(1)
-        cts_in = backward_pass(linear.jaxpr, linear.consts, [ct])
+        # The collector stays off from linearize to the end of the backward
+        # pass, and the linear program is freed before it is turned back on.
+        with core.gc_paused():
+            po, linear, _ = linearize_flat(scalar_fun, flat.in_leaves)
+            aval = get_aval(po[0])
+            _check_holomorphic_outputs([aval], "grad", holomorphic)
+            ct = aval.dtype.type(1)
+            cts_in = linear.transpose([ct])
+            del linear
         in_avals = [get_aval(x) for x in flat.in_leaves]
         g = [_to_output(_ct_value(c, a)) for c, a in zip(cts_in, in_avals)]
         g = flat.unflatten_in(g, single)
@@ -592,7 +596,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         basis, sizes = _std_basis(out_avals)
 
         def pullback(*cts):
-            cts_in = backward_pass(linear.jaxpr, linear.consts, list(cts))
+            cts_in = linear.transpose(list(cts))
             return [_ct_value(c, a) for c, a in zip(cts_in, in_avals)]
 
         m = sum(sizes)
