@@ -251,15 +251,20 @@ class JVPTrace(Trace):
     def process_primitive(self, prim, args, params):
         # bind sends an operation here only when one of ``args`` is this
         # trace's tracer; the others get the shared Zero of their aval.
-        primals = []
-        tangents = []
-        for x in args:
-            if type(x) is JVPTracer and x._trace is self:
-                primals.append(x.primal)
-                tangents.append(x.tangent)
-            else:
-                primals.append(x)
-                tangents.append(zero_of(get_aval(x)))
+        if len(args) == 1:  # then it is this trace's tracer
+            x = args[0]
+            primals = [x.primal]
+            tangents = [x.tangent]
+        else:
+            primals = []
+            tangents = []
+            for x in args:
+                if type(x) is JVPTracer and x._trace is self:
+                    primals.append(x.primal)
+                    tangents.append(x.tangent)
+                else:
+                    primals.append(x)
+                    tangents.append(zero_of(get_aval(x)))
         rule = jvp_rules.get(prim)
         if rule is None:
             if prim in nondiff_primitives:
@@ -386,7 +391,7 @@ class LinearTape(Trace):
     A value on the tape is a *slot* (an int: a ``JaxprTracer``'s ``ir_var``
     is its slot here); a record is ``(prim, params, args, in_slots,
     out_slots, transpose_rule)`` where ``args`` holds the operands ready for
-    the transpose rule (an ``UndefinedPrimal``, made once per slot, for each
+    the transpose rule (the shared ``UndefinedPrimal`` of its aval for each
     linear operand; the value itself for a residual) and ``in_slots`` the
     slot of each operand (-1 for a residual).  The backward pass then
     indexes cotangents by slot and calls the rule resolved when the record
@@ -404,7 +409,7 @@ class LinearTape(Trace):
     (those rules see this trace's tracers as ``JaxprTracer``s and stage
     through ``stage``)."""
 
-    __slots__ = ("records", "avals", "undefs")
+    __slots__ = ("records", "avals")
     # The rules of ``partial_eval_rules`` and fxad.numpy's offset analysis
     # look for these attributes of a staging trace.
     partial_eval = True
@@ -414,12 +419,10 @@ class LinearTape(Trace):
         super().__init__(level)
         self.records: list = []
         self.avals: list = []  # slot -> aval
-        self.undefs: list = []  # slot -> its UndefinedPrimal
 
     def new_arg(self, aval) -> JaxprTracer:
         slot = len(self.avals)
         self.avals.append(aval)
-        self.undefs.append(UndefinedPrimal(aval))
         return JaxprTracer(self, aval, slot)
 
     def process_primitive(self, prim, args, params):
@@ -431,39 +434,36 @@ class LinearTape(Trace):
 
     def stage(self, prim, args, params):
         """Record ``prim`` applied to ``args`` (the non-tracers are residuals)."""
-        undefs = self.undefs
         ins = []
         slots = []
         avals = []
         for x in args:
             if type(x) is JaxprTracer and x._trace is self:
-                s = x.ir_var
-                ins.append(undefs[s])
-                slots.append(s)
-                avals.append(x.aval)
+                a = x.aval
+                u = _shared_undefined.get(a)
+                ins.append(undefined_of(a) if u is None else u)
+                slots.append(x.ir_var)
+                avals.append(a)
             else:
                 ins.append(x)
                 slots.append(-1)
-                a = get_aval(x)
-                avals.append(a.strip_weak_type() if isinstance(x, Tracer) else a)
+                t = type(x)
+                if t is np.ndarray or t is np.float64:
+                    avals.append(shaped(x.shape, x.dtype))
+                elif isinstance(x, Tracer):
+                    avals.append(x.aval.strip_weak_type())
+                else:
+                    avals.append(get_aval(x))
         out = prim.abstract_eval(*avals, **params) if params else prim.abstract_eval(*avals)
-        rule = transpose_rules.get(prim)
-        self_avals = self.avals
+        tape_avals = self.avals
+        s = len(tape_avals)
         if prim.multiple_results:
-            outs = []
-            out_slots = []
-            for a in out:
-                s = len(self_avals)
-                self_avals.append(a)
-                undefs.append(UndefinedPrimal(a))
-                out_slots.append(s)
-                outs.append(JaxprTracer(self, a, s))
-            self.records.append((prim, params, ins, slots, out_slots, rule))
-            return outs
-        s = len(self_avals)
-        self_avals.append(out)
-        undefs.append(UndefinedPrimal(out))
-        self.records.append((prim, params, ins, slots, s, rule))
+            tape_avals.extend(out)
+            out_slots = list(range(s, s + len(out)))
+            self.records.append((prim, params, ins, slots, out_slots, transpose_rules.get(prim)))
+            return [JaxprTracer(self, a, k) for a, k in zip(out, out_slots)]
+        tape_avals.append(out)
+        self.records.append((prim, params, ins, slots, s, transpose_rules.get(prim)))
         return JaxprTracer(self, out, s)
 
     def to_program(self, in_tracers, outs) -> LinearProgram:
@@ -556,10 +556,8 @@ class LinearProgram:
             if rule is None:
                 _no_transpose_rule(prim)
             cts_in = rule(ct, *ins, **params) if params else rule(ct, *ins)
-            if len(cts_in) != len(ins):
-                raise ValueError(f"transpose rule of {prim.name} gave {len(cts_in)} cotangents "
-                                 f"for {len(ins)} inputs")
-            for s, c in zip(slots, cts_in):
+            # strict: a rule giving the wrong number of cotangents is an error.
+            for s, c in zip(slots, cts_in, strict=True):
                 if s < 0 or c is None or type(c) is Zero:
                     continue
                 prev = cts[s]
@@ -650,6 +648,18 @@ class UndefinedPrimal:
 
     def __repr__(self):
         return f"UndefinedPrimal({self.aval.str_short()})"
+
+
+_shared_undefined: dict = {}
+
+
+def undefined_of(aval):
+    """The ``UndefinedPrimal`` of ``aval``: one shared object per aval (it
+    carries nothing else, and rules only test its type and read its aval)."""
+    u = _shared_undefined.get(aval)
+    if u is None:
+        u = _shared_undefined[aval] = UndefinedPrimal(aval)
+    return u
 
 
 def is_undefined(x) -> bool:
