@@ -135,6 +135,19 @@ def _check_differentiable(flat, argnums, where, holomorphic=False):
                 )
 
 
+#: Argument types that are pytree leaves and valid values as they are.
+_PLAIN_LEAVES = frozenset((float, np.float64, np.ndarray))
+_tuple_treedefs: dict = {}
+
+
+def _tuple_treedef(n):
+    """The treedef of a tuple of ``n`` leaves."""
+    td = _tuple_treedefs.get(n)
+    if td is None:
+        td = _tuple_treedefs[n] = tree_util.tree_structure((0.0,) * n)
+    return td
+
+
 class _FlatFun:
     """Wraps ``fun(*args)`` as a function of the flat leaves of ``args[argnums]``,
     recording the output tree (and aux) on the side."""
@@ -147,8 +160,15 @@ class _FlatFun:
         self.has_aux = has_aux
         self.where = where
         dyn = tuple(args[i] for i in argnums)
-        leaves, self.in_tree = tree_util.tree_flatten(dyn)
-        self.in_leaves = [_to_value(x, where) for x in leaves]
+        # The common call, plain float/array/tracer arguments, skips the
+        # pytree walks (grad's fixed cost, paid at every nesting level).
+        self.plain = all(type(x) in _PLAIN_LEAVES or isinstance(x, Tracer) for x in dyn)
+        if self.plain:
+            self.in_leaves = list(dyn)
+            self.in_tree = _tuple_treedef(len(dyn))
+        else:
+            leaves, self.in_tree = tree_util.tree_flatten(dyn)
+            self.in_leaves = [_to_value(x, where) for x in leaves]
         self.out_tree = None
         self.aux = None
 
@@ -161,7 +181,7 @@ class _FlatFun:
         return out
 
     def __call__(self, *leaves):
-        dyn = tree_util.tree_unflatten(self.in_tree, list(leaves))
+        dyn = leaves if self.plain else tree_util.tree_unflatten(self.in_tree, list(leaves))
         args = list(self.args)
         for i, v in zip(self.argnums, dyn):
             args[i] = v
@@ -173,6 +193,9 @@ class _FlatFun:
                     f"pair (output, aux), got {type(out).__name__}."
                 )
             out, self.aux = out
+        if type(out) in _PLAIN_LEAVES or isinstance(out, Tracer):
+            self.out_tree = _LEAF_TREEDEF
+            return [out]
         out_leaves, self.out_tree = tree_util.tree_flatten(out)
         for x in out_leaves:
             get_aval(x)  # a clear TypeError for a non-array output
@@ -182,7 +205,7 @@ class _FlatFun:
         return tree_util.tree_map(lambda x: _to_output(_strip_finished(x)), self.aux)
 
     def unflatten_in(self, leaves, single):
-        tree = tree_util.tree_unflatten(self.in_tree, leaves)
+        tree = tuple(leaves) if self.plain else tree_util.tree_unflatten(self.in_tree, leaves)
         return tree[0] if single else tree
 
 

@@ -126,6 +126,7 @@ def defbroadcasting(prim, scalar_ok=None):
     where ``scalar_ok(i)`` says so): mapped operands get their batch axis in
     front; per-example 0-d operands and unmapped shaped operands are
     broadcast to the batched shape."""
+    ufunc_impl = isinstance(prim.impl, np.ufunc)
 
     def rule(args, dims, **params):
         size = _axis_size(args, dims)
@@ -149,6 +150,14 @@ def defbroadcasting(prim, scalar_ok=None):
             avals = [_aval(x) for x in args]
             prim.abstract_eval(*[shaped(s, a.dtype, a.weak_type)
                                  for a, s in zip(avals, ex_shapes)], **params)
+        if ufunc_impl and all(s == out_ex if d == 0 else
+                              (d is not_mapped and (s == out_ex or not s))
+                              for d, s in zip(dims, ex_shapes)) and \
+                not any(isinstance(x, Tracer) for x in args):
+            # Concrete operands, batched in front, the unmapped ones of the
+            # per-example shape: NumPy's broadcasting lines them up as the
+            # broadcasts below would, without materialising them.
+            return prim.impl(*args, **params), 0
         new = []
         full = (size,) + out_ex
         for i, (x, d, s) in enumerate(zip(args, dims, ex_shapes)):
