@@ -45,11 +45,50 @@ def count(fn, *args):
     return calls, c_calls, ops
 
 
+class _unchecked:
+    """Counts are of the fast path as users run it: without the test
+    suite's ``check_jaxprs`` (which rebuilds and type-checks every program)."""
+
+    def __enter__(self):
+        from fxad import core
+
+        self.old = core.config.check_jaxprs
+        core.config.check_jaxprs = False
+
+    def __exit__(self, *exc):
+        from fxad import core
+
+        core.config.check_jaxprs = self.old
+        return False
+
+
 def per_op(fn, args, n_ops):
     """``count`` divided by the number of user operations, after a warm-up
     call (caches filled, as in a timed run)."""
-    fn(*args)
-    return tuple(c / n_ops for c in count(fn, *args))
+    with _unchecked():
+        fn(*args)
+        return tuple(c / n_ops for c in count(fn, *args))
+
+
+def peak_memory(fn, *args):
+    """``(fn(*args), peak bytes allocated by Python during the call)``
+    (tracemalloc)."""
+    import tracemalloc
+
+    with _unchecked():
+        tracemalloc.start()
+        try:
+            out = fn(*args)
+            return out, tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+
+def deep_grad(steps):
+    """The deep workload's eager gradient function and arguments."""
+    from benchmarks.workloads import deep
+
+    return deep.fxad_builder(0.5, steps)
 
 
 def workload_counts(small=True):
