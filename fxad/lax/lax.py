@@ -324,10 +324,12 @@ def def_strict(prim, fast=None):
         return prim
 
     if fast is _same_dtype_shape:
+        numpy_types = frozenset((np.ndarray, np.float64))
+
         def check(x, y):  # _same_dtype_shape inlined: the most frequent check
             tx = type(x)
             ty = type(y)
-            if (tx is np.ndarray or tx is np.float64) and (ty is np.ndarray or ty is np.float64):
+            if tx in numpy_types and ty in numpy_types:
                 if x.dtype is y.dtype and (x.shape == y.shape or not y.shape or not x.shape):
                     return
                 full(x, y)
@@ -344,6 +346,19 @@ def def_strict(prim, fast=None):
             except AttributeError:
                 pass
             full(x, y)
+
+        prim.def_check(check)
+        return prim
+
+    if fast is _inexact_operand:
+        def check(x, **params):  # _inexact_operand inlined: every unary float op
+            try:
+                if x.dtype.kind in "fc":
+                    return
+            except AttributeError:
+                if type(x) is float:
+                    return
+            full(x, **params)
 
         prim.def_check(check)
         return prim
@@ -558,12 +573,26 @@ def _mul_jvp(primals, tangents):
 
 
 def _mul_transpose(ct, x, y):
+    # A cotangent that is the concrete scalar 1 (grad's seed) multiplies
+    # nothing: 1 * v is v exactly.  Under nested derivatives the product
+    # would otherwise be traced, differentiated and transposed at every
+    # outer level.  (Only for a traced or NumPy-scalar factor: an array
+    # factor is the user's, and a cotangent must not alias it.)
+    one = type(ct) is np.float64 and ct == 1.0
     if type(x) is UndefinedPrimal:
         if type(y) is UndefinedPrimal:
             raise TypeError("mul is not linear in both operands at once "
                             "(a product of two tangents)")
+        if one and _immutable_factor(y):
+            return [_unbcast(y, x.aval), None]
         return [_unbcast(mul(ct, y), x.aval), None]
+    if one and _immutable_factor(x):
+        return [None, _unbcast(x, y.aval)]
     return [None, _unbcast(mul(x, ct), y.aval)]
+
+
+def _immutable_factor(v):
+    return type(v) is np.float64 or isinstance(v, Tracer)
 
 
 mul_p = standard_binop("mul", np.multiply)
