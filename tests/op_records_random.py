@@ -73,6 +73,26 @@ def _fold_in_ref(key, data):
     return np.array(philox_words(key, 2, 2, int(data)), U64)
 
 
+def per_key(single):
+    """A reference for a batch of keys (``uint64[*batch, 2]``, the other
+    operands led by the batch): ``single`` key by key, stacked."""
+
+    def ref(key, *operands, **params):
+        key = np.asarray(key)
+        if key.ndim == 1:
+            return single(key, *operands, **params)
+        rows = [np.asarray(single(key[i], *[np.asarray(x)[i] for x in operands], **params))
+                for i in np.ndindex(key.shape[:-1])]
+        return np.stack(rows).reshape(key.shape[:-1] + rows[0].shape)
+
+    return ref
+
+
+def _poisson_ref(k, lam, *, dtype):
+    gen = np.random.Generator(np.random.Philox(key=k, counter=np.array([0, 0, 0, 4], U64)))
+    return np.asarray(gen.poisson(lam), dtype)[()]
+
+
 # ---------------------------------------------------------------------------
 # Gamma
 
@@ -126,7 +146,7 @@ def _gamma_case(shape, dtype=F64, **kw):
 
 RECORDS = [
     OpRecord("random_bits", lambda k, *, shape, dtype: _prng.random_bits(k, shape, dtype),
-             _bits_ref, (
+             per_key(_bits_ref), (
                  C(Arg((2,), "key", U64), shape=(), dtype=U64),
                  C(Arg((2,), "key", U64), shape=(5,), dtype=U64),
                  C(Arg((2,), "key", U64), shape=(2, 3), dtype=U64),
@@ -134,23 +154,30 @@ RECORDS = [
                  C(Arg((2,), "key", U64), shape=(3,), dtype=U32),
                  C(Arg((2,), "key", U64), shape=(2, 2), dtype=U32),
                  C(np.array([0, 0], U64), shape=(6,), dtype=U64, name="key0"),
+                 C(Arg((3, 2), "key", U64), shape=(2,), dtype=U64, name="key_batch"),
+                 C(Arg((2, 2, 2), "key", U64), shape=(3,), dtype=U32, name="key_batch2"),
              ), diff="none"),
-    OpRecord("random_split", lambda k, *, shape: _prng.random_split(k, shape), _split_ref, (
+    OpRecord("random_split", lambda k, *, shape: _prng.random_split(k, shape),
+             per_key(_split_ref), (
         C(Arg((2,), "key", U64), shape=(2,)),
         C(Arg((2,), "key", U64), shape=(3,)),
         C(Arg((2,), "key", U64), shape=(2, 2)),
         C(Arg((2,), "key", U64), shape=()),
         C(Arg((2,), "key", U64), shape=(0,)),
+        C(Arg((4, 2), "key", U64), shape=(2,), name="key_batch"),
     ), diff="none"),
-    OpRecord("random_fold_in", lambda k, d: _prng.random_fold_in(k, d), _fold_in_ref, (
+    OpRecord("random_fold_in", lambda k, d: _prng.random_fold_in(k, d),
+             per_key(_fold_in_ref), (
         C(Arg((2,), "key", U64), Arg((), "word", U64)),
         C(Arg((2,), "key", U64), np.array(0, U64)),
         C(Arg((2,), "key", U64), np.array(2 ** 64 - 1, U64), name="counter_carry"),
+        C(Arg((3, 2), "key", U64), Arg((3,), "word", U64), name="key_batch"),
     ), diff="none"),
-    OpRecord("random_gamma", lambda k, a: _prng.random_gamma(k, a), _gamma_ref, (
+    OpRecord("random_gamma", lambda k, a: _prng.random_gamma(k, a), per_key(_gamma_ref), (
         _gamma_case(()), _gamma_case((3,)), _gamma_case((2, 3)), _gamma_case((0,)),
         _gamma_case((3,), F32),
         C(Arg((2,), "key", U64), np.array([0.05, 0.5, 30.0]), name="small_and_large_a"),
+        C(Arg((3, 2), "key", U64), Arg((3, 2), "positive"), name="key_batch"),
     )),
     OpRecord("random_gamma_grad", lambda a, x: _prng.random_gamma_grad(a, x),
              _gamma_grad_ref, (
@@ -163,11 +190,12 @@ RECORDS = [
              )),
     OpRecord("random_poisson",
              lambda k, lam, *, dtype: _prng.random_poisson(k, lam, dtype),
-             lambda k, lam, *, dtype: np.asarray(np.random.Generator(np.random.Philox(
-                 key=k, counter=np.array([0, 0, 0, 4], U64))).poisson(lam), dtype)[()],
+             per_key(_poisson_ref),
              (C(Arg((2,), "key", U64), Arg((), "positive"), dtype=np.dtype(np.int64)),
               C(Arg((2,), "key", U64), Arg((4,), "positive"), dtype=np.dtype(np.int64)),
               C(Arg((2,), "key", U64), Arg((2, 3), "gt1"), dtype=np.dtype(np.int32)),
-              C(Arg((2,), "key", U64), Arg((0,), "positive"), dtype=np.dtype(np.int64))),
+              C(Arg((2,), "key", U64), Arg((0,), "positive"), dtype=np.dtype(np.int64)),
+              C(Arg((2, 2), "key", U64), Arg((2, 3), "positive"), dtype=np.dtype(np.int64),
+                name="key_batch")),
              diff="zero"),
 ]

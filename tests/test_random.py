@@ -137,6 +137,19 @@ def test_draws_are_primitives_of_the_key_in_the_jaxpr(name):
                    for c in closed.consts)
 
 
+def test_vmap_over_keys_is_one_equation_per_draw():
+    # The primitives take a batch of keys: vmap does not unroll a loop.
+    keys = fr.split(KEY, 50)
+    eqns = fxad.make_jaxpr(fxad.vmap(lambda k: fr.gamma(k, 2.0, (3,))))(keys).eqns
+    assert [e.primitive for e in eqns].count(_prng.random_gamma_p) == 1
+    nested = fxad.vmap(fxad.vmap(lambda k: fr.normal(fr.fold_in(k, 3), (2,))))
+    keys2 = fr.split(KEY, (4, 5))
+    eqns = fxad.make_jaxpr(nested)(keys2).eqns
+    assert [e.primitive for e in eqns].count(_prng.random_bits_p) == 1
+    _same(nested(keys2), np.stack([np.stack([fr.normal(fr.fold_in(k, 3), (2,)) for k in row])
+                                   for row in keys2]))
+
+
 def test_vmap_over_parameters_with_one_key_is_the_loop():
     a = np.array([0.5, 1.0, 4.0])
     f = fxad.vmap(lambda a: fr.gamma(KEY, a, (3,)))

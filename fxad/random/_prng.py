@@ -25,10 +25,13 @@ The gamma draw is differentiable in its shape ``a`` by implicit
 reparameterisation (``random_gamma_grad``, below); the gamma primitives'
 impls use SciPy (imported at call time, as ``fxad.lax.special``'s do).
 
-Every batch rule loops over the examples (``loop_batch_rule``): row ``i`` of
-a batch is the draw of key ``i`` by construction, at the cost of one Philox
-set-up (~10 us) per key.  None has a jit emitter: jit calls the impl, where
-the drawing happens anyway.
+The primitives take a batch of keys, ``uint64[*batch, 2]`` (their other
+operands then lead with the same batch shape): the impl draws key by key
+(``_per_key``), so row ``i`` of a batch is the draw of key ``i`` by
+construction, at the cost of one Philox set-up (~10 us) per key, and a
+``vmap`` over keys stays one equation (``_batch_keyed``).  The public
+functions of ``fxad.random`` take one key.  None has a jit emitter: jit
+calls the impl, where the drawing happens anyway.
 """
 
 from __future__ import annotations
@@ -37,16 +40,17 @@ import numpy as np
 
 from fxad.core import bind, new_primitive, shaped
 from fxad.interpreters.ad import defjvp, defjvp2, defjvp_zero
-from fxad.interpreters.batching import batch_rules
+from fxad.interpreters.batching import axis_size, batch_rules, not_mapped
 from fxad.lax.lax import (
     _aval,
     _c,
     add,
+    broadcast_in_dim,
     convert_element_type,
     def_strict,
     div,
     log,
-    loop_batch_rule,
+    moveaxis,
     mul,
     sub,
 )
@@ -63,15 +67,62 @@ def _philox(key, domain, word0=0):
     return np.random.Philox(key=key, counter=np.array([word0, 0, 0, domain], KEY_DTYPE))
 
 
-def _check_key_aval(name, key):
-    if key.dtype != KEY_DTYPE or key.shape != KEY_SHAPE:
-        raise TypeError(f"{name}: the key must be a uint64 array of shape (2,), got "
+def _key_batch(name, key, *operands):
+    """The batch shape of ``key`` (``uint64[*batch, 2]``), checked to lead the
+    shape of each operand."""
+    if key.dtype != KEY_DTYPE or key.shape[-1:] != KEY_SHAPE:
+        raise TypeError(f"{name}: the key must be a uint64 array of shape (..., 2), got "
                         f"{key.str_short()}")
+    batch = key.shape[:-1]
+    for x in operands:
+        if x.shape[:len(batch)] != batch:
+            raise TypeError(f"{name}: the operands' shapes must start with the key batch "
+                            f"shape {batch}, got {x.str_short()}")
+    return batch
 
 
 def _as(out, dtype):
     out = np.asarray(out, dtype)
     return out[()] if out.ndim == 0 else out
+
+
+def _per_key(prim, single):
+    """``prim``'s impl: ``single(key, *operands, **params)`` for one key, and
+    for a batch of keys (``uint64[*batch, 2]``, operands led by the batch)
+    the stack of each key's draw, so row ``i`` is key ``i``'s draw."""
+
+    def impl(key, *operands, **params):
+        key = np.asarray(key)
+        if key.ndim == 1:
+            return single(key, *operands, **params)
+        aval = prim.abstract_eval(*[shaped(np.shape(x), np.asarray(x).dtype)
+                                    for x in (key, *operands)], **params)
+        out = np.empty(aval.shape, aval.dtype)
+        for i in np.ndindex(key.shape[:-1]):
+            out[i] = single(key[i], *[np.asarray(x)[i] for x in operands], **params)
+        return out
+
+    prim.def_impl(impl)
+
+
+def _batch_keyed(prim):
+    """The batch rule of a primitive whose impl takes batches (``_per_key``, or
+    elementwise): every operand gets the batch axis in front, an unmapped one
+    by broadcasting, and one bind draws the whole batch."""
+
+    def rule(args, dims, **params):
+        size = axis_size(args, dims)
+        front = []
+        for x, d in zip(args, dims):
+            if d is not_mapped:
+                shape = _aval(x).shape
+                x = broadcast_in_dim(x, (size,) + shape, tuple(range(1, len(shape) + 1)))
+            else:
+                x = moveaxis(x, d, 0)
+            front.append(x)
+        return bind(prim, *front, **params), 0
+
+    batch_rules[prim] = rule
 
 
 # ---------------------------------------------------------------------------
@@ -94,18 +145,18 @@ def _bits_impl(key, *, shape, dtype):
 
 
 def _bits_abstract_eval(key, *, shape, dtype):
-    _check_key_aval("random_bits", key)
+    batch = _key_batch("random_bits", key)
     if dtype not in (np.dtype(np.uint32), np.dtype(np.uint64)):
         raise TypeError(f"random_bits: dtype must be uint32 or uint64, got {dtype}")
-    return shaped(shape, dtype)
+    return shaped(batch + tuple(shape), dtype)
 
 
 random_bits_p = new_primitive("random_bits")
-random_bits_p.def_impl(_bits_impl)
+_per_key(random_bits_p, _bits_impl)
 random_bits_p.def_abstract_eval(_bits_abstract_eval)
 def_strict(random_bits_p)
 defjvp_zero(random_bits_p)
-batch_rules[random_bits_p] = loop_batch_rule(random_bits_p)
+_batch_keyed(random_bits_p)
 
 # ---------------------------------------------------------------------------
 # random_split and random_fold_in: new keys from a key
@@ -121,16 +172,16 @@ def _split_impl(key, *, shape):
 
 
 def _split_abstract_eval(key, *, shape):
-    _check_key_aval("random_split", key)
-    return shaped(tuple(shape) + KEY_SHAPE, KEY_DTYPE)
+    batch = _key_batch("random_split", key)
+    return shaped(batch + tuple(shape) + KEY_SHAPE, KEY_DTYPE)
 
 
 random_split_p = new_primitive("random_split")
-random_split_p.def_impl(_split_impl)
+_per_key(random_split_p, _split_impl)
 random_split_p.def_abstract_eval(_split_abstract_eval)
 def_strict(random_split_p)
 defjvp_zero(random_split_p)
-batch_rules[random_split_p] = loop_batch_rule(random_split_p)
+_batch_keyed(random_split_p)
 
 
 def random_fold_in(key, data):
@@ -142,18 +193,19 @@ def _fold_in_impl(key, data):
 
 
 def _fold_in_abstract_eval(key, data):
-    _check_key_aval("random_fold_in", key)
-    if data.dtype != KEY_DTYPE or data.shape != ():
-        raise TypeError(f"random_fold_in: data must be a uint64 scalar, got {data.str_short()}")
-    return shaped(KEY_SHAPE, KEY_DTYPE)
+    batch = _key_batch("random_fold_in", key, data)
+    if data.dtype != KEY_DTYPE or data.shape != batch:
+        raise TypeError("random_fold_in: data must be uint64, one scalar per key, got "
+                        f"{data.str_short()}")
+    return shaped(batch + KEY_SHAPE, KEY_DTYPE)
 
 
 random_fold_in_p = new_primitive("random_fold_in")
-random_fold_in_p.def_impl(_fold_in_impl)
+_per_key(random_fold_in_p, _fold_in_impl)
 random_fold_in_p.def_abstract_eval(_fold_in_abstract_eval)
 def_strict(random_fold_in_p)
 defjvp_zero(random_fold_in_p)
-batch_rules[random_fold_in_p] = loop_batch_rule(random_fold_in_p)
+_batch_keyed(random_fold_in_p)
 
 # ---------------------------------------------------------------------------
 # random_gamma: Gamma(a, 1) draws, differentiable in a
@@ -199,16 +251,16 @@ def _float_abstract_eval(name, *xs):
 
 
 def _gamma_abstract_eval(key, a):
-    _check_key_aval("random_gamma", key)
+    _key_batch("random_gamma", key, a)
     return _float_abstract_eval("random_gamma", a)
 
 
 random_gamma_p = new_primitive("random_gamma")
-random_gamma_p.def_impl(_gamma_impl)
+_per_key(random_gamma_p, _gamma_impl)
 random_gamma_p.def_abstract_eval(_gamma_abstract_eval)
 def_strict(random_gamma_p)
 defjvp2(random_gamma_p, None, lambda t, ans, key, a: mul(t, random_gamma_grad(a, ans)))
-batch_rules[random_gamma_p] = loop_batch_rule(random_gamma_p)
+_batch_keyed(random_gamma_p)
 
 
 # ---------------------------------------------------------------------------
@@ -310,7 +362,7 @@ random_gamma_grad_p.def_abstract_eval(
     lambda a, x: _float_abstract_eval("random_gamma_grad", a, x))
 def_strict(random_gamma_grad_p)
 defjvp(random_gamma_grad_p, _gamma_grad_da, _gamma_grad_dx)
-batch_rules[random_gamma_grad_p] = loop_batch_rule(random_gamma_grad_p)
+_batch_keyed(random_gamma_grad_p)  # elementwise: the batch is more elements
 
 # ---------------------------------------------------------------------------
 # random_poisson: Poisson(lam) counts (integers: no derivative)
@@ -328,7 +380,7 @@ def _poisson_impl(key, lam, *, dtype):
 
 
 def _poisson_abstract_eval(key, lam, *, dtype):
-    _check_key_aval("random_poisson", key)
+    _key_batch("random_poisson", key, lam)
     _float_abstract_eval("random_poisson", lam)
     if dtype.kind not in "iu":
         raise TypeError(f"random_poisson: dtype must be an integer dtype, got {dtype}")
@@ -336,11 +388,11 @@ def _poisson_abstract_eval(key, lam, *, dtype):
 
 
 random_poisson_p = new_primitive("random_poisson")
-random_poisson_p.def_impl(_poisson_impl)
+_per_key(random_poisson_p, _poisson_impl)
 random_poisson_p.def_abstract_eval(_poisson_abstract_eval)
 def_strict(random_poisson_p)
 defjvp_zero(random_poisson_p)
-batch_rules[random_poisson_p] = loop_batch_rule(random_poisson_p)
+_batch_keyed(random_poisson_p)
 
 __all__ = ["KEY_DTYPE", "KEY_SHAPE", "random_bits", "random_split", "random_fold_in",
            "random_gamma", "random_gamma_grad", "random_poisson"]
