@@ -64,6 +64,11 @@ SAMPLERS = {
     "split": lambda k: fr.split(k, 3),
     "fold_in": lambda k: fr.fold_in(k, 12),
     "bits_u32": lambda k: fr.bits(k, (5,), np.uint32),
+    "rademacher": lambda k: fr.rademacher(k, (20,)),
+    "loggamma": lambda k: fr.loggamma(k, np.array([1e-3, 2.0]), (10, 2)),
+    "chisquare": lambda k: fr.chisquare(k, 3.0, (20,)),
+    "t": lambda k: fr.t(k, 4.0, (20,)),
+    "lognormal": lambda k: fr.lognormal(k, 0.5, (20,)),
 }
 
 RANDOM_PRIMS = {_prng.random_bits_p, _prng.random_split_p, _prng.random_fold_in_p,
@@ -250,6 +255,10 @@ CONTINUOUS = {
     "truncated_normal_lower_tail": (lambda k: fr.truncated_normal(k, -np.inf, -5.0, (N,)),
                                     st.truncnorm(-np.inf, -5.0)),
     "normal_f32": (lambda k: fr.normal(k, (N,), np.float32), st.norm()),
+    "loggamma": (lambda k: fr.loggamma(k, 0.5, (N,)), st.loggamma(0.5)),
+    "chisquare": (lambda k: fr.chisquare(k, 3.0, (N,)), st.chi2(3.0)),
+    "t": (lambda k: fr.t(k, 9.0, (N,)), st.t(9.0)),
+    "lognormal": (lambda k: fr.lognormal(k, 0.5, (N,)), st.lognorm(0.5)),
 }
 
 
@@ -272,6 +281,9 @@ def test_cauchy_law_by_quantiles():
 
 
 def test_moments_of_discrete_samplers():
+    r = np.asarray(fr.rademacher(KEY, (N,)))
+    assert r.dtype == np.int64 and set(np.unique(r)) == {-1, 1}
+    _check_moments(r, 0.0, 1.0, "rademacher")
     _check_moments(fr.bernoulli(KEY, 0.3, (N,)), 0.3, 0.21, "bernoulli")
     r = np.asarray(fr.randint(KEY, (N,), 3, 9))
     assert r.dtype == np.int64 and set(np.unique(r)) == set(range(3, 9))
@@ -439,6 +451,23 @@ def test_multivariate_normal_and_truncated_normal_gradients():
     exact = _fd(lambda s: st.truncnorm(s[0], s[1]).mean(), b)
     np.testing.assert_allclose(g, exact, atol=0.01)
     check_grads(lambda lo, hi: fr.truncated_normal(KEY, lo, hi, (3,)), (-0.3, 0.9), order=2)
+
+
+def test_loggamma_chisquare_t_and_lognormal_gradients():
+    # loggamma stays finite where gamma underflows, and E log x = digamma(a)
+    small = np.asarray(fr.loggamma(KEY, 1e-3, (N,)))
+    assert np.isfinite(small).all() and (np.asarray(fr.gamma(KEY, 1e-3, (N,))) == 0).any()
+
+    def mc(a):
+        return fnp.mean(fr.loggamma(KEY, a, (N // 4,)))
+
+    np.testing.assert_allclose(fxad.grad(mc)(0.5), _fd(lambda s: float(mc(s)), 0.5), rtol=1e-6)
+    np.testing.assert_allclose(fxad.grad(mc)(0.5), sp.polygamma(1, 0.5), rtol=0.05)
+    # E chi2(df) = df
+    np.testing.assert_allclose(fxad.grad(lambda d: fnp.mean(fr.chisquare(KEY, d, (N // 4,))))(3.0),
+                               1.0, rtol=0.05)
+    check_grads(lambda d: fr.t(KEY, d, (3,)), (np.array(4.0),), order=1)
+    check_grads(lambda s: fr.lognormal(KEY, s, (3,)), (np.array(0.7),), order=2)
 
 
 def test_uniform_and_location_scale_samplers_differentiate_in_their_parameters():

@@ -15,15 +15,15 @@ NumPy values, and inside ``jit`` they are constants frozen at trace time.
 ``docs/random.md`` says more.
 
 Samplers are reparameterised where that is possible: ``uniform``,
-``normal``, ``multivariate_normal``, ``truncated_normal``, ``exponential``,
-``laplace``, ``logistic``, ``cauchy`` and ``gumbel`` are differentiable
-functions of their parameters (their noise does not depend on them);
-``gamma`` is differentiable in its shape ``a`` by implicit
-reparameterisation, and ``beta`` and ``dirichlet`` through it (these and
-``truncated_normal`` use SciPy's special functions, imported at call time;
-the rest needs NumPy only).  Keys,
-integer draws (``randint``, ``poisson``, ``categorical``, ``choice``,
-``permutation``) and ``bernoulli`` have no derivative.
+``normal``, ``multivariate_normal``, ``truncated_normal``, ``lognormal``,
+``exponential``, ``laplace``, ``logistic``, ``cauchy`` and ``gumbel`` are
+differentiable functions of their parameters (their noise does not depend
+on them); ``gamma`` is differentiable in its shape ``a`` by implicit
+reparameterisation, and ``loggamma``, ``chisquare``, ``t``, ``beta`` and
+``dirichlet`` through it (these and ``truncated_normal`` use SciPy's special
+functions, imported at call time; the rest needs NumPy only).  Keys, integer
+draws (``randint``, ``poisson``, ``categorical``, ``choice``,
+``permutation``, ``rademacher``) and ``bernoulli`` have no derivative.
 
 Example:
     >>> import fxad, fxad.random as fr
@@ -53,9 +53,10 @@ from fxad.random._prng import (
 )
 
 __all__ = ["key", "PRNGKey", "split", "fold_in", "bits", "uniform", "normal", "bernoulli",
-           "categorical", "choice", "permutation", "randint", "gamma", "beta", "dirichlet",
-           "multivariate_normal", "truncated_normal", "exponential", "laplace", "logistic",
-           "cauchy", "gumbel", "poisson"]
+           "rademacher", "categorical", "choice", "permutation", "randint", "gamma",
+           "loggamma", "chisquare", "t", "beta", "dirichlet", "multivariate_normal",
+           "truncated_normal", "lognormal", "exponential", "laplace", "logistic", "cauchy",
+           "gumbel", "poisson"]
 
 _MASK64 = (1 << 64) - 1
 
@@ -323,6 +324,20 @@ def bernoulli(key, p=0.5, shape=None):
     return _unit(key, shape, dtype) < p
 
 
+def rademacher(key, shape=(), dtype=np.int64):
+    """``-1`` or ``+1`` with probability 1/2 each (``jax.random.rademacher``).
+
+    Example:
+        >>> import fxad.random as fr
+        >>> sorted(set(fr.rademacher(fr.key(0), (100,)).tolist()))
+        [-1, 1]
+    """
+    key = _check_key(key, "rademacher")
+    shape = _shape(shape, "rademacher")
+    b = fnp.asarray(_unit(key, shape, np.dtype(np.float64)) < 0.5, dtype)
+    return 2 * b - 1
+
+
 def _gumbel(key, shape, dtype):
     return -fnp.log(-fnp.log(_unit(key, shape, dtype, open_=True)))
 
@@ -579,6 +594,58 @@ def gamma(key, a, shape=None, dtype=None):
     return random_gamma(key, fnp.broadcast_to(a, shape))
 
 
+def loggamma(key, a, shape=None, dtype=None):
+    """``log`` of ``Gamma(a, 1)`` draws (``jax.random.loggamma``), finite for
+    small ``a`` where the draws themselves underflow to 0; differentiable in
+    ``a``.  (Its stream differs from ``log(gamma(key, a))``.)
+
+    Example:
+        >>> import fxad.random as fr, numpy as np
+        >>> bool(np.isfinite(fr.loggamma(fr.key(0), 1e-3, (1000,))).all())
+        True
+    """
+    key = _check_key(key, "loggamma")
+    dtype = _float(dtype, "loggamma")
+    a = _param(a, dtype)
+    shape = _draw_shape("loggamma", _shape(shape, "loggamma"), a=a)
+    return _log_gamma(key, a, shape)
+
+
+def chisquare(key, df, shape=None, dtype=None):
+    """Chi-square draws with ``df`` degrees of freedom, ``2 Gamma(df / 2)``
+    (``jax.random.chisquare``); differentiable in ``df``.
+
+    Example:
+        >>> import fxad.random as fr
+        >>> bool((fr.chisquare(fr.key(0), 3.0, (10,)) > 0).all())
+        True
+    """
+    key = _check_key(key, "chisquare")
+    dtype = _float(dtype, "chisquare")
+    df = _param(df, dtype)
+    shape = _draw_shape("chisquare", _shape(shape, "chisquare"), df=df)
+    return dtype.type(2.0) * random_gamma(key, fnp.broadcast_to(df / dtype.type(2.0), shape))
+
+
+def t(key, df, shape=None, dtype=None):
+    """Student's t draws with ``df`` degrees of freedom, ``z / sqrt(v / df)``
+    for ``z ~ N(0, 1)`` and ``v ~ chi2(df)`` (``jax.random.t``); differentiable
+    in ``df``.
+
+    Example:
+        >>> import fxad.random as fr
+        >>> fr.t(fr.key(0), 4.0, (3,)).shape
+        (3,)
+    """
+    key = _check_key(key, "t")
+    dtype = _float(dtype, "t")
+    df = _param(df, dtype)
+    shape = _draw_shape("t", _shape(shape, "t"), df=df)
+    kz, kv = random_split(key, (2,))
+    v = dtype.type(2.0) * random_gamma(kv, fnp.broadcast_to(df / dtype.type(2.0), shape))
+    return _normal(kz, shape, dtype) * fnp.sqrt(df / v)
+
+
 def _log_gamma(key, a, shape):
     """``log`` of ``Gamma(a, 1)`` draws that stay finite for small ``a``:
     ``Gamma(a) = Gamma(a + 1) * u ** (1 / a)`` in law, so the log is
@@ -692,6 +759,22 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky
         factor = u * fnp.sqrt(s)[..., None, :]
     z = _normal(key, shape + (n,), dtype)
     return mean + fnp.matmul(factor, z[..., None])[..., 0]
+
+
+def lognormal(key, sigma=1.0, shape=None, dtype=None):
+    """Log-normal draws, ``exp(sigma * z)`` for ``z ~ N(0, 1)``
+    (``jax.random.lognormal``); differentiable in ``sigma``.
+
+    Example:
+        >>> import fxad.random as fr
+        >>> bool((fr.lognormal(fr.key(0), 0.5, (10,)) > 0).all())
+        True
+    """
+    key = _check_key(key, "lognormal")
+    dtype = _float(dtype, "lognormal")
+    sigma = _param(sigma, dtype)
+    shape = _draw_shape("lognormal", _shape(shape, "lognormal"), sigma=sigma)
+    return fnp.exp(sigma * _normal(key, shape, dtype))
 
 
 def truncated_normal(key, lower, upper, shape=None, dtype=None):

@@ -307,7 +307,8 @@ def _gamma_grad_upper(a, x):
     from scipy import special
 
     h = 1e-4 * a
-    lq = [np.log(special.gammaincc(a + k * h, x)) for k in (-2, -1, 1, 2)]
+    with np.errstate(divide="ignore", invalid="ignore"):  # Q underflows past any draw
+        lq = [np.log(special.gammaincc(a + k * h, x)) for k in (-2, -1, 1, 2)]
     dlogq = (lq[0] - 8 * lq[1] + 8 * lq[2] - lq[3]) / (12 * h)
     q = special.gammaincc(a, x)
     log_px = (a - 1) * np.log(x) - x - special.gammaln(a)
