@@ -18,7 +18,9 @@ from fxad import (  # noqa: F401
     random,
     test_util,
     tree_util,
+    viz,
 )
+from fxad._explain import Explanation, explain
 from fxad._remat import checkpoint, remat
 from fxad.api import (
     grad,
@@ -69,4 +71,7 @@ __all__ = [
     "random",
     "test_util",
     "tree_util",
+    "explain",
+    "Explanation",
+    "viz",
 ]
