@@ -97,3 +97,34 @@ def test_docstring_markdown_keeps_text_literal():
     assert md == ("Summary with x\\[0] &lt; y, ``a[0] < b``.\n\n\n**Args**\n\n"
                   "- x: the input; see \\[this].\n  continued.\n\n\n"
                   "**Example**\n\n```pycon\n>>> 1 + 1\n2\n```\n")
+
+
+def test_the_build_fails_on_a_missing_docstring(monkeypatch):
+    """The hook mkdocs.yml names aborts the build, naming the function."""
+    import importlib.util
+
+    import pytest
+
+    mkdocs_exceptions = pytest.importorskip(
+        "mkdocs.exceptions", reason="mkdocs is not installed (pip install -e '.[docs]')")
+    spec = importlib.util.spec_from_file_location("fxad_site_hooks",
+                                                  ROOT / "docs" / "_build" / "hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    import fxad.numpy as fnp
+
+    monkeypatch.setattr(fnp.cos, "__doc__", "")
+    with pytest.raises(mkdocs_exceptions.PluginError, match=r"fxad\.numpy\.cos"):
+        hooks.on_config({"nav": []})
+    monkeypatch.undo()
+    config = hooks.on_config({"nav": []})
+    assert config["nav"][-1]["API reference"][1] == {"fxad": "api/fxad.md"}
+
+
+def test_ci_runs_the_strict_build_and_the_browser_test():
+    ci = (ROOT / ".ci" / "run").read_text()
+    steps = [line.split("#", 1)[0].strip() for line in ci.splitlines()]
+    assert "mkdocs build --strict" in steps  # no --quiet: it would hide the warnings
+    assert steps.index("mkdocs build --strict") < steps.index(
+        "python -m pytest -q -m browser tests/test_docs_browser.py")
+    assert "'.[test,docs,browser]'" in ci

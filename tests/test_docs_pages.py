@@ -35,7 +35,9 @@ PAGES = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")
 # (claims re-checked on the namespace they build); not run twice.
 OWN_TESTS = {"control_flow.md": "tests/test_docs_control_flow.py",
              "jit.md": "tests/test_jit_semantics.py",
-             "optimize.md": "tests/test_scipy_optimize.py"}
+             "optimize.md": "tests/test_scipy_optimize.py",
+             "random.md": "tests/test_random.py",
+             "integrate.md": "tests/test_integrate.py"}
 
 # A fenced block: its language, its attributes (markdown-exec's options) and body.
 _FENCE = re.compile(r"^```(\w*)([^\n]*)\n(.*?)^```[ \t]*$", re.S | re.M)

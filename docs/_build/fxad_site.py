@@ -19,6 +19,7 @@ import types
 MODULES = [
     "fxad",
     "fxad.viz",
+    "fxad.random",
     "fxad.numpy",
     "fxad.numpy.linalg",
     "fxad.numpy.fft",
