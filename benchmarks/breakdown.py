@@ -173,11 +173,44 @@ def report(steps=40, timed=True):
     return "\n\n".join(out)
 
 
+def deep_scaling(sizes=(20_000, 200_000), repeats=3):
+    """Eager reverse mode through ``n`` scalar steps (the deep workload):
+    ``{n: (seconds, peak bytes)}``, CPU time (the best of ``repeats``) and
+    tracemalloc's peak measured in separate calls."""
+    import gc
+    import time
+
+    from benchmarks import opcount
+
+    out = {}
+    for n in sizes:
+        f, a = opcount.deep_grad(n)
+        f(*a)
+        ts = []
+        for _ in range(repeats):
+            gc.collect()
+            t0 = time.process_time()
+            f(*a)
+            ts.append(time.process_time() - t0)
+        out[n] = (min(ts), opcount.peak_memory(f, *a)[1])
+    return out
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=40, help="chain steps (default 40)")
     p.add_argument("--no-time", action="store_true", help="bytecode counts only")
+    p.add_argument("--deep-scaling", action="store_true",
+                   help="instead: deep's eager grad at 2e4 and 2e5 steps (time, memory)")
     a = p.parse_args(argv)
+    if a.deep_scaling:
+        r = deep_scaling()
+        (n1, (t1, m1)), (n2, (t2, m2)) = r.items()
+        print("| steps | CPU time | peak memory |\n|---|---|---|")
+        for n, (t, m) in r.items():
+            print(f"| {n:,} | {t:.3f} s | {m / 2**20:.1f} MiB |")
+        print(f"| ratio | x{t2 / t1:.2f} | x{m2 / m1:.2f} |")
+        return
     print(report(a.steps, not a.no_time))
 
 
