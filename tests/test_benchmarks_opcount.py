@@ -21,10 +21,10 @@ import pytest
 from benchmarks import opcount
 
 # (Python calls, bytecodes) per user operation: ceilings about 12% above the
-# counts measured when this guard was written (chain 45 / 980, seed 62 / 1565,
-# higher 1626 / 36295; before issue 11: chain 52 / 1452, seed 72 / 1997,
+# counts measured when this guard was written (chain 33 / 955, seed 52 / 1522,
+# higher 1113 / 31903; before issue 11: chain 52 / 1452, seed 72 / 1997,
 # higher 1982 / 56847).
-CEILINGS = {"chain": (51, 1100), "seed": (70, 1760), "higher": (1830, 40700)}
+CEILINGS = {"chain": (37, 1070), "seed": (58, 1700), "higher": (1250, 35700)}
 
 
 @pytest.fixture(scope="module")
