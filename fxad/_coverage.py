@@ -74,6 +74,12 @@ def _mat(n=3):
     return _rng().normal(size=(n, n)) + n * np.eye(n)
 
 
+def _lu_factors():
+    import scipy.linalg
+
+    return scipy.linalg.lu_factor(_mat())
+
+
 # Probe inputs tried in order: the first one the reference function accepts
 # (and fxad's too) is used.  Arrays are float64 and away from kinks.
 _GENERIC_PROBES = [
@@ -138,6 +144,13 @@ PROBES: dict = {
     "numpy.linalg.tensorinv": lambda: ((_mat(4).reshape(4, 2, 2), 1), {}),
     "scipy.linalg.cho_solve": lambda: (((np.linalg.cholesky(_spd()), True), _vec(3)), {}, 1),
     "scipy.linalg.solve_sylvester": lambda: ((_mat(), _mat() + 7 * np.eye(3), _mat()), {}),
+    # Eigenvector signs are LAPACK-driver dependent (SciPy's evr vs NumPy's evd
+    # under tracing): the probe compares eigenvalues.
+    "scipy.linalg.eigh": lambda: ((_spd(),), {"eigvals_only": True}),
+    "scipy.linalg.lu_factor": lambda: ((_mat(),), {}),
+    "scipy.linalg.lu_solve": lambda: ((_lu_factors(), _vec(3)), {}, 1),
+    "scipy.linalg.solve_banded": lambda: (((1, 1), _mat()[:, :3] + np.array([[0], [4], [0]]),
+                                          _vec(3)), {}, 1),
     "scipy.stats.poisson.logpmf": lambda: ((np.array([1, 2, 3]), _vec(3, 1, 2)), {}),
     "scipy.stats.poisson.pmf": lambda: ((np.array([1, 2, 3]), _vec(3, 1, 2)), {}),
     "scipy.stats.poisson.cdf": lambda: ((np.array([1, 2, 3]), _vec(3, 1, 2)), {}),
