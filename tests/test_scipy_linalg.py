@@ -59,6 +59,12 @@ def test_solve_vector_complex_and_float32():
           lambda a, b: sl.solve(a, b, assume_a="her"), (ac @ ac.conj().T, V + 0j))
     check(fsl.solve, sl.solve, (A.astype(np.float32), V.astype(np.float32)), grads=False,
           rtol=1e-5)
+    # complex64 stays complex64; "her" reads the real part of the diagonal only.
+    h = (ac @ ac.conj().T + 0.3j * np.eye(3)).astype(np.complex64)
+    for assume_a in ("her", "pos", "sym"):
+        check(lambda a, b, assume_a=assume_a: fsl.solve(a, b, assume_a=assume_a),
+              lambda a, b, assume_a=assume_a: sl.solve(a, b, assume_a=assume_a),
+              (h, V.astype(np.complex64)), grads=False, rtol=1e-4)
     with pytest.raises(ValueError, match="not a recognized matrix structure"):
         fxad.grad(lambda a: fsl.solve(a, V, assume_a="spd").sum())(A)
     with pytest.raises(NotImplementedError, match="complex"):

@@ -254,7 +254,8 @@ def _from_triangle(a, lower, hermitian):
     if hermitian:
         other = fnp.conj(other)
         if fnp.iscomplexobj(a):  # LAPACK's hetrf reads the real part of the diagonal
-            tri = tri - 1j * fnp.imag(tri) * fnp.eye(shape_of(a)[-1])
+            eye = np.eye(shape_of(a)[-1], dtype=np.finfo(a.dtype).dtype)
+            tri = tri - 1j * (fnp.imag(tri) * eye)
     return tri + other
 
 
