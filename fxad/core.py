@@ -198,13 +198,16 @@ _PY_SCALAR_DTYPES = {
 
 
 _PY_SCALAR_AVALS = {t: shaped((), dt, weak) for t, (dt, weak) in _PY_SCALAR_DTYPES.items()}
+_F64_SCALAR_AVAL = shaped((), np.dtype(np.float64))  # every np.float64's
 
 
 def get_aval(x) -> ShapedArray:
     """The abstract value of a tracer, a NumPy value or a Python scalar."""
     t = type(x)
-    if t is np.ndarray or t is np.float64:
+    if t is np.ndarray:
         return shaped(x.shape, x.dtype)
+    if t is np.float64:
+        return _F64_SCALAR_AVAL
     a = _PY_SCALAR_AVALS.get(t)
     if a is not None:
         return a

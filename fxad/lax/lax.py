@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from fxad.core import (
+    _F64_SCALAR_AVAL,
     JaxprEqn,
     Literal,
     Tracer,
@@ -56,8 +57,10 @@ from fxad.interpreters.partial_eval import trace_to_jaxpr
 
 def _aval(x):
     t = type(x)
-    if t is np.ndarray or t is np.float64:
+    if t is np.ndarray:
         return shaped(x.shape, x.dtype)
+    if t is np.float64:
+        return _F64_SCALAR_AVAL
     return x.aval if t is UndefinedPrimal else get_aval(x)
 
 
