@@ -285,3 +285,27 @@ def test_entropies_derivatives_and_edges():
     for name in ("xlogy", "xlog1py"):
         with np.errstate(all="ignore"):
             assert_same(traced(getattr(fsp, name), xs, ys), getattr(sp, name)(xs, ys))
+
+
+def test_rgamma_is_smooth_through_the_poles_of_gamma():
+    # 1/Gamma(-n + e) = (-1)**n n! e + ...: the derivative at the poles is
+    # finite, (-1)**n n!, and so are the higher ones (fwd and rev agree with
+    # finite differences there).
+    poles = np.array([0.0, -1.0, -2.0, -3.0])
+    d = fxad.vmap(fxad.grad(fsp.rgamma))(poles)
+    np.testing.assert_allclose(d, [1.0, -1.0, 2.0, -6.0], rtol=1e-15)
+    check_grads(fsp.rgamma, (poles,), order=2, modes=MODES)
+    np.testing.assert_allclose(fxad.grad(fxad.grad(fsp.rgamma))(0.0), 2 * np.euler_gamma,
+                               rtol=1e-14)
+
+
+def test_bessel_functions_vmap_over_the_order_and_the_argument():
+    v, x = np.array([0.0, 0.5, 2.0, 3.5]), np.array([0.7, 1.9, 3.3, 8.0])
+    for name in ("iv", "ive", "kv", "kve", "jv", "yv"):
+        f = getattr(fsp, name)
+        out = fxad.vmap(fxad.grad(f, argnums=1))(v, x)
+        loop = np.array([fxad.grad(f, argnums=1)(a, b) for a, b in zip(v, x)])
+        np.testing.assert_array_equal(out, loop)
+        assert_same(fxad.jit(fxad.vmap(f))(v, x), getattr(sp, name)(v, x))
+    n = np.array([0.0, 1.0, 4.0, 7.0])
+    assert_same(fxad.vmap(fsp.yn)(n, x), sp.yn(n.astype(int), x))

@@ -51,12 +51,14 @@ from fxad.lax.lax import (
     bitwise_and,
     broadcast_in_dim,
     concatenate,
+    cos,
     def_strict,
     defbroadcasting,
     div,
     eq,
     exp,
     expand_dims,
+    le,
     log,
     log1p,
     loop_batch_rule,
@@ -67,6 +69,7 @@ from fxad.lax.lax import (
     reshape,
     select_n,
     sign,
+    sin,
     slice,
     sqrt,
     sub,
@@ -275,9 +278,28 @@ def betaln(a, b):
 gamma_p = _special_unop("gamma", "gamma")
 defjvp2(gamma_p, lambda t, ans, x: mul(t, mul(ans, digamma(x))))
 rgamma_p = _special_unop("rgamma", "rgamma")
-# (1/Gamma)' = -digamma / Gamma; NaN at the poles of digamma (x = 0, -1, ...),
-# where rgamma is 0.
-defjvp2(rgamma_p, lambda t, ans, x: neg(mul(t, mul(ans, digamma(x)))))
+
+
+def _rgamma_jvp(t, ans, x):
+    # (1/Gamma)' = -digamma / Gamma is a 0 * inf at the poles of Gamma
+    # (x = -n, n = 0, 1, ...), where rgamma is 0.  There the derivative of the
+    # reflection formula 1/Gamma(x) = Gamma(1 - x) sin(pi x) / pi is used,
+    # Gamma(1 - x) (cos(pi x) - digamma(1 - x) sin(pi x) / pi) (= (-1)**n n!
+    # at x = -n): equal to rgamma' on all of x < 1, so higher derivatives
+    # are right at the poles too.  Each branch sees a harmless x where it is
+    # not selected, so no inf or NaN of the other reaches a derivative.
+    pole = bitwise_and(eq(ans, _c(ans, 0)), le(x, _c(x, 0)))
+    aval = _aval(x)
+    x_reg = select_n(pole, x, np.full(aval.shape, 0.5, aval.dtype))
+    x_pole = select_n(pole, np.zeros(aval.shape, aval.dtype), x)
+    regular = neg(mul(rgamma(x_reg), digamma(x_reg)))
+    one_minus, pi_x = sub(_c(x, 1), x_pole), mul(x_pole, _c(x, np.pi))
+    at_pole = mul(gamma(one_minus), sub(cos(pi_x), mul(digamma(one_minus),
+                                                       mul(sin(pi_x), _c(x, 1 / np.pi)))))
+    return mul(t, select_n(pole, regular, at_pole))
+
+
+defjvp2(rgamma_p, _rgamma_jvp)
 gammasgn_p = _special_unop("gammasgn", "gammasgn")
 defjvp_zero(gammasgn_p)
 # SciPy's loggamma: the principal branch of log Gamma for complex z (NaN for
