@@ -16,7 +16,9 @@ from fxad import (  # noqa: F401
     numpy,  # noqa: F401
     test_util,
     tree_util,
+    viz,
 )
+from fxad._explain import Explanation, explain
 from fxad._remat import checkpoint, remat
 from fxad.api import (
     grad,
@@ -66,4 +68,7 @@ __all__ = [
     "numpy",
     "test_util",
     "tree_util",
+    "explain",
+    "Explanation",
+    "viz",
 ]
