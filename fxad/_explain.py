@@ -305,7 +305,11 @@ def linearize_walk(jaxpr, consts, primals, name_primal=None):
     def fun(*xs):
         return primal_walk(jaxpr, consts, xs, note)
 
-    primals_out, linear, _ = ad.linearize_flat(fun, list(primals))
+    primals_out, program, _ = ad.linearize_flat(fun, list(primals))
+    # The tangents were slots of linearize's tape; name the variables of
+    # the jaxpr rebuilt from it.
+    linear = program.closed
+    tangent_of = {program.slot_vars[s]: name for s, name in tangent_of.items()}
     for lv, v in safe_zip(linear.jaxpr.invars, jaxpr.invars):
         if tangent_of.get(lv) != labels[v]:
             raise AssertionError("linearize: the linear jaxpr's inputs are not the tangents")
