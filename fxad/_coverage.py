@@ -76,6 +76,23 @@ def _mat(n=3):
     return _rng().normal(size=(n, n)) + n * np.eye(n)
 
 
+def _put_along_axis(arr, indices, values, axis):
+    out = np.array(arr)
+    np.put_along_axis(out, indices, values, axis)
+    return out
+
+
+#: Stand-ins for reference functions that return nothing (they write in
+#: place), so that the probe sees the array fxad's function returns.
+_REFERENCES = {"numpy.put_along_axis": _put_along_axis}
+
+
+def _lu_factors():
+    import scipy.linalg
+
+    return scipy.linalg.lu_factor(_mat())
+
+
 def _decay(y, t):
     return -0.5 * y * (1.0 + 0.1 * t)
 
@@ -153,6 +170,16 @@ PROBES: dict = {
     "numpy.linalg.tensorinv": lambda: ((_mat(4).reshape(4, 2, 2), 1), {}),
     "scipy.linalg.cho_solve": lambda: (((np.linalg.cholesky(_spd()), True), _vec(3)), {}, 1),
     "scipy.linalg.solve_sylvester": lambda: ((_mat(), _mat() + 7 * np.eye(3), _mat()), {}),
+    # Eigenvector signs are LAPACK-driver dependent (SciPy's evr vs NumPy's evd
+    # under tracing): the probe compares eigenvalues.
+    "scipy.linalg.eigh": lambda: ((_spd(),), {"eigvals_only": True}),
+    "scipy.linalg.lu_factor": lambda: ((_mat(),), {}),
+    "numpy.polyfit": lambda: ((np.linspace(0.0, 1.0, 6), _vec(6), 2), {}, 1),
+    "numpy.put_along_axis": lambda: ((_vec(6).reshape(2, 3), np.array([[0], [2]]),
+                                      np.array([[1.0], [2.0]]), 1), {}),
+    "scipy.linalg.lu_solve": lambda: ((_lu_factors(), _vec(3)), {}, 1),
+    "scipy.linalg.solve_banded": lambda: (((1, 1), _mat()[:, :3] + np.array([[0], [4], [0]]),
+                                          _vec(3)), {}, 1),
     "scipy.stats.poisson.logpmf": lambda: ((np.array([1, 2, 3]), _vec(3, 1, 2)), {}),
     "scipy.stats.poisson.pmf": lambda: ((np.array([1, 2, 3]), _vec(3, 1, 2)), {}),
     "scipy.stats.poisson.cdf": lambda: ((np.array([1, 2, 3]), _vec(3, 1, 2)), {}),
@@ -160,6 +187,16 @@ PROBES: dict = {
     "scipy.special.polygamma": lambda: ((1, _vec(4, 1.2, 1.9)), {}),
     "scipy.special.gammainc": lambda: ((2.5, _vec(4, 1.2, 1.9)), {}),
     "scipy.special.gammaincc": lambda: ((2.5, _vec(4, 1.2, 1.9)), {}),
+    "scipy.special.iv": lambda: ((1.0, _vec(4, 1.2, 1.9)), {}, 1),
+    "scipy.special.ive": lambda: ((1.0, _vec(4, 1.2, 1.9)), {}, 1),
+    "scipy.special.kv": lambda: ((1.0, _vec(4, 1.2, 1.9)), {}, 1),
+    "scipy.special.kve": lambda: ((1.0, _vec(4, 1.2, 1.9)), {}, 1),
+    "scipy.special.jv": lambda: ((1.0, _vec(4, 1.2, 1.9)), {}, 1),
+    "scipy.special.jn": lambda: ((1.0, _vec(4, 1.2, 1.9)), {}, 1),
+    "scipy.special.yv": lambda: ((1.0, _vec(4, 1.2, 1.9)), {}, 1),
+    "scipy.special.yn": lambda: ((1.0, _vec(4, 1.2, 1.9)), {}, 1),
+    "scipy.special.multigammaln": lambda: ((_vec(4, 2.0, 3.0), 3), {}),
+    "scipy.special.zeta": lambda: ((_vec(4, 1.5, 3.0), _vec(4, 0.5, 2.0)), {}),
     # An ODE right-hand side that runs on NumPy values and traced ones alike.
     "scipy.integrate.odeint": lambda: ((_decay, _vec(3), np.array([0.0, 0.5, 1.0])),
                                        {"rtol": 1e-12, "atol": 1e-12}),
@@ -371,7 +408,7 @@ def rows():
             if f"{ref_name}.{name}" in METADATA:
                 out.append((ref_name, name, "yes", "n/a", "n/a", "n/a"))
                 continue
-            probe = _probe_args(f"{ref_name}.{name}", ref)
+            probe = _probe_args(f"{ref_name}.{name}", _REFERENCES.get(f"{ref_name}.{name}", ref))
             if probe is None:
                 out.append((ref_name, name, "yes", "?", "?", "?"))
                 continue

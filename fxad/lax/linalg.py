@@ -37,6 +37,10 @@ transpose of these; there are no VJP rules):
   (right at repeated singular values, where the SVD's is not).
 * ``qr[full_matrices]``: ``(Q, R)``; the JVP of Walter & Lehmann / JAX for tall
   matrices, split as ``A = [X | Y]`` for wide ones.
+* ``lu``: ``(LU, pivots, perm)`` of a square matrix with ``A[perm] = L U`` (partial
+  pivoting, LAPACK getrf; ``L`` unit lower, both packed in ``LU``); with
+  ``X = L^-1 P dA U^-1``, ``dL = L tril(X, -1)`` and ``dU = triu(X) U``
+  (the pivots are piecewise constant).
 * ``solve_sylvester``: ``A X + X B = C``; linear in ``C`` (transpose: the
   equation of ``A^T, B^T``); ``dX`` solves the same equation with
   ``dC - dA X - X dB``.
@@ -60,7 +64,15 @@ from __future__ import annotations
 import numpy as np
 
 from fxad.core import bind, new_primitive, shaped
-from fxad.interpreters.ad import Zero, defjvp2, deftranspose, instantiate, is_undefined, jvp_rules
+from fxad.interpreters.ad import (
+    Zero,
+    defjvp2,
+    defjvp_zero,
+    deftranspose,
+    instantiate,
+    is_undefined,
+    jvp_rules,
+)
 from fxad.interpreters.batching import axis_size, batch_rules, not_mapped
 from fxad.lax.lax import (
     _aval,
@@ -90,7 +102,9 @@ from fxad.lax.lax import (
 
 __all__ = [
     "cholesky", "cholesky_p", "eig", "eig_p", "eigh", "eigh_p", "expm", "expm_p",
-    "pinv", "pinv_p", "qr", "qr_p", "slogdet", "slogdet_p", "solve", "solve_p", "solve_sylvester",
+    "lu", "lu_p", "lu_pivots_to_permutation", "lu_pivots_to_permutation_p",
+    "permutation_matrix", "pinv", "pinv_p", "qr", "qr_p", "slogdet", "slogdet_p", "solve",
+    "solve_p", "solve_sylvester",
     "solve_sylvester_p", "sqrtm", "sqrtm_p", "svd", "svd_p", "triangular_solve",
     "triangular_solve_p",
 ]
@@ -913,6 +927,139 @@ qr_p.def_abstract_eval(_qr_abstract_eval)
 def_strict(qr_p)
 jvp_rules[qr_p] = _qr_jvp
 _batch_front(qr_p)
+
+# ---------------------------------------------------------------------------
+# lu
+
+
+def lu(x):
+    """``(lu, pivots, perm)`` of the square matrix ``x`` (each of a stack):
+    partial pivoting with ``x[perm] = L U``, ``L`` unit lower triangular in
+    the strict lower triangle of ``lu``, ``U`` in its upper triangle; ``pivots``
+    are LAPACK getrf's row swaps (row ``i`` swapped with row ``pivots[i]``, in
+    order), as ``jax.lax.linalg.lu``.
+
+    Example:
+        >>> import numpy as np
+        >>> from fxad.lax import linalg
+        >>> lu, pivots, perm = linalg.lu(np.array([[1.0, 2.0], [4.0, 4.0]]))
+        >>> lu
+        array([[4.  , 4.  ],
+               [0.25, 1.  ]])
+        >>> pivots, perm
+        (array([1, 1], dtype=int32), array([1, 0], dtype=int32))
+    """
+    out, pivots, perm = bind(lu_p, x)
+    return out, pivots, perm
+
+
+def _pivots_to_permutation(piv, n):
+    perm = np.arange(n)
+    for i, p in enumerate(piv):  # LAPACK's row swaps, applied in order
+        perm[[i, p]] = perm[[p, i]]
+    return perm
+
+
+def _lu_one(a):
+    lu_, piv = _scipy_linalg("lu").lu_factor(a, check_finite=False)
+    return lu_, piv.astype(np.int32), _pivots_to_permutation(piv, a.shape[-1]).astype(np.int32)
+
+
+def _lu_impl(x):
+    x = np.asarray(x)
+    batch, n = x.shape[:-2], x.shape[-1]
+    if 0 in batch or n == 0:
+        ints = np.zeros(x.shape[:-1], np.int32)
+        return [np.empty(x.shape, x.dtype), ints, ints.copy()]
+    if not batch:
+        lu_, piv, perm = _lu_one(x)
+        return [lu_.astype(x.dtype), piv, perm]
+    outs = [_lu_one(x[idx]) for idx in np.ndindex(*batch)]
+    return [np.stack([o[0] for o in outs]).reshape(x.shape).astype(x.dtype),
+            np.stack([o[1] for o in outs]).reshape(x.shape[:-1]),
+            np.stack([o[2] for o in outs]).reshape(x.shape[:-1])]
+
+
+def _lu_abstract_eval(x):
+    _check_matrix("lu", x)
+    _check_inexact("lu", x)
+    ints = shaped(x.shape[:-1], np.dtype(np.int32))
+    return [shaped(x.shape, x.dtype), ints, ints]
+
+
+def permutation_matrix(perm, dtype):
+    """``P`` with ``P @ a == a[perm]`` (rows of ``a`` picked by ``perm``, a
+    stack of permutations of shape (..., n)), in ``dtype``."""
+    shape = _shape(perm) + (_shape(perm)[-1],)
+    rows = broadcast_in_dim(perm, shape, tuple(range(len(shape) - 1)))
+    cols = np.broadcast_to(np.arange(shape[-1], dtype=_dtype(perm)), shape)
+    return convert_element_type(eq(rows, cols), np.dtype(dtype))
+
+
+def _lu_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    packed, piv, perm = lu(x)
+    if type(dx) is Zero:
+        return [packed, piv, perm], [Zero.from_value(o) for o in (packed, piv, perm)]
+    n = _shape(x)[-1]
+    u = _masked(packed, _tri(n, 0, False))
+    # X = L^-1 P dA U^-1 splits into L^-1 dL (strictly lower) + dU U^-1 (upper).
+    pdx = _matmul(permutation_matrix(perm, _dtype(x)), dx)
+    xm = triangular_solve(u, triangular_solve(packed, pdx, left_side=True, lower=True,
+                                              unit_diagonal=True),
+                          left_side=False, lower=False)
+    l_ = add(_masked(packed, _tri(n, -1, True)), _const(packed, np.eye(n)))
+    dl = _matmul(l_, _masked(xm, _tri(n, -1, True)))
+    du = _matmul(_masked(xm, _tri(n, 0, False)), u)
+    return [packed, piv, perm], [add(dl, du), Zero.from_value(piv), Zero.from_value(perm)]
+
+
+lu_p = new_primitive("lu", multiple_results=True)
+lu_p.def_impl(_lu_impl)
+lu_p.def_abstract_eval(_lu_abstract_eval)
+def_strict(lu_p)
+jvp_rules[lu_p] = _lu_jvp
+_batch_front(lu_p)
+
+def lu_pivots_to_permutation(pivots, permutation_size):
+    """The permutation ``perm`` (``a[perm] = L U``) of LAPACK's row swaps
+    ``pivots`` (shape (..., k)), of length ``permutation_size``, as
+    ``jax.lax.linalg.lu_pivots_to_permutation``; integer, no derivative.
+
+    Example:
+        >>> import numpy as np
+        >>> from fxad.lax import linalg
+        >>> linalg.lu_pivots_to_permutation(np.array([2, 2, 2], np.int32), 3)
+        array([2, 0, 1], dtype=int32)
+    """
+    return bind(lu_pivots_to_permutation_p, pivots, permutation_size=int(permutation_size))
+
+
+def _pivots_impl(pivots, *, permutation_size):
+    pivots = np.asarray(pivots)
+    out = np.empty(pivots.shape[:-1] + (permutation_size,), np.int32)
+    for idx in np.ndindex(*pivots.shape[:-1]):
+        out[idx] = _pivots_to_permutation(pivots[idx], permutation_size)
+    return out
+
+
+def _pivots_abstract_eval(pivots, *, permutation_size):
+    if pivots.dtype.kind not in "iu" or len(pivots.shape) < 1:
+        raise TypeError("lax.linalg.lu_pivots_to_permutation takes an integer array of "
+                        f"pivots with at least one axis, got {pivots.str_short()}")
+    if pivots.shape[-1] > permutation_size:
+        raise TypeError(f"lax.linalg.lu_pivots_to_permutation: {pivots.shape[-1]} pivots do "
+                        f"not fit permutation_size={permutation_size}")
+    return shaped(pivots.shape[:-1] + (permutation_size,), np.dtype(np.int32))
+
+
+lu_pivots_to_permutation_p = new_primitive("lu_pivots_to_permutation")
+lu_pivots_to_permutation_p.def_impl(_pivots_impl)
+lu_pivots_to_permutation_p.def_abstract_eval(_pivots_abstract_eval)
+def_strict(lu_pivots_to_permutation_p)
+defjvp_zero(lu_pivots_to_permutation_p)
+_batch_front(lu_pivots_to_permutation_p)
+
 
 # ---------------------------------------------------------------------------
 # solve_sylvester

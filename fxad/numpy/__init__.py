@@ -170,6 +170,7 @@ from fxad.numpy._editing import (  # noqa: F401
     trim_zeros,
     unravel_index,
     unstack,
+    vectorize,
 )
 from fxad.numpy._einsum import einsum  # noqa: F401
 from fxad.numpy._floating import (  # noqa: F401
@@ -192,6 +193,7 @@ from fxad.numpy._indexing import (  # noqa: F401
     _IndexUpdateHelper,
     _IndexUpdateRef,
     at,
+    put_along_axis,
     take,
     take_along_axis,
 )
@@ -269,10 +271,12 @@ from fxad.numpy._numerical import (  # noqa: F401
     poly,
     polyadd,
     polyder,
+    polyfit,
     polyint,
     polymul,
     polysub,
     polyval,
+    roots,
     trapezoid,
     unwrap,
     vander,

@@ -407,30 +407,75 @@ def _sum_dtype(dt, dtype):
     return dt
 
 
-def sum(a, axis=None, dtype=None, out=None, keepdims=False):  # noqa: A001 - NumPy's name
-    """Differentiable ``numpy.sum``.
+def asarray_traced(a):
+    """A tracer as it is, anything else as a NumPy array (lax ops take both)."""
+    return a if isinstance(a, Tracer) else np.asarray(asarray_value(a))
+
+
+def _masked_input(a, where, fill, name):
+    """``a`` (a tracer) with the entries ``where`` is false replaced by ``fill``
+    (their derivative is zero); ``where`` broadcasts to ``a``'s shape."""
+    w = asarray_value(where)
+    _check_where(w, shape_of(a), name)
+    return _where_fn(w, a, np.asarray(fill, result_type(a)))
+
+
+def _check_where(w, shape, name):
+    try:
+        ok = np.broadcast_shapes(shape_of(w), shape) == tuple(shape)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"fxad.numpy.{name}: where= of shape {shape_of(w)} does not "
+                         f"broadcast to the array's shape {tuple(shape)}")
+
+
+def _with_initial(out, initial, op):
+    if initial is np._NoValue:
+        return out
+    return op(out, convert(asarray_value(initial), result_type(out)))
+
+
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,  # noqa: A001
+        where=np._NoValue):
+    """Differentiable ``numpy.sum``; ``where=`` leaves entries out (zero
+    derivative there), ``initial=`` is added.
 
     Example:
         >>> import fxad, fxad.numpy as fnp, numpy as np
         >>> fxad.grad(lambda x: fnp.sum(x ** 2))(np.array([1.0, 2.0]))
         array([2., 4.])
+        >>> fxad.grad(lambda x: fnp.sum(x ** 2, where=x > 1.5))(np.array([1.0, 2.0]))
+        array([0., 4.])
     """
     _no_out(out)
-    if not isinstance(a, Tracer):
-        return np.sum(a, axis=axis, dtype=dtype, keepdims=keepdims)
-    axes = canonical_axes(axis, a.ndim)
-    a = convert(a, _sum_dtype(a.aval.dtype, dtype))
-    return _keepdims(lax.reduce_sum(a, axes), axes, a.ndim, keepdims)
+    if not any_tracer(a, initial, where):
+        return np.sum(a, axis=axis, dtype=dtype, keepdims=keepdims, initial=initial,
+                      where=where)
+    a = asarray_traced(a)
+    axes = canonical_axes(axis, len(shape_of(a)))
+    a = convert(a, _sum_dtype(result_type(a), dtype))
+    if where is not np._NoValue:
+        a = _masked_input(a, where, 0, "sum")
+    res = _keepdims(lax.reduce_sum(a, axes), axes, len(shape_of(a)), keepdims)
+    return _with_initial(res, initial, lax.add)
 
 
-def prod(a, axis=None, dtype=None, out=None, keepdims=False):
-    """Differentiable ``numpy.prod`` (exact at zeros: no division)."""
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
+         where=np._NoValue):
+    """Differentiable ``numpy.prod`` (exact at zeros: no division); ``where=``
+    leaves entries out, ``initial=`` multiplies."""
     _no_out(out)
-    if not isinstance(a, Tracer):
-        return np.prod(a, axis=axis, dtype=dtype, keepdims=keepdims)
-    axes = canonical_axes(axis, a.ndim)
-    a = convert(a, _sum_dtype(a.aval.dtype, dtype))
-    return _keepdims(lax.reduce_prod(a, axes), axes, a.ndim, keepdims)
+    if not any_tracer(a, initial, where):
+        return np.prod(a, axis=axis, dtype=dtype, keepdims=keepdims, initial=initial,
+                       where=where)
+    a = asarray_traced(a)
+    axes = canonical_axes(axis, len(shape_of(a)))
+    a = convert(a, _sum_dtype(result_type(a), dtype))
+    if where is not np._NoValue:
+        a = _masked_input(a, where, 1, "prod")
+    res = _keepdims(lax.reduce_prod(a, axes), axes, len(shape_of(a)), keepdims)
+    return _with_initial(res, initial, lax.mul)
 
 
 def _count(shape, axes):
@@ -440,38 +485,89 @@ def _count(shape, axes):
     return n
 
 
-def mean(a, axis=None, dtype=None, out=None, keepdims=False):
-    """Differentiable ``numpy.mean``."""
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=np._NoValue):
+    """Differentiable ``numpy.mean``; with ``where=`` the mean of the selected
+    entries (NaN where none is, as NumPy)."""
     _no_out(out)
-    if not isinstance(a, Tracer):
-        return np.mean(a, axis=axis, dtype=dtype, keepdims=keepdims)
-    axes = canonical_axes(axis, a.ndim)
-    dt = np.dtype(dtype) if dtype is not None else to_inexact(a.aval.dtype)
+    if not any_tracer(a, where):
+        return np.mean(a, axis=axis, dtype=dtype, keepdims=keepdims, where=where)
+    a = asarray_traced(a)
+    axes = canonical_axes(axis, len(shape_of(a)))
+    dt = np.dtype(dtype) if dtype is not None else to_inexact(result_type(a))
     a = convert(a, dt)
-    n = _count(a.aval.shape, axes)
+    if where is not np._NoValue:
+        w = asarray_value(where)
+        w = w.to_concrete_value() if isinstance(w, Tracer) else w
+        if w is None:  # a traced mask: count it under tracing too
+            wt = broadcast_to_shape(convert(asarray_value(where), dt), shape_of(a))
+            s = lax.reduce_sum(_masked_input(a, where, 0, "mean"), axes)
+            return _keepdims(lax.div(s, lax.reduce_sum(wt, axes)), axes, len(shape_of(a)), keepdims)
+        count = np.sum(np.broadcast_to(np.asarray(w, bool), shape_of(a)), axis=axes)
+        s = lax.reduce_sum(_masked_input(a, w, 0, "mean"), axes)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(count > 0, 1.0 / np.maximum(count, 1), np.nan).astype(dt)
+        return _keepdims(lax.mul(s, scale), axes, len(shape_of(a)), keepdims)
+    n = _count(shape_of(a), axes)
     s = lax.reduce_sum(a, axes)
     out_ = lax.div(s, dt.type(n) if n else dt.type(np.nan))
-    return _keepdims(out_, axes, a.ndim, keepdims)
+    return _keepdims(out_, axes, len(shape_of(a)), keepdims)
 
 
-def _extremum(np_fn, lax_fn, name):
-    def fn(a, axis=None, out=None, keepdims=False):
+def _extremum(np_fn, lax_fn, binary, name):
+    def fn(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
         _no_out(out)
-        if not isinstance(a, Tracer):
-            return np_fn(a, axis=axis, keepdims=keepdims)
-        axes = canonical_axes(axis, a.ndim)
-        if builtins.any(a.aval.shape[ax] == 0 for ax in axes):
-            raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
-        return _keepdims(lax_fn(a, axes), axes, a.ndim, keepdims)
+        if not any_tracer(a, initial, where):
+            return np_fn(a, axis=axis, keepdims=keepdims, initial=initial, where=where)
+        a = asarray_traced(a)
+        axes = canonical_axes(axis, len(shape_of(a)))
+        if initial is np._NoValue:
+            if where is not np._NoValue:
+                raise ValueError(f"reduction operation '{name}imum' does not have an "
+                                 "identity, so to use a where mask one has to specify "
+                                 "'initial'")
+            if builtins.any(shape_of(a)[ax] == 0 for ax in axes):
+                raise ValueError(f"zero-size array to reduction operation {name} which has "
+                                 "no identity")
+            return _keepdims(lax_fn(a, axes), axes, len(shape_of(a)), keepdims)
+        init = asarray_value(initial)
+        if shape_of(init) != ():
+            raise ValueError(f"fxad.numpy.{name}: initial= must be a scalar, got shape "
+                             f"{shape_of(init)}")
+        dt = result_type(a, init)
+        a = convert(a, dt)
+        if any_tracer(init):
+            init = convert(init, dt)
+            fill = stop_gradient(init)
+        else:
+            init = fill = np.asarray(init, dt)
+        if where is not np._NoValue:
+            w = asarray_value(where)
+            _check_where(w, shape_of(a), name)
+            # Left-out entries take initial's value, a constant: the result's
+            # derivative flows to initial only through the final comparison.
+            a = _where_fn(w, a, broadcast_to_shape(fill, shape_of(a)))
+        if builtins.any(shape_of(a)[ax] == 0 for ax in axes):
+            shape = tuple(d for i, d in enumerate(shape_of(a)) if i not in axes)
+            res = broadcast_to_shape(convert(asarray_value(init), dt), shape)
+        else:
+            res = binary(lax_fn(a, axes), init)
+        return _keepdims(res, axes, len(shape_of(a)), keepdims)
 
     fn.__name__ = fn.__qualname__ = name
+    init = "0.0" if name == "max" else "10.0"
     fn.__doc__ = (f"Differentiable ``numpy.{name}``; ties share the derivative equally "
-                  "(JAX's convention).")
+                  f"(JAX's convention).  ``initial=`` joins the comparison; ``where=`` "
+                  f"(which needs ``initial``, as in NumPy) leaves entries out.\n\n"
+                  f"Example:\n"
+                  f"    >>> import fxad, fxad.numpy as fnp, numpy as np\n"
+                  f"    >>> x = np.array([1.0, 5.0, 3.0])\n"
+                  f"    >>> fxad.grad(lambda x: fnp.{name}(x, initial={init}, where=x < 4))(x)\n"
+                  f"    {np.array_repr(np.array([0, 0, 1.0] if name == 'max' else [1.0, 0, 0]))}\n")
     return fn
 
 
-max = _extremum(np.max, lax.reduce_max, "max")  # noqa: A001
-min = _extremum(np.min, lax.reduce_min, "min")  # noqa: A001
+max = _extremum(np.max, lax.reduce_max, lambda r, i: lax.max(r, i), "max")  # noqa: A001
+min = _extremum(np.min, lax.reduce_min, lambda r, i: lax.min(r, i), "min")  # noqa: A001
 amax = max
 amin = min
 
@@ -608,3 +704,6 @@ def where(condition, x=None, y=None):
     if shape_of(cond) != shp:
         cond = broadcast_to_shape(cond, shp)
     return lax.select_n(cond, y, x)
+
+
+_where_fn = where  # for the functions whose where= parameter shadows it

@@ -58,7 +58,7 @@ _IN_PLACE = {
     "place": "fxad.numpy.where(mask, ..., arr) or arr.at[mask].set(vals)",
     "putmask": "fxad.numpy.where(mask, values, a)",
     "copyto": "fxad.numpy.where(where, src, dst) (or just use src)",
-    "put_along_axis": "arr.at[...].set(values) with the indices of take_along_axis",
+    "put_along_axis": "out = fxad.numpy.put_along_axis(arr, indices, values, axis)",
 }
 
 _cache: dict = {}

@@ -27,6 +27,7 @@ from fxad.numpy._reductions import cumprod
 from fxad.numpy._shape import (
     asarray,
     broadcast_arrays,
+    broadcast_to,
     clip,
     concatenate,
     expand_dims,
@@ -318,6 +319,125 @@ def apply_along_axis(func1d, axis, arr, *args, **kwargs):
     dims = list(range(bnd))
     perm = dims[:axis] + dims[bnd - rnd:] + dims[axis:bnd - rnd]
     return transpose(buff, perm)
+
+
+_DIM = r"\w+"
+_CORE = rf"\((?:{_DIM}(?:,{_DIM})*)?\)"
+_SIGNATURE = rf"^{_CORE}(?:,{_CORE})*->{_CORE}(?:,{_CORE})*$"
+
+
+def _parse_signature(signature):
+    import re
+
+    sig = signature.replace(" ", "")
+    if not re.match(_SIGNATURE, sig):
+        raise ValueError(f"not a valid gufunc signature: {signature}")
+    ins, outs = sig.split("->")
+    parse = lambda part: [tuple(re.findall(_DIM, c)) for c in re.findall(_CORE, part)]  # noqa: E731
+    return parse(ins), parse(outs)
+
+
+class vectorize:  # noqa: N801 - NumPy's name
+    """``numpy.vectorize`` through ``vmap``: ``pyfunc`` is traced once on one
+    element (one core block with ``signature``), mapped over the broadcast
+    loop dimensions, so it must use ``fxad.numpy`` functions on its
+    arguments; without tracers among the arguments the call is NumPy's own
+    ``numpy.vectorize``.  ``excluded`` (positions or keyword names) are passed
+    unchanged; ``otypes`` casts the outputs.
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp, numpy as np
+        >>> norm = fnp.vectorize(lambda v: fnp.sqrt(fnp.sum(v * v)), signature="(n)->()")
+        >>> fxad.grad(lambda x: norm(x).sum())(np.array([[3.0, 4.0], [0.0, 2.0]]))
+        array([[0.6, 0.8],
+               [0. , 1. ]])
+    """
+
+    def __init__(self, pyfunc=np._NoValue, otypes=None, doc=None, excluded=None, cache=False,
+                 signature=None):
+        if pyfunc is np._NoValue:  # the decorator form @vectorize(signature=...)
+            self.pyfunc = None
+        else:
+            self.pyfunc = pyfunc
+        if isinstance(otypes, str):
+            otypes = list(otypes)
+        self.otypes = otypes
+        self.excluded = set(excluded or ())
+        self.cache = cache
+        self.signature = signature
+        self._core = None if signature is None else _parse_signature(signature)
+        self.__doc__ = doc if doc is not None else getattr(pyfunc, "__doc__", None)
+
+    def __call__(self, *args, **kwargs):
+        if self.pyfunc is None:
+            self.pyfunc = args[0]
+            self.__doc__ = self.__doc__ or getattr(args[0], "__doc__", None)
+            return self
+        if not any_tracer(*args, *kwargs.values()):
+            return np.vectorize(self.pyfunc, otypes=self.otypes, excluded=self.excluded,
+                                cache=self.cache, signature=self.signature)(*args, **kwargs)
+        # Mapped arguments, positional then keyword; the rest are closed over.
+        names = [i for i in range(len(args)) if i not in self.excluded]
+        names += [k for k in kwargs if k not in self.excluded]
+        values = [asarray(args[n] if isinstance(n, int) else kwargs[n]) for n in names]
+        ins_core, outs_core = self._core or ([()] * len(values), None)
+        if len(ins_core) != len(values):
+            raise TypeError(f"wrong number of positional arguments: expected {len(ins_core)}, "
+                            f"got {len(values)}")
+        sizes: dict = {}
+        loops = []
+        for v, core in zip(values, ins_core):
+            shp = shape_of(v)
+            if len(shp) < len(core):
+                raise ValueError(f"input with shape {shp} does not have enough dimensions for "
+                                 f"the core dimensions {core} of signature {self.signature!r}")
+            for dim, n in zip(core, shp[len(shp) - len(core):]):
+                if sizes.setdefault(dim, n) != n:
+                    raise ValueError(f"inconsistent size for core dimension {dim!r}: {n} vs "
+                                     f"{sizes[dim]}")
+            loops.append(shp[:len(shp) - len(core)])
+        loop = np.broadcast_shapes(*loops)
+        size = int(np.prod(loop))
+        flat = [reshape(_broadcast_loop(v, loop + shape_of(v)[len(lp):]), (size,) +
+                        shape_of(v)[len(lp):]) for v, lp in zip(values, loops)]
+
+        def one(*xs):
+            a, kw = list(args), dict(kwargs)
+            for n, x in zip(names, xs):
+                if isinstance(n, int):
+                    a[n] = x
+                else:
+                    kw[n] = x
+            out = self.pyfunc(*a, **kw)
+            out = tuple(out) if isinstance(out, tuple) else (out,)
+            return [asarray(o) for o in out]
+
+        if size == 0:
+            raise ValueError("fxad.numpy.vectorize: cannot trace pyfunc over an empty loop "
+                             "(zero-size input); give otypes and handle the empty case")
+        outs = lax.vmap_flat(one, flat, [0] * len(flat), lambda n: [0] * n, size)
+        if outs_core is not None and len(outs_core) != len(outs):
+            raise ValueError(f"wrong number of outputs from pyfunc: expected {len(outs_core)}, "
+                             f"got {len(outs)}")
+        res = []
+        for k, o in enumerate(outs):
+            core_shape = shape_of(o)[1:]
+            if outs_core is not None:
+                core = outs_core[k]
+                if len(core) != len(core_shape):
+                    raise ValueError(f"output {k} of pyfunc has shape {core_shape}, which does "
+                                     f"not match its core dimensions {core}")
+            o = reshape(o, loop + core_shape)
+            if self.otypes:
+                o = o.astype(np.dtype(self.otypes[k]))
+            res.append(o)
+        single = outs_core is None and len(res) == 1 or outs_core is not None and len(
+            outs_core) == 1
+        return res[0] if single else tuple(res)
+
+
+def _broadcast_loop(v, shape):
+    return v if shape_of(v) == tuple(shape) else broadcast_to(v, tuple(shape))
 
 
 def apply_over_axes(func, a, axes):

@@ -24,9 +24,17 @@ from fxad.core import Literal, Tracer, get_aval
 from fxad.interpreters.ad import JVPTracer
 from fxad.interpreters.batching import BatchTracer
 from fxad.interpreters.partial_eval import JaxprTracer
-from fxad.numpy._core import negative, remainder, true_divide
+from fxad.numpy._core import (
+    greater_equal,
+    less,
+    logical_and,
+    negative,
+    remainder,
+    true_divide,
+    where,
+)
 from fxad.numpy._creation import ones_like
-from fxad.numpy._shape import array, asarray, clip, ravel
+from fxad.numpy._shape import array, asarray, clip, ravel, reshape
 from fxad.numpy._util import asarray_value, broadcast_to_shape, canonical_axis, convert, shape_of
 
 
@@ -457,6 +465,42 @@ def take_along_axis(arr, indices, axis=-1):
     return getitem(arr, tuple(idx))
 
 
+def put_along_axis(arr, indices, values, axis, *, inplace=False):
+    """``numpy.put_along_axis`` as a function: the array with ``values`` put
+    at ``indices`` along ``axis`` (NumPy's index construction, as
+    ``take_along_axis``), returned rather than written in place (fxad arrays
+    are immutable; ``inplace=True`` is refused, as ``jax.numpy``'s).
+    Differentiable in ``arr`` (zero where overwritten) and ``values``.
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp, numpy as np
+        >>> x = np.array([[10.0, 30.0, 20.0]])
+        >>> fnp.put_along_axis(x, np.array([[1]]), 0.0, axis=1)
+        array([[10.,  0., 20.]])
+    """
+    if inplace:
+        raise ValueError("fxad.numpy.put_along_axis: inplace=True is not supported (arrays "
+                         "are immutable); use out = fxad.numpy.put_along_axis(arr, indices, "
+                         "values, axis)")
+    if not isinstance(arr, Tracer):
+        arr = np.asarray(asarray_value(arr))
+    if axis is None:  # NumPy writes through arr.flat: the shape is kept
+        shape = arr.aval.shape if isinstance(arr, Tracer) else arr.shape
+        return reshape(put_along_axis(ravel(arr), indices, values, 0), shape)
+    a_shape = arr.aval.shape if isinstance(arr, Tracer) else arr.shape
+    indices = indices if isinstance(indices, Tracer) else np.asarray(indices)
+    i_shape = indices.aval.shape if isinstance(indices, Tracer) else indices.shape
+    nd = len(a_shape)
+    if len(i_shape) != nd:
+        raise ValueError("`indices` and `arr` must have the same number of dimensions")
+    if not np.issubdtype(_dtype_of(indices), np.integer):
+        raise IndexError("`indices` must be an integer array")
+    axis = _canonical_axis(axis, nd)
+    idx = tuple(indices if d == axis else np.arange(a_shape[d]).reshape(
+        tuple(a_shape[d] if i == d else 1 for i in range(nd))) for d in range(nd))
+    return _scatter(lax.scatter, arr, idx, values)
+
+
 # ---------------------------------------------------------------------------
 # Indexed updates: ``x.at[idx].set(v)`` and friends, JAX's API
 
@@ -520,8 +564,12 @@ class _IndexUpdateRef:
 
     def get(self, *, indices_are_sorted=False, unique_indices=False, mode=None,
             fill_value=None):
-        """``x[idx]``."""
-        _check_mode(mode, fill_value)
+        """``x[idx]``; with ``mode="fill"`` (or ``"drop"``) out-of-bound
+        integer indices give ``fill_value`` (default NaN for floats, the
+        most negative integer for signed, the largest for unsigned, True for
+        booleans, as JAX)."""
+        if _check_mode(mode, fill_value, get=True):
+            return _get_filled(self.array, self.index, fill_value)
         x = self.array
         if isinstance(x, Tracer) or _has_tracer(self.index):
             return getitem(x, self.index)
@@ -529,22 +577,27 @@ class _IndexUpdateRef:
 
     def set(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
         """``x`` with ``x[idx] = values`` (NumPy's assignment)."""
-        _check_mode(mode)
+        if _check_mode(mode):
+            return _drop_out_of_bounds(lax.scatter, self.array, self.index, values)
         return _scatter(lax.scatter, self.array, self.index, values)
 
     def add(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
         """``x`` with ``values`` added at ``idx`` (repeats accumulate)."""
-        _check_mode(mode)
+        if _check_mode(mode):
+            return _drop_out_of_bounds(lax.scatter_add, self.array, self.index, values)
         return _scatter(lax.scatter_add, self.array, self.index, values)
 
     def subtract(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
         """``x`` with ``values`` subtracted at ``idx``."""
-        _check_mode(mode)
+        if _check_mode(mode):
+            return _drop_out_of_bounds(lax.scatter_add, self.array, self.index, values,
+                                       negative)
         return _scatter(lax.scatter_add, self.array, self.index, values, negative)
 
     def multiply(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
         """``x`` with ``x[idx]`` multiplied by ``values`` (repeats multiply)."""
-        _check_mode(mode)
+        if _check_mode(mode):
+            return _drop_out_of_bounds(lax.scatter_mul, self.array, self.index, values)
         return _scatter(lax.scatter_mul, self.array, self.index, values)
 
     mul = multiply
@@ -552,21 +605,24 @@ class _IndexUpdateRef:
     def divide(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
         """``x`` with ``x[idx]`` divided by ``values`` (JAX's: ``x`` over the
         product of the divisors scattered into ones)."""
-        _check_mode(mode)
+        drop = _check_mode(mode)
         x = self.array
         dt = _dtype_of(x)
         if not np.issubdtype(dt, np.inexact):
             raise TypeError(f"x.at[...].divide needs a floating-point array, got {dt.name}")
-        return true_divide(x, _scatter(lax.scatter_mul, ones_like(x), self.index, values))
+        scatter = _drop_out_of_bounds if drop else _scatter
+        return true_divide(x, scatter(lax.scatter_mul, ones_like(x), self.index, values))
 
     def min(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):  # noqa: A003
         """``x`` with ``x[idx] = minimum(x[idx], values)`` (repeats too)."""
-        _check_mode(mode)
+        if _check_mode(mode):
+            return _drop_out_of_bounds(lax.scatter_min, self.array, self.index, values)
         return _scatter(lax.scatter_min, self.array, self.index, values)
 
     def max(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):  # noqa: A003
         """``x`` with ``x[idx] = maximum(x[idx], values)`` (repeats too)."""
-        _check_mode(mode)
+        if _check_mode(mode):
+            return _drop_out_of_bounds(lax.scatter_max, self.array, self.index, values)
         return _scatter(lax.scatter_max, self.array, self.index, values)
 
 
@@ -583,11 +639,100 @@ def at(x):
     return _IndexUpdateHelper(x)
 
 
-def _check_mode(mode, fill_value=None):
+def _check_mode(mode, fill_value=None, get=False):
+    """Whether out-of-bound indices are dropped (``mode="drop"``; for ``get``
+    also ``"fill"``), or raise as NumPy's (None, "raise", "promise_in_bounds")."""
+    dropping = ("drop", "fill") if get else ("drop",)
+    if mode in dropping:
+        return True
     if mode not in (None, "promise_in_bounds", "raise") or fill_value is not None:
         raise NotImplementedError(
-            f"fxad: .at[...] supports mode=None (NumPy's: out-of-range indices raise), got "
-            f"mode={mode!r}, fill_value={fill_value!r}")
+            f"fxad: .at[...] supports mode=None (NumPy's: out-of-range indices raise) and "
+            f"mode='drop' (out-of-bound indices dropped; get: also mode='fill' with "
+            f"fill_value), "
+            f"got mode={mode!r}, fill_value={fill_value!r}")
+    return False
+
+
+def _bounded_index(shape, idx, name):
+    """``idx`` with every integer (array) component mapped into the array
+    padded by one slot on its axis: valid indices (``-n <= i < n``) to
+    ``0..n-1``, the others to ``n``, the pad.  Returns (new index, axes to
+    pad).  Slices and Ellipsis pass; None and boolean masks are refused."""
+    idx = idx if isinstance(idx, tuple) else (idx,)
+    n_ell = sum(1 for c in idx if c is Ellipsis)
+    if n_ell > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    used = sum(1 for c in idx if c is not Ellipsis)
+    if used > len(shape):
+        raise IndexError(f"too many indices for array: array is {len(shape)}-dimensional, "
+                         f"but {used} were indexed")
+    out, axes, d = [], [], 0
+    for c in idx:
+        if c is Ellipsis:
+            k = len(shape) - used
+            out.extend([slice(None)] * k)
+            d += k
+            continue
+        if c is None or isinstance(c, (bool, np.bool_)) or (
+                not isinstance(c, slice) and np.issubdtype(_dtype_of(c), np.bool_)):
+            raise NotImplementedError(f"fxad: .at[...].{name}(mode='drop') takes integer, "
+                                      "integer-array, slice and Ellipsis indices (no None or "
+                                      "boolean masks)")
+        if isinstance(c, slice):
+            out.append(c)
+        else:
+            n = shape[d]
+            c = c if isinstance(c, Tracer) else np.asarray(c)
+            if not np.issubdtype(_dtype_of(c), np.integer):
+                raise IndexError("only integers, slices (`:`), ellipsis (`...`) and integer "
+                                 "arrays are valid indices")
+            valid = logical_and(greater_equal(c, -n), less(c, n))
+            out.append(where(valid, remainder(c, n) if n else c, n))
+            axes.append(d)
+        d += 1
+    return tuple(out), axes
+
+
+def _pad_axes(x, axes, value):
+    shape = x.aval.shape if isinstance(x, Tracer) else np.shape(x)
+    widths = [(0, 1 if d in axes else 0, 0) for d in range(len(shape))]
+    dt = _dtype_of(x)
+    return lax.pad(x if isinstance(x, Tracer) else np.asarray(x), np.asarray(value, dt)[()],
+                   widths)
+
+
+def _drop_out_of_bounds(lax_fn, x, idx, values, transform=None):
+    """The update with out-of-bound integer indices dropped: they point at a
+    pad slot, sliced off afterwards (so repeated and dropped indices never
+    interact)."""
+    shape = x.aval.shape if isinstance(x, Tracer) else np.shape(x)
+    new_idx, axes = _bounded_index(shape, idx, lax_fn.__name__)
+    if not axes:
+        return _scatter(lax_fn, x, idx, values, transform)
+    out = _scatter(lax_fn, _pad_axes(x, axes, 0), new_idx, values, transform)
+    return lax.slice(out, (0,) * len(shape), tuple(shape))
+
+
+def _default_fill(dt):
+    if np.issubdtype(dt, np.inexact):
+        return np.nan
+    if dt == np.bool_:
+        return True
+    return np.iinfo(dt).min if np.issubdtype(dt, np.signedinteger) else np.iinfo(dt).max
+
+
+def _get_filled(x, idx, fill_value):
+    shape = x.aval.shape if isinstance(x, Tracer) else np.shape(x)
+    new_idx, axes = _bounded_index(shape, idx, "get")
+    if not axes:
+        return getitem(x, idx) if isinstance(x, Tracer) or _has_tracer(idx) else \
+            np.asarray(x)[idx]
+    fill = _default_fill(_dtype_of(x)) if fill_value is None else fill_value
+    padded = _pad_axes(x, axes, fill)
+    if isinstance(padded, Tracer) or _has_tracer(new_idx):
+        return getitem(padded, new_idx)
+    return np.asarray(padded)[new_idx]
 
 
 def _dtype_of(x):

@@ -15,9 +15,11 @@ import numpy as np
 from fxad import lax
 from fxad.core import Tracer
 from fxad.errors import ConcretizationTypeError
-from fxad.numpy._core import multiply, remainder, subtract
+from fxad.numpy import _core as _fc
+from fxad.numpy._core import around, floor, multiply, remainder, subtract
 from fxad.numpy._indexing import getitem, take
 from fxad.numpy._linalg_ops import diagonal
+from fxad.numpy._reductions import median
 from fxad.numpy._shape import (
     asarray,
     atleast_1d,
@@ -335,13 +337,20 @@ def column_stack(tup):
 _INDEX_MODES = ("edge", "reflect", "symmetric", "wrap")
 
 
+_STAT_MODES = ("maximum", "mean", "median", "minimum")
+
+
 def pad(array, pad_width, mode="constant", **kwargs):
-    """Differentiable ``numpy.pad`` for modes ``constant`` (the value may be
-    traced too), ``edge``, ``reflect``, ``symmetric`` and ``wrap``.
+    """Differentiable ``numpy.pad`` for every NumPy mode but a callable:
+    ``constant`` (the value may be traced too), ``empty`` (zeros here:
+    deterministic), ``edge``, ``reflect``, ``symmetric``, ``wrap``,
+    ``linear_ramp`` (``end_values``), and the statistics ``maximum``,
+    ``mean``, ``median``, ``minimum`` (``stat_length``).
 
     The index modes are one gather per padded axis, with the indices NumPy
     itself computes for an ``arange``: any pad width works, and the
-    derivative of a repeated element sums its cotangents.
+    derivative of a repeated element sums its cotangents.  The other modes
+    pad the axes in order, as NumPy, each side from the array padded so far.
 
     Example:
         >>> import fxad, fxad.numpy as fnp, numpy as np
@@ -350,12 +359,18 @@ def pad(array, pad_width, mode="constant", **kwargs):
         >>> fxad.grad(lambda x: fnp.pad(x, 1, mode="edge").sum())(np.ones(3))
         array([2., 1., 2.])
     """
+    if mode == "empty":  # zeros rather than uninitialised memory (as fxad.numpy.empty)
+        if kwargs:
+            raise TypeError(f"unsupported keyword arguments for mode 'empty': {sorted(kwargs)}")
+        mode = "constant"
     if not any_tracer(array, *kwargs.values()):
         return np.pad(array, pad_width, mode=mode, **kwargs)
-    if callable(mode) or mode not in ("constant",) + _INDEX_MODES:
-        raise NotImplementedError(
-            f"fxad.numpy.pad: mode {mode!r} is not supported for traced arrays; use one of "
-            f"{('constant',) + _INDEX_MODES}")
+    modes = ("constant", "empty", "linear_ramp") + _INDEX_MODES + _STAT_MODES
+    if callable(mode):
+        raise NotImplementedError("fxad.numpy.pad: a callable mode is not supported for traced "
+                                  f"arrays; use one of {modes}")
+    if mode not in modes:
+        raise ValueError(f"mode '{mode}' is not supported")
     array = asarray(array)
     nd = _ndim(array)
     widths = np.asarray(pad_width)
@@ -366,6 +381,12 @@ def pad(array, pad_width, mode="constant", **kwargs):
         raise ValueError("index can't contain negative values")
     if mode == "constant":
         return _pad_constant(array, widths, kwargs.pop("constant_values", 0), kwargs)
+    if mode == "linear_ramp":
+        return _pad_blocks(array, widths, _ramp_blocks(kwargs.pop("end_values", 0), nd), kwargs,
+                           mode)
+    if mode in _STAT_MODES:
+        return _pad_blocks(array, widths, _stat_blocks(mode, kwargs.pop("stat_length", None), nd),
+                           kwargs, mode)
     if kwargs.get("reflect_type", "even") != "even":
         raise NotImplementedError("fxad.numpy.pad: reflect_type='odd' is not supported")
     kwargs.pop("reflect_type", None)
@@ -377,6 +398,97 @@ def pad(array, pad_width, mode="constant", **kwargs):
             idx = np.pad(np.arange(n), (int(lo), int(hi)), mode=mode)
             array = take(array, idx, axis=ax)
     return array
+
+
+def _pad_blocks(array, widths, blocks, rest, mode):
+    """Pad each axis in turn with the blocks ``blocks(array, axis, side, width)``."""
+    if rest:
+        raise TypeError(f"unsupported keyword arguments for mode '{mode}': {sorted(rest)}")
+    dt = result_type(array)
+    for ax, (lo, hi) in enumerate(widths):
+        lo, hi = int(lo), int(hi)
+        if not (lo or hi):
+            continue
+        if shape_of(array)[ax] == 0:
+            raise ValueError(f"can't extend empty axis {ax} using modes other than 'constant' "
+                             "or 'empty'")
+        parts = [array]
+        if lo:
+            parts.insert(0, blocks(array, ax, 0, lo))
+        if hi:
+            parts.append(blocks(array, ax, 1, hi))
+        parts = [_cast_like(p, dt) for p in parts]
+        array = concatenate(parts, axis=ax)
+    return array
+
+
+def _cast_like(x, dt):
+    if np.issubdtype(dt, np.integer) and not np.issubdtype(result_type(x), np.integer):
+        x = _around(x)  # NumPy rounds statistics and ramps of integers
+    return convert(x, dt)
+
+
+def _around(x):
+    return around(x)
+
+
+def _edge(array, ax, side):
+    n = shape_of(array)[ax]
+    return take(array, np.array([0 if side == 0 else n - 1]), axis=ax)
+
+
+def _per_side(values, nd, name):
+    values = np.asarray(values if not isinstance(values, Tracer) else values)
+    try:
+        return np.broadcast_to(values, (nd, 2))
+    except ValueError:
+        raise ValueError(f"fxad.numpy.pad: {name} of shape {values.shape} does not broadcast "
+                         f"to ({nd}, 2)") from None
+
+
+def _ramp_blocks(end_values, nd):
+    if isinstance(end_values, Tracer):
+        raise NotImplementedError("fxad.numpy.pad: traced end_values are not supported")
+    ends = _per_side(end_values, nd, "end_values")
+
+    def blocks(array, ax, side, w):
+        edge = _edge(array, ax, side)
+        dt = np.result_type(result_type(array), np.float64)
+        # NumPy's linspace(end, edge, w, endpoint=False), read from the outside in.
+        k = np.arange(w, dtype=dt)
+        if side == 1:
+            k = k[::-1]
+        shape = [1] * len(shape_of(array))
+        shape[ax] = w
+        k = k.reshape(shape)
+        end = np.asarray(ends[ax][side]).astype(result_type(array)).astype(dt)
+        # linspace's own arithmetic: start + k * ((stop - start) / num).
+        ramp = end + k * ((convert(edge, dt) - end) / w)
+        if np.issubdtype(result_type(array), np.integer):  # linspace's integer rounding
+            ramp = floor(ramp)
+        return ramp
+
+    return blocks
+
+
+def _stat_blocks(mode, stat_length, nd):
+    fns = {"maximum": _fc.max, "minimum": _fc.min, "mean": _fc.mean, "median": median}
+    lengths = None if stat_length is None else _per_side(stat_length, nd, "stat_length")
+    if lengths is not None and np.any(lengths < 0):
+        raise ValueError("index can't contain negative values")
+
+    def blocks(array, ax, side, w):
+        n = shape_of(array)[ax]
+        k = n if lengths is None else min(int(lengths[ax][side]), n)
+        if k == 0:
+            raise ValueError(f"stat_length of 0 yields no value for padding (mode '{mode}')")
+        idx = np.arange(k) if side == 0 else np.arange(n - k, n)
+        stat = fns[mode](take(array, idx, axis=ax), axis=ax, keepdims=True)
+        shape = list(shape_of(array))
+        shape[ax] = w
+        return broadcast_to(stat, tuple(shape))
+
+    return blocks
 
 
 def _pad_constant(array, widths, values, rest):

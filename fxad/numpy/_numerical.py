@@ -19,6 +19,8 @@ import numpy as np
 
 from fxad import lax
 from fxad.core import Tracer
+from fxad.numpy import _core as _fc
+from fxad.numpy import linalg as fla
 from fxad.numpy._core import (
     absolute,
     add,
@@ -819,3 +821,113 @@ def kaiser(M, beta):  # noqa: N803 - NumPy's name
     alpha = (M - 1) / 2.0
     return true_divide(i0(multiply(beta, np.sqrt(1 - ((n - alpha) / alpha) ** 2.0))),
                        i0(convert(beta, np.result_type(_dtype(beta), np.float64))))
+
+
+# ---------------------------------------------------------------------------
+# Fitting and roots
+
+
+def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
+    """``numpy.polyfit``: least-squares polynomial coefficients, highest power
+    first, in NumPy's arithmetic (columns of the Vandermonde matrix scaled
+    to unit norm, then ``lstsq``); ``w`` weights, ``full`` returns
+    ``(p, residuals, rank, s, rcond)``, ``cov`` (True or ``"unscaled"``)
+    ``(p, V)``.  Differentiable in ``x``, ``y`` and ``w`` where the
+    Vandermonde matrix has full rank (``lstsq``'s derivative).
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp, numpy as np
+        >>> x = np.array([0.0, 1.0, 2.0, 3.0])
+        >>> np.round(fxad.grad(lambda y: fnp.polyfit(x, y, 1)[0])(x ** 2), 6)  # the slope
+        array([-0.3, -0.1,  0.1,  0.3])
+    """
+    if not any_tracer(x, y, w):
+        return np.polyfit(x, y, deg, rcond=rcond, full=full, w=w, cov=cov)
+    order = int(deg) + 1
+    x = asarray(x) + 0.0
+    y = asarray(y) + 0.0
+    if deg < 0:
+        raise ValueError("expected deg >= 0")
+    if x.ndim != 1:
+        raise TypeError("expected 1D vector for x")
+    if x.size == 0:
+        raise TypeError("expected non-empty vector for x")
+    if y.ndim < 1 or y.ndim > 2:
+        raise TypeError("expected 1D or 2D array for y")
+    if x.shape[0] != y.shape[0]:
+        raise TypeError("expected x and y to have same length")
+    if rcond is None:
+        rcond = len(x) * np.finfo(result_type(x)).eps
+    lhs = vander(x, order)
+    rhs = y
+    if w is not None:
+        w = asarray(w) + 0.0
+        if w.ndim != 1:
+            raise TypeError("expected a 1-d array for weights")
+        if w.shape[0] != y.shape[0]:
+            raise TypeError("expected w and y to have the same length")
+        lhs = _fc.multiply(lhs, w[:, None])
+        rhs = _fc.multiply(rhs, w[:, None] if rhs.ndim == 2 else w)
+    scale = _fc.sqrt(_fc.sum(_fc.multiply(lhs, lhs), axis=0))
+    lhs = _fc.divide(lhs, scale)
+    c, resids, rank, s = fla.lstsq(lhs, rhs, rcond)
+    c = _fc.divide(c.T, scale).T
+    if full:
+        return c, resids, rank, s, rcond
+    if cov:
+        vbase = _fc.divide(fla.inv(matmul(lhs.T, lhs)), scale[:, None] * scale[None, :])
+        if cov == "unscaled":
+            fac = 1
+        else:
+            if len(x) <= order:
+                raise ValueError("the number of data points must exceed order to scale the "
+                                 "covariance matrix")
+            fac = _fc.divide(resids, len(x) - order)
+            fac = fac[0] if y.ndim == 1 else fac
+        if y.ndim == 1:
+            return c, _fc.multiply(vbase, fac)
+        return c, _fc.multiply(vbase[:, :, None], fac)
+    return c
+
+
+def roots(p):
+    """``numpy.roots``: the roots of the polynomial with coefficients ``p``
+    (highest power first), the eigenvalues of its companion matrix, as
+    NumPy.  Traced, the result is always complex and its derivative is the
+    implicit one, ``dr = -dp(r) / p'(r)`` (the eigenvalue derivative of the
+    companion matrix), for simple roots.  Leading zeros are stripped when
+    ``p``'s values are known (``grad``, ``jvp``); under ``jit`` the leading
+    coefficient must be nonzero (output shapes are fixed while tracing).
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp, numpy as np
+        >>> f = lambda c: fnp.sort(fnp.real(fnp.roots(c)))
+        >>> np.round(fxad.jacfwd(f)(np.array([1.0, -3.0, 2.0])), 12)  # roots 1, 2
+        array([[ 1.,  1.,  1.],
+               [-4., -2., -1.]])
+    """
+    if not any_tracer(p):
+        return np.roots(p)
+    p = asarray(p)
+    if p.ndim != 1:
+        raise ValueError("Input must be a rank-1 array.")
+    known = _value(p)
+    lead = 0
+    if known is not None:
+        nz = np.flatnonzero(known)
+        if len(nz) == 0:
+            return np.array([], np.complex128)
+        lead = int(nz[0])
+        trailing = len(known) - 1 - int(nz[-1])
+    else:
+        trailing = 0
+    p = p[lead:len(p) - trailing]
+    n = p.shape[0] - 1
+    dt = np.result_type(result_type(p), np.complex64)
+    zeros = np.zeros(trailing, dt)
+    if n < 1:
+        return asarray(zeros)
+    first = _fc.negative(_fc.divide(p[1:], p[0]))[None, :]
+    companion = concatenate([first, np.eye(n - 1, n, dtype=result_type(first))], axis=0)
+    r = _fc.astype(fla.eigvals(companion), dt)
+    return concatenate([r, zeros]) if trailing else r

@@ -33,10 +33,13 @@ from fxad.numpy._core import (
     floor_divide,
     greater,
     greater_equal,
+    less,
     logical_not,
     max,
+    maximum,
     mean,
     min,
+    minimum,
     multiply,
     not_equal,
     prod,
@@ -498,7 +501,8 @@ _METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
              keepdims=False, *, weights=None, interpolation=None):
     """Differentiable ``numpy.quantile`` (methods ``linear``, NumPy's default,
-    ``lower``, ``higher``, ``nearest`` and ``midpoint``).
+    ``lower``, ``higher``, ``nearest`` and ``midpoint``; with ``weights=``
+    NumPy 2's ``inverted_cdf``, the one weighted method).
 
     The data are sorted and the two neighbours of the virtual index
     ``(n - 1) * q`` interpolated as NumPy does (its ``_lerp``); the
@@ -513,7 +517,7 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
         (3.0, 6.0)
     """
     _no_out(out)
-    if not any_tracer(a, q):
+    if not any_tracer(a, q, weights):
         return np.quantile(a, q, axis=axis, overwrite_input=overwrite_input, method=method,
                            keepdims=keepdims, weights=weights,
                              **_interp(interpolation))
@@ -532,7 +536,7 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
         3.0
     """
     _no_out(out)
-    if not any_tracer(a, q):
+    if not any_tracer(a, q, weights):
         return np.percentile(a, q, axis=axis, overwrite_input=overwrite_input, method=method,
                              keepdims=keepdims, weights=weights,
                                **_interp(interpolation))
@@ -547,11 +551,13 @@ def _interp(interpolation):
 
 
 def _quantile(a, q, axis, method, keepdims, weights, interpolation, weak_q, what, scale):
-    if weights is not None:
-        raise NotImplementedError("fxad.numpy.quantile: weights= (method 'inverted_cdf') is "
-                                  "not supported for traced arrays")
     if interpolation is not None:
         method = interpolation
+    if weights is not None:
+        if method != "inverted_cdf":
+            raise ValueError("Only method 'inverted_cdf' supports weights. Got: "
+                             f"{method}.")
+        return _weighted_quantile(a, q, axis, keepdims, weights, what, scale)
     if method not in _METHODS:
         raise NotImplementedError(f"fxad.numpy.quantile: method {method!r} is not supported "
                                   f"for traced arrays; use one of {_METHODS}")
@@ -605,6 +611,62 @@ def _quantile(a, q, axis, method, keepdims, weights, interpolation, weak_q, what
     if keepdims:
         res = reshape(res, shape_of(q) + _keepdims_shape(a_shape, axes))
     return res
+
+
+def _weighted_quantile(a, q, axis, keepdims, weights, what, scale):
+    """NumPy 2's weighted ``inverted_cdf``: the smallest sorted value whose
+    cumulative weight share reaches ``q``.  Piecewise constant in the weights
+    and ``q``; the derivative in ``a`` is that of the selected element."""
+    a = asarray(a)
+    if a.dtype.kind == "c":
+        raise TypeError("a must be an array of real numbers")
+    qv = q.to_concrete_value() if isinstance(q, Tracer) else q
+    if qv is not None and np.size(qv) and not (np.all(qv >= 0) and np.all(qv <= 1)):
+        raise ValueError(f"{what} must be in the range [0, {scale}]")
+    w = asarray(weights)
+    a_shape = shape_of(a)
+    if shape_of(w) != a_shape:
+        if len(shape_of(w)) != 1 or axis is None or len(canonical_axes(axis, len(a_shape))) != 1:
+            raise ValueError("Shape of weights must be consistent with shape of a along "
+                             f"specified axis (weights {shape_of(w)}, a {a_shape}, axis {axis})")
+        ax = canonical_axes(axis, len(a_shape))[0]
+        if shape_of(w)[0] != a_shape[ax]:
+            raise ValueError("Shape of weights must be consistent with shape of a along "
+                             "specified axis.")
+        w = reshape(w, tuple(a_shape[ax] if d == ax else 1 for d in range(len(a_shape))))
+        w = _broadcast(w, a_shape)
+    wv = w.to_concrete_value() if isinstance(w, Tracer) else np.asarray(w)
+    if wv is not None and np.any(wv < 0):
+        raise ValueError("Weights must be non-negative.")
+    s, axes, n = _to_last(a, axis)
+    if n == 0:
+        raise IndexError(f"cannot do a non-empty take from an empty axes (the quantile of "
+                         f"an empty axis of an array of shape {a_shape})")
+    wl, _, _ = _to_last(stop_gradient(w), axis)
+    order = argsort(stop_gradient(s), axis=-1)
+    s = take_along_axis(s, order, axis=-1)
+    wl = take_along_axis(convert(wl, np.dtype(np.float64)), order, axis=-1)
+    cdf = cumsum(wl, axis=-1)
+    cdf = true_divide(cdf, take(cdf, np.array([n - 1]), axis=-1))
+    k = len(shape_of(s)) - 1
+    q_shape = shape_of(q)
+    qe = reshape(stop_gradient(convert(q, np.dtype(np.float64))), q_shape + (1,) * (k + 1))
+    count = sum(convert(less(cdf, qe), np.dtype(np.int64)), axis=-1)  # searchsorted, left
+    idx = _index(count, n)
+    full = _broadcast(s, q_shape + shape_of(s))
+    res = take_along_axis(full, reshape(idx, shape_of(idx) + (1,)), axis=-1)
+    res = reshape(res, shape_of(res)[:-1])
+    if np.issubdtype(s.dtype, np.inexact):
+        last = take(s, np.array([n - 1]), axis=-1)
+        last = _broadcast(reshape(last, shape_of(last)[:-1]), shape_of(res))
+        res = where(_isnan(last), last, res)
+    if keepdims:
+        res = reshape(res, q_shape + _keepdims_shape(a_shape, axes))
+    return res
+
+
+def _broadcast(x, shape):
+    return x if shape_of(x) == tuple(shape) else broadcast_to(x, tuple(shape))
 
 
 def _index(v, n):
@@ -802,3 +864,56 @@ def _cumulative_extremum(np_ufunc, lax_fn):
 
 _cummax = _cumulative_extremum(np.maximum, lax.cummax)
 _cummin = _cumulative_extremum(np.minimum, lax.cummin)
+
+
+# ---------------------------------------------------------------------------
+# ``fxad.numpy.add.accumulate`` and friends: the methods NumPy's ufuncs have,
+# on the four functions whose folds fxad has as primitives.
+
+
+def _ufunc_methods(fn, np_ufunc, accumulate_fn, reduce_fn):
+    name = np_ufunc.__name__
+
+    def accumulate(array, axis=0, dtype=None, out=None):
+        _no_out(out)
+        if not isinstance(array, Tracer):
+            return np_ufunc.accumulate(array, axis=axis, dtype=dtype)
+        if array.ndim == 0:
+            raise TypeError("cannot accumulate on a scalar")
+        if axis is None:
+            if array.ndim != 1:
+                raise ValueError("accumulate does not allow multiple axes")
+            axis = 0
+        return accumulate_fn(array, axis=axis, dtype=dtype)
+
+    def reduce(array, axis=0, dtype=None, out=None, keepdims=False, initial=np._NoValue,
+               where=True):
+        _no_out(out)
+        kw = {} if where is True else {"where": where}
+        if initial is not np._NoValue:
+            kw["initial"] = initial
+        if dtype is not None and name in ("add", "multiply"):
+            kw["dtype"] = dtype
+        out_ = reduce_fn(array, axis=axis, keepdims=keepdims, **kw)
+        if dtype is not None and name not in ("add", "multiply"):
+            out_ = out_.astype(dtype)
+        return out_
+
+    accumulate.__name__ = accumulate.__qualname__ = f"{name}.accumulate"
+    accumulate.__doc__ = (f"``numpy.{name}.accumulate``: the running {name} along ``axis`` "
+                          f"(default 0), differentiable.\n\n"
+                          f"Example:\n"
+                          f"    >>> import fxad.numpy as fnp, numpy as np\n"
+                          f"    >>> fnp.{name}.accumulate(np.array([2.0, 1.0, 3.0]))\n"
+                          f"    {np.array_repr(np_ufunc.accumulate(np.array([2.0, 1.0, 3.0])))}\n")
+    reduce.__name__ = reduce.__qualname__ = f"{name}.reduce"
+    reduce.__doc__ = (f"``numpy.{name}.reduce`` along ``axis`` (default 0), with "
+                      f"``keepdims``, ``initial`` and ``where`` as NumPy, differentiable.")
+    fn.accumulate = accumulate
+    fn.reduce = reduce
+
+
+_ufunc_methods(add, np.add, cumsum, sum)
+_ufunc_methods(multiply, np.multiply, cumprod, prod)
+_ufunc_methods(maximum, np.maximum, lambda a, axis, dtype: _cummax(a, axis, dtype), max)
+_ufunc_methods(minimum, np.minimum, lambda a, axis, dtype: _cummin(a, axis, dtype), min)

@@ -60,8 +60,8 @@ from fxad.numpy._util import (
 __all__ = [
     "EigResult", "EighResult", "LinAlgError", "QRResult", "SVDResult", "SlogdetResult",
     "cholesky", "cond", "det", "diagonal", "eig", "eigh", "eigvals", "eigvalsh", "inv",
-    "matmul", "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose", "multi_dot",
-    "norm", "outer", "pinv", "qr", "slogdet", "solve", "svd", "svdvals", "tensordot",
+    "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose",
+    "multi_dot", "norm", "outer", "pinv", "qr", "slogdet", "solve", "svd", "svdvals", "tensordot",
     "tensorinv", "tensorsolve", "trace", "vecdot", "vector_norm",
 ]
 
@@ -521,6 +521,58 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=_NoValue):
     safe = _fs.where(large, s, 1.0)
     s_inv = _fs.where(large, _fc.divide(1.0, safe), 0.0)
     return matmul(_matrix_T(vt), _fc.multiply(_fs.expand_dims(s_inv, -1), _matrix_T(u)))
+
+
+def lstsq(a, b, rcond=None):
+    """``numpy.linalg.lstsq``: ``(x, residuals, rank, s)`` with ``x`` the
+    minimum-norm least-squares solution ``pinv(a, rcond) @ b`` (``rcond``
+    None: ``eps * max(M, N)``, NumPy 2's default).  ``x`` is differentiable
+    where the rank is locally constant (full rank included: the pseudo-
+    inverse's Golub-Pereyra derivative), ``residuals`` and ``s`` too.
+
+    NumPy returns empty residuals when the rank is below N or M <= N; under
+    ``jit`` the rank is not known while tracing, so for M > N the residuals
+    ``sum |b - a x|^2`` are always returned there (JAX's convention); with
+    concrete values (``grad``, ``jvp``) NumPy's shapes are kept.
+
+    Example:
+        >>> import fxad, fxad.numpy as fnp, numpy as np
+        >>> a = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
+        >>> g = fxad.grad(lambda y: fnp.linalg.lstsq(a, y)[0][1])(np.array([0.0, 1.0, 2.0]))
+        >>> np.round(g, 12) + 0.0  # the slope's weights
+        array([-0.5,  0. ,  0.5])
+    """
+    if not any_tracer(a, b):
+        return np.linalg.lstsq(a, b, rcond=rcond)
+    a, b = _inexact(a, b)
+    if len(shape_of(a)) != 2:
+        raise LinAlgError(f"{len(shape_of(a))}-dimensional array given. Array must be "
+                          "two-dimensional")
+    vector = len(shape_of(b)) == 1
+    if len(shape_of(b)) not in (1, 2):
+        raise LinAlgError(f"{len(shape_of(b))}-dimensional array given. Array must be one or "
+                          "two-dimensional")
+    m, n = shape_of(a)
+    if shape_of(b)[0] != m:
+        raise LinAlgError("Incompatible dimensions")
+    if rcond is None:
+        rcond = np.finfo(result_type(a)).eps * max(m, n)
+    if any_tracer(rcond):
+        raise TypeError("fxad.numpy.linalg.lstsq: rcond must be a concrete number")
+    x = matmul(lax_linalg.pinv(a, float(rcond)), b)
+    s = lax_linalg.svd(a, full_matrices=False, compute_uv=False) if min(m, n) else \
+        np.zeros((0,), np.finfo(result_type(a)).dtype)
+    cutoff = _fc.multiply(float(rcond), _fc.max(s)) if min(m, n) else 0.0
+    rank = _fc.sum(_fc.greater(s, cutoff)) if min(m, n) else np.int64(0)
+    rank = _fc.astype(rank, np.int32)
+    concrete = rank.to_concrete_value() if hasattr(rank, "to_concrete_value") else rank
+    if m > n and (concrete is None or int(concrete) == n):
+        r = _fc.subtract(b, matmul(a, x))
+        resid = _fc.sum(_fc.real(_fc.multiply(_fc.conj(r), r)), axis=0)
+        resid = _fs.reshape(resid, (1,)) if vector else resid
+    else:
+        resid = np.zeros((0,), np.finfo(result_type(a)).dtype)
+    return x, resid, rank, s
 
 
 def _vector_norm(x, ord, axis, keepdims):

@@ -3,8 +3,9 @@ degrees of freedom, which is ``gamma`` with ``a = df / 2`` and twice the scale:
 traced calls go through ``fxad.scipy.stats.gamma``.  ``logpdf``/``pdf`` are
 differentiable in ``x``, ``df``, ``loc`` and ``scale``;
 ``cdf``/``logcdf``/``sf``/``logsf`` (``gammainc(df / 2, x / 2)``) in ``x``,
-``loc`` and ``scale``, ``ppf``/``isf`` in ``q``, ``loc`` and ``scale``
-(in ``df`` as far as ``gammainc``'s derivative in its shape exists).
+``loc`` and ``scale``, ``ppf``/``isf`` in ``q``, ``loc`` and ``scale``; all
+of them in ``df`` too, to first order (``gammainc``'s derivative in its
+shape).
 
 Example:
     >>> import fxad, fxad.scipy.stats as fst
@@ -51,22 +52,23 @@ Example:
     >>> round(float(fst.chi2.pdf(2.0, 2.0)), 12)
     0.183939720586
 """)
-cdf = _as_gamma("cdf", """The CDF, ``gammainc(df / 2, y / 2)`` (not differentiable in ``df``).
+cdf = _as_gamma("cdf", """The CDF, ``gammainc(df / 2, y / 2)`` (differentiable in ``df`` to
+first order).
 
 Example:
     >>> import fxad, fxad.scipy.stats as fst
     >>> round(float(fxad.grad(fst.chi2.cdf)(2.0, 2.0)), 12)  # the pdf
     0.183939720586
 """)
-sf = _as_gamma("sf", """The survival function, ``gammaincc(df / 2, y / 2)`` (not
-differentiable in ``df``).
+sf = _as_gamma("sf", """The survival function, ``gammaincc(df / 2, y / 2)``
+(differentiable in ``df`` to first order).
 
 Example:
     >>> import fxad.scipy.stats as fst
     >>> round(float(fst.chi2.sf(2.0, 2.0)), 12)
     0.367879441171
 """)
-logcdf = _as_gamma("logcdf", """The log CDF, as ``gamma.logcdf``; not differentiable in ``df``.
+logcdf = _as_gamma("logcdf", """The log CDF, as ``gamma.logcdf``.
 
 Example:
     >>> import fxad.scipy.stats as fst

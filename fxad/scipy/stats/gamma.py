@@ -4,8 +4,8 @@
 ``scale``; ``cdf``/``logcdf``/``sf``/``logsf`` (``gammainc``/``gammaincc``)
 in ``x``, ``loc`` and ``scale``, and ``ppf``/``isf`` (the primitives
 ``gammaincinv``/``gammainccinv``, differentiated implicitly) in ``q``, ``loc``
-and ``scale``; their derivative in ``a`` is that of ``gammainc`` in ``a``,
-which raises ``NotImplementedError`` until ``fxad.lax.special.igamma`` has one.
+and ``scale``; all of them in ``a`` too, to first order (through
+``fxad.lax.special.igamma_grad_a``, the derivative of ``gammainc`` in ``a``).
 
 Example:
     >>> import fxad, fxad.scipy.stats as fst
@@ -79,7 +79,8 @@ def _incomplete(name, lax_fn):
 
 
 cdf = _incomplete("cdf", _lsp.igamma)
-cdf.__doc__ = """The CDF, ``gammainc(a, (x - loc) / scale)`` (not differentiable in ``a``).
+cdf.__doc__ = """The CDF, ``gammainc(a, (x - loc) / scale)`` (differentiable in ``a`` to
+first order).
 
 Example:
     >>> import fxad, fxad.scipy.stats as fst
@@ -87,8 +88,8 @@ Example:
     0.367879441171
 """
 sf = _incomplete("sf", _lsp.igammac)
-sf.__doc__ = """The survival function, ``gammaincc(a, (x - loc) / scale)`` (not
-differentiable in ``a``).
+sf.__doc__ = """The survival function, ``gammaincc(a, (x - loc) / scale)``
+(differentiable in ``a`` to first order).
 
 Example:
     >>> import fxad.scipy.stats as fst
@@ -118,7 +119,7 @@ def _log_tail(name, upper):
 logcdf = _log_tail("logcdf", False)
 logcdf.__doc__ = """The log CDF: ``log(gammainc(a, y))``, or ``log1p(-gammaincc(a, y))``
 where the CDF exceeds 1/2 (accurate in the upper tail, where SciPy's
-``log(cdf)`` is not); ``-inf`` for ``y <= 0``.  Not differentiable in ``a``.
+``log(cdf)`` is not); ``-inf`` for ``y <= 0``.  Differentiable in ``a`` to first order.
 
 Example:
     >>> import fxad, fxad.scipy.stats as fst
@@ -128,7 +129,7 @@ Example:
 logsf = _log_tail("logsf", True)
 logsf.__doc__ = """The log survival function, ``log(gammaincc(a, y))`` (or
 ``log1p(-gammainc(a, y))`` where the survival function exceeds 1/2); 0 for
-``y <= 0``.  Not differentiable in ``a``.
+``y <= 0``.  Differentiable in ``a`` to first order.
 
 Example:
     >>> import fxad, fxad.scipy.stats as fst
