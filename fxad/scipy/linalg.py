@@ -32,6 +32,7 @@ from fxad.lax.linalg import _H
 from fxad.numpy import _core as _fc
 from fxad.numpy import _shape as _fs
 from fxad.numpy._util import any_tracer, broadcast_to_shape, shape_of
+from fxad.numpy._util import install_numpy_functions as _install_numpy_functions
 from fxad.numpy.linalg import _broadcast_batch, _check_stacked_square, _inexact
 
 __all__ = ["cho_factor", "cho_solve", "expm", "expm_frechet", "solve_sylvester",
@@ -219,3 +220,7 @@ def expm_frechet(A, E, method=None, compute_expm=True, check_finite=True):
     frechet = lax_linalg.expm(A, E)
     return (lax_linalg.expm(A), frechet) if compute_expm else frechet
 
+
+# Public functions take lists holding tracers and return NumPy's result types
+# (fxad/numpy/_util.py: numpy_function); keep this after the last function.
+_install_numpy_functions(globals())
