@@ -16,6 +16,7 @@ import numpy as np
 from fxad.core import Tracer, trace_state
 from fxad.numpy import _shape
 from fxad.numpy._indexing import _IndexUpdateHelper, getitem
+from fxad.numpy._util import _contains_tracer, strong
 
 
 def _traced_index(idx) -> bool:
@@ -46,9 +47,9 @@ class TraceableConstant(np.ndarray):
 
 
 def _traceable(out):
-    if type(out) is np.ndarray and trace_state.stack:
-        return out.view(TraceableConstant)
-    return out
+    if type(out) is np.ndarray:
+        return out.view(TraceableConstant) if trace_state.stack else out
+    return strong(out)
 
 
 def asarray(a, dtype=None):
@@ -62,7 +63,14 @@ def asarray(a, dtype=None):
         >>> float(fxad.jit(lambda i: fnp.asarray(E)[i])(2))
         30.0
     """
-    return _traceable(_shape.asarray(a, dtype))
+    if isinstance(a, Tracer):
+        return strong(a if dtype is None else _shape.asarray(a, dtype))
+    if isinstance(a, (list, tuple)) and _contains_tracer(a):
+        return strong(_shape.array(a, dtype=dtype))
+    out = np.asarray(a, dtype=dtype)
+    if type(out) is np.ndarray and trace_state.stack:
+        return out.view(TraceableConstant)
+    return out
 
 
 def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002 - NumPy's name
@@ -75,3 +83,7 @@ def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002 - NumPy's name
         array([1., 2.])
     """
     return _traceable(_shape.array(object, dtype, copy, ndmin))
+
+
+# They take lists of tracers and return non-weak results themselves.
+asarray._fxad_array_like = array._fxad_array_like = True

@@ -161,7 +161,11 @@ def _wrapper_source(name, sig):
             f"        out = _fn({c})\n"
             f"    except _Concrete as err:\n"
             f"        out = _retry(_fn, err, {args}, {kwargs})\n"
-            f"    return out if type(out) is _ndarray else _strong_result(out)\n")
+            f"    return out if type(out) in _plain else _strong_result(out)\n")
+
+
+#: Result types that are never weakly typed tracers (the eager path's).
+_PLAIN = frozenset([np.ndarray, type(None), *_PY_SCALARS, *set(np.sctypeDict.values())])
 
 
 def numpy_function(fn):
@@ -174,7 +178,7 @@ def numpy_function(fn):
     src = _wrapper_source(fn.__name__ if fn.__name__.isidentifier() else "wrapper",
                           inspect.signature(fn))
     env = {"_fn": fn, "_Concrete": ConcretizationTypeError, "_retry": retry_array_like,
-           "_strong_result": _strong_result, "_ndarray": np.ndarray}
+           "_strong_result": _strong_result, "_plain": _PLAIN}
     exec(src, env)  # noqa: S102 - a wrapper with fn's exact signature (see _wrapper_source)
     w = env[fn.__name__ if fn.__name__.isidentifier() else "wrapper"]
     w.__defaults__, w.__kwdefaults__ = fn.__defaults__, fn.__kwdefaults__
