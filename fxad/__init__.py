@@ -2,7 +2,8 @@
 
 The public API: transformations from ``fxad.api``, pytrees in
 ``fxad.tree_util``, differentiable NumPy in ``fxad.numpy``, primitives in
-``fxad.lax``, numerical checks in ``fxad.test_util``.
+``fxad.lax``, key-based random numbers in ``fxad.random``, numerical checks
+in ``fxad.test_util``.
 
 Example:
     >>> import fxad, fxad.numpy as fnp
@@ -14,9 +15,12 @@ from fxad import (  # noqa: F401
     errors,
     lax,
     numpy,  # noqa: F401
+    random,
     test_util,
     tree_util,
+    viz,
 )
+from fxad._explain import Explanation, explain
 from fxad._remat import checkpoint, remat
 from fxad.api import (
     grad,
@@ -64,6 +68,10 @@ __all__ = [
     "errors",
     "lax",
     "numpy",
+    "random",
     "test_util",
     "tree_util",
+    "explain",
+    "Explanation",
+    "viz",
 ]

@@ -1,9 +1,10 @@
-"""``python -m fxad [--at X1 X2]``: the tutorial's worked example, computed by
-fxad (see ``fxad/_tutorial.py`` and ``docs/tutorial.md``)."""
+"""``python -m fxad``: the command line (``fxad/_cli.py``).  Without a
+subcommand it prints the tutorial's worked example (``fxad/_tutorial.py``);
+``trace`` and ``jaxpr`` explain an expression."""
 
 import sys
 
-from fxad._tutorial import main
+from fxad._cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m fxad"))

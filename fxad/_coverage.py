@@ -35,6 +35,7 @@ from fxad.errors import ConcretizationTypeError
 # fxad.scipy needs SciPy, an optional dependency: without it the table has
 # no SciPy rows (the reference modules cannot be imported either).
 try:
+    import fxad.scipy.integrate
     import fxad.scipy.linalg
     import fxad.scipy.signal
     import fxad.scipy.special
@@ -50,6 +51,7 @@ NAMESPACES = [
     ("numpy.fft", "fxad.numpy.fft"),
     ("scipy.special", "fxad.scipy.special"),
     ("scipy.linalg", "fxad.scipy.linalg"),
+    ("scipy.integrate", "fxad.scipy.integrate"),
     ("scipy.signal", "fxad.scipy.signal"),
     ("scipy.stats", "fxad.scipy.stats"),
 ]
@@ -72,6 +74,10 @@ def _spd(n=3):
 
 def _mat(n=3):
     return _rng().normal(size=(n, n)) + n * np.eye(n)
+
+
+def _decay(y, t):
+    return -0.5 * y * (1.0 + 0.1 * t)
 
 
 # Probe inputs tried in order: the first one the reference function accepts
@@ -124,6 +130,15 @@ PROBES: dict = {
     "scipy.stats.beta.pdf": lambda: ((_vec(), 2.0, 3.0), {}),
     "scipy.stats.beta.cdf": lambda: ((_vec(), 2.0, 3.0), {}),
     "scipy.stats.beta.logcdf": lambda: ((_vec(), 2.0, 3.0), {}),
+    **{f"scipy.stats.beta.{m}": lambda: ((_vec(), 2.0, 3.0), {})
+       for m in ("sf", "logsf", "ppf", "isf")},
+    # counts k fixed: differentiate the binomial's p (argnum 2), nbinom's n and p
+    **{f"scipy.stats.{d}.{m}": (lambda n=n: ((np.array([1, 2, 3]), n, _vec(3)), {}, 2))
+       for d, n in (("binom", 10), ("nbinom", 3.5))
+       for m in ("logpmf", "pmf", "cdf", "logcdf", "sf", "logsf")},
+    **{f"scipy.stats.{d}.{m}": (lambda n=n: ((_vec(3), n, 0.4), {}))
+       for d, n in (("binom", 10), ("nbinom", 3.5)) for m in ("ppf", "isf")},
+    **{f"scipy.stats.poisson.{m}": lambda: ((_vec(3), 2.5), {}) for m in ("ppf", "isf")},
     "scipy.stats.t.cdf": lambda: ((_vec(4, -2.0, 2.0), 3.0), {}),
     "scipy.stats.t.logcdf": lambda: ((_vec(4, -2.0, 2.0), 3.0), {}),
     "scipy.stats.gamma.logcdf": lambda: ((_vec(4, 0.5, 3.0), 2.5), {}),
@@ -145,6 +160,12 @@ PROBES: dict = {
     "scipy.special.polygamma": lambda: ((1, _vec(4, 1.2, 1.9)), {}),
     "scipy.special.gammainc": lambda: ((2.5, _vec(4, 1.2, 1.9)), {}),
     "scipy.special.gammaincc": lambda: ((2.5, _vec(4, 1.2, 1.9)), {}),
+    # An ODE right-hand side that runs on NumPy values and traced ones alike.
+    "scipy.integrate.odeint": lambda: ((_decay, _vec(3), np.array([0.0, 0.5, 1.0])),
+                                       {"rtol": 1e-12, "atol": 1e-12}),
+    "scipy.integrate.solve_ivp": lambda: ((lambda t, y: _decay(y, t), (0.0, 1.0), _vec(3)),
+                                          {"t_eval": np.array([0.5, 1.0]), "rtol": 1e-12,
+                                           "atol": 1e-12}),
     "numpy.reshape": lambda: ((_vec(), (2, 2)), {}),
     "numpy.moveaxis": lambda: ((_vec(6).reshape(2, 3), 0, 1), {}),
     "numpy.swapaxes": lambda: ((_vec(6).reshape(2, 3), 0, 1), {}),
@@ -204,7 +225,7 @@ def _probe_args(qualname, ref):
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                out = ref(*args, **kwargs)
+                out = _result_array(ref(*args, **kwargs))
         except Exception:  # noqa: BLE001 - the probe does not fit; try the next
             continue
         if isinstance(out, (list, tuple)):
@@ -218,6 +239,11 @@ def _probe_args(qualname, ref):
                 np.all(np.isfinite(np.asarray(out, dtype=complex))):
             return (args, kwargs, *argnum)
     return None
+
+
+def _result_array(out):
+    """A SciPy result object's array (``solve_ivp``'s ``OdeResult.y``)."""
+    return out.y if type(out).__name__ == "OdeResult" else out
 
 
 def _float_positions(args):
@@ -237,7 +263,7 @@ def _check(fn, args, kwargs, argnum=None):
     def f(v):
         a = list(args)
         a[i] = v
-        out = fn(*a, **kwargs)
+        out = _result_array(fn(*a, **kwargs))
         if isinstance(out, (list, tuple)):  # several outputs: check them all at once
             parts = [fnp.ravel(o) for o in out
                      if not isinstance(o, (bool, np.bool_, type(None)))]

@@ -17,8 +17,18 @@ import pathlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import fxad.scipy.integrate  # noqa: F401  (its primitives, registered on import)
 from fxad import core
 from fxad.interpreters import ad, batching, codegen
+
+# fxad.scipy.stats registers primitives of its own (its quantiles) and needs
+# SciPy, an optional dependency that ``import fxad`` does not import: without
+# it those primitives do not exist, and the page does not list them.
+try:
+    import fxad.scipy.stats  # noqa: F401
+except ModuleNotFoundError as _e:
+    if _e.name != "scipy" and not (_e.name or "").startswith("scipy."):
+        raise
 
 DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "primitives.md"
 
@@ -97,7 +107,8 @@ def _cell(r, prim):
 
 def render() -> str:
     # (Importing this module imports the package ``fxad`` first, whose
-    # ``__init__`` imports every layer: all primitives are registered.)
+    # ``__init__`` imports every layer, and fxad.scipy.stats above: all
+    # primitives are registered.)
     lines = [
         "# Primitives and their registries",
         "",

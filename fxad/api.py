@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 import fxad.numpy as fnp
-from fxad import tree_util
+from fxad import core, tree_util
 from fxad.core import ClosedJaxpr, Tracer, get_aval
 from fxad.interpreters import ad
 from fxad.interpreters.ad import Zero, backward_pass, instantiate, jvp_flat, linearize_flat
@@ -135,6 +135,19 @@ def _check_differentiable(flat, argnums, where, holomorphic=False):
                 )
 
 
+#: Argument types that are pytree leaves and valid values as they are.
+_PLAIN_LEAVES = frozenset((float, np.float64, np.ndarray))
+_tuple_treedefs: dict = {}
+
+
+def _tuple_treedef(n):
+    """The treedef of a tuple of ``n`` leaves."""
+    td = _tuple_treedefs.get(n)
+    if td is None:
+        td = _tuple_treedefs[n] = tree_util.tree_structure((0.0,) * n)
+    return td
+
+
 class _FlatFun:
     """Wraps ``fun(*args)`` as a function of the flat leaves of ``args[argnums]``,
     recording the output tree (and aux) on the side."""
@@ -147,8 +160,15 @@ class _FlatFun:
         self.has_aux = has_aux
         self.where = where
         dyn = tuple(args[i] for i in argnums)
-        leaves, self.in_tree = tree_util.tree_flatten(dyn)
-        self.in_leaves = [_to_value(x, where) for x in leaves]
+        # The common call, plain float/array/tracer arguments, skips the
+        # pytree walks (grad's fixed cost, paid at every nesting level).
+        self.plain = all(type(x) in _PLAIN_LEAVES or isinstance(x, Tracer) for x in dyn)
+        if self.plain:
+            self.in_leaves = list(dyn)
+            self.in_tree = _tuple_treedef(len(dyn))
+        else:
+            leaves, self.in_tree = tree_util.tree_flatten(dyn)
+            self.in_leaves = [_to_value(x, where) for x in leaves]
         self.out_tree = None
         self.aux = None
 
@@ -161,7 +181,7 @@ class _FlatFun:
         return out
 
     def __call__(self, *leaves):
-        dyn = tree_util.tree_unflatten(self.in_tree, list(leaves))
+        dyn = leaves if self.plain else tree_util.tree_unflatten(self.in_tree, list(leaves))
         args = list(self.args)
         for i, v in zip(self.argnums, dyn):
             args[i] = v
@@ -173,6 +193,9 @@ class _FlatFun:
                     f"pair (output, aux), got {type(out).__name__}."
                 )
             out, self.aux = out
+        if type(out) in _PLAIN_LEAVES or isinstance(out, Tracer):
+            self.out_tree = _LEAF_TREEDEF
+            return [out]
         out_leaves, self.out_tree = tree_util.tree_flatten(out)
         for x in out_leaves:
             get_aval(x)  # a clear TypeError for a non-array output
@@ -182,7 +205,7 @@ class _FlatFun:
         return tree_util.tree_map(lambda x: _to_output(_strip_finished(x)), self.aux)
 
     def unflatten_in(self, leaves, single):
-        tree = tree_util.tree_unflatten(self.in_tree, leaves)
+        tree = tuple(leaves) if self.plain else tree_util.tree_unflatten(self.in_tree, leaves)
         return tree[0] if single else tree
 
 
@@ -267,7 +290,7 @@ def linearize(fun: Callable, *primals):
         outs = linear(*[_to_value(t, "linearize") for t in t_leaves])
         return tree_util.tree_unflatten(out_tree, [_to_output(o) for o in outs])
 
-    f_jvp.jaxpr = linear  # the staged linear program, for inspection
+    f_jvp.jaxpr = linear.closed  # the staged linear program, for inspection
     return tree_util.tree_unflatten(out_tree, [_to_output(x) for x in po]), f_jvp
 
 
@@ -297,7 +320,7 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
             raise TypeError(f"vjp: cotangent structure {ct_tree} does not match the output "
                             f"structure {out_tree}")
         cts = [_check_ct(c, a, "vjp") for a, c in zip(out_avals, ct_leaves)]
-        cts_in = backward_pass(linear.jaxpr, linear.consts, cts)
+        cts_in = linear.transpose(cts)
         outs = [_to_output(_ct_value(c, a)) for c, a in zip(cts_in, in_avals)]
         return tree_util.tree_unflatten(flat.in_tree, outs)
 
@@ -442,11 +465,15 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
             _check_scalar_output(outs, flat.out_tree, "grad")
             return outs
 
-        po, linear, _ = linearize_flat(scalar_fun, flat.in_leaves)
-        aval = get_aval(po[0])
-        _check_holomorphic_outputs([aval], "grad", holomorphic)
-        ct = np.ones(aval.shape, aval.dtype) if aval.shape else aval.dtype.type(1)
-        cts_in = backward_pass(linear.jaxpr, linear.consts, [ct])
+        # The collector stays off from linearize to the end of the backward
+        # pass, and the linear program is freed before it is turned back on.
+        with core.gc_paused():
+            po, linear, _ = linearize_flat(scalar_fun, flat.in_leaves)
+            aval = get_aval(po[0])
+            _check_holomorphic_outputs([aval], "grad", holomorphic)
+            ct = np.ones(aval.shape, aval.dtype) if aval.shape else aval.dtype.type(1)
+            cts_in = linear.transpose([ct])
+            del linear
         in_avals = [get_aval(x) for x in flat.in_leaves]
         g = [_to_output(_ct_value(c, a)) for c, a in zip(cts_in, in_avals)]
         g = flat.unflatten_in(g, single)
@@ -595,7 +622,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         basis, sizes = _std_basis(out_avals)
 
         def pullback(*cts):
-            cts_in = backward_pass(linear.jaxpr, linear.consts, list(cts))
+            cts_in = linear.transpose(list(cts))
             return [_ct_value(c, a) for c, a in zip(cts_in, in_avals)]
 
         m = sum(sizes)

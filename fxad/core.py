@@ -286,19 +286,25 @@ def new_primitive(name: str, multiple_results: bool = False) -> Primitive:
 def bind(prim: Primitive, *args, **params):
     """Apply ``prim`` to ``args``: in the top trace among them, else eagerly."""
     top = None
-    level = -1
     for x in args:
         if isinstance(x, Tracer):
             t = x._trace
-            if t.level > level:
-                top, level = t, t.level
-            elif t.level == level and t is not top:
-                raise _escaped_error(x)
+            if top is None:
+                top = t
+            elif t is not top:
+                if t.level > top.level:
+                    top = t
+                elif t.level == top.level:
+                    raise _escaped_error(x)
     if top is None:
         check = prim.check
+        if params:
+            if check is not None:
+                check(*args, **params)
+            return prim.impl(*args, **params)
         if check is not None:
-            check(*args, **params)
-        return prim.impl(*args, **params)
+            check(*args)
+        return prim.impl(*args)
     if not top.active:
         raise _escaped_error(next(a for a in args if isinstance(a, Tracer) and a._trace is top))
     return top.process_primitive(prim, args, params)

@@ -24,18 +24,21 @@ import numpy as np
 
 from fxad import core
 from fxad.core import (
+    ClosedJaxpr,
+    Jaxpr,
+    JaxprEqn,
     Literal,
     Trace,
     Tracer,
+    Var,
     get_aval,
-    is_float_dtype,
     new_primitive,
     new_trace,
     safe_zip,
     shaped,
 )
 from fxad.interpreters import batching, codegen, optimize
-from fxad.interpreters.partial_eval import JaxprTrace, JaxprTracer, trace_to_jaxpr
+from fxad.interpreters.partial_eval import JaxprTracer, partial_eval_rules, trace_to_jaxpr
 
 jvp_rules: dict = {}
 transpose_rules: dict = {}
@@ -68,12 +71,25 @@ class Zero:
 
     @staticmethod
     def from_value(x):
-        return Zero(tangent_aval(get_aval(x)))
+        return zero_of(get_aval(x))
 
 
 def tangent_aval(aval):
     """Tangent space of an aval: same shape and dtype (float/complex only)."""
     return aval.strip_weak_type()
+
+
+_shared_zeros: dict = {}
+
+
+def zero_of(aval):
+    """The ``Zero`` tangent of a value of ``aval``: one shared object per aval
+    (a Zero is immutable, and avals are interned), so a symbolic zero costs
+    a dict lookup rather than an allocation on every traced operation."""
+    z = _shared_zeros.get(aval)
+    if z is None:
+        z = _shared_zeros[aval] = Zero(tangent_aval(aval))
+    return z
 
 
 def zeros_like_aval(aval):
@@ -238,19 +254,22 @@ class JVPTrace(Trace):
     __slots__ = ()
 
     def process_primitive(self, prim, args, params):
-        primals = []
-        tangents = []
-        nonzero = False
-        for x in args:
-            if type(x) is JVPTracer and x._trace is self:
-                primals.append(x.primal)
-                tangents.append(x.tangent)
-                nonzero = True
-            else:
-                primals.append(x)
-                tangents.append(None)
-        if not nonzero:  # pragma: no cover - bind never sends us this
-            return core.bind(prim, *primals, **params)
+        # bind sends an operation here only when one of ``args`` is this
+        # trace's tracer; the others get the shared Zero of their aval.
+        if len(args) == 1:  # then it is this trace's tracer
+            x = args[0]
+            primals = [x.primal]
+            tangents = [x.tangent]
+        else:
+            primals = []
+            tangents = []
+            for x in args:
+                if type(x) is JVPTracer and x._trace is self:
+                    primals.append(x.primal)
+                    tangents.append(x.tangent)
+                else:
+                    primals.append(x)
+                    tangents.append(zero_of(get_aval(x)))
         rule = jvp_rules.get(prim)
         if rule is None:
             if prim in nondiff_primitives:
@@ -258,8 +277,7 @@ class JVPTrace(Trace):
             raise NotImplementedError(
                 f"fxad: differentiation rule for primitive '{prim.name}' is not implemented."
             )
-        tangents = [Zero.from_value(p) if t is None else t for p, t in zip(primals, tangents)]
-        out, out_dot = rule(primals, tangents, **params)
+        out, out_dot = rule(primals, tangents, **params) if params else rule(primals, tangents)
         if prim.multiple_results:
             return [o if type(t) is Zero else JVPTracer(self, o, t)
                     for o, t in safe_zip(out, out_dot)]
@@ -333,9 +351,10 @@ def _jvp_call_jaxpr(closed, nonzeros):
 
 
 def linearize_flat(fun, primals):
-    """Returns ``(primals_out, linear_jaxpr, out_zero)``: the linear jaxpr maps
-    input tangents to output tangents; ``out_zero[i]`` says output i's tangent
-    is identically zero.
+    """Returns ``(primals_out, linear, out_zero)``: ``linear`` is the
+    ``LinearProgram`` mapping input tangents to output tangents (call it, or
+    ``linear.transpose(cts)``; ``linear.closed`` is it as a jaxpr);
+    ``out_zero[i]`` says output i's tangent is identically zero.
 
     The cyclic garbage collector is paused meanwhile: tracing allocates many
     small objects that all stay alive (and form no cycles), and collections
@@ -345,12 +364,16 @@ def linearize_flat(fun, primals):
 
 
 def _linearize_flat(fun, primals):
-    with new_trace(JaxprTrace, True) as staging:
-        t_in = [staging.new_arg(tangent_aval(get_aval(p))) for p in primals]
+    with new_trace(LinearTape) as tape:
+        t_in = []
         with new_trace(JVPTrace) as trace:
-            # Integer and boolean inputs have no tangent (their input var stays unused).
-            in_tracers = [JVPTracer(trace, p, t) if is_float_dtype(get_aval(p).dtype) else p
-                          for p, t in safe_zip(primals, t_in)]
+            in_tracers = []
+            for p in primals:
+                aval = get_aval(p)
+                t = tape.new_arg(tangent_aval(aval))
+                t_in.append(t)
+                # Integer and boolean inputs have no tangent (their slot stays unused).
+                in_tracers.append(JVPTracer(trace, p, t) if aval.dtype.kind in "fc" else p)
             outs = fun(*in_tracers)
             primals_out, tangents_out, out_zero = [], [], []
             for o in outs:
@@ -362,21 +385,258 @@ def _linearize_flat(fun, primals):
                     primals_out.append(o)
                     tangents_out.append(Zero.from_value(o))
                     out_zero.append(True)
-        out_vals = []
-        for t in tangents_out:
-            if type(t) is Zero:
-                out_vals.append(_staged_zeros(staging, t.aval))
-            else:
-                out_vals.append(t)
-        linear = staging.to_jaxpr(t_in, out_vals)
+        linear = tape.to_program(t_in, tangents_out)
     return primals_out, linear, out_zero
 
 
-def _staged_zeros(staging, aval):
-    """A zero output of a linear jaxpr, staged as ``zeros 0.0``."""
-    lit = Literal(aval.dtype.type(0), shaped((), aval.dtype))
-    var = staging.emit(zeros_p, [lit], dict(shape=aval.shape))
-    return JaxprTracer(staging, var.aval, var)
+class LinearTape(Trace):
+    """``linearize``'s staging trace: the tangent equations that the JVP
+    rules apply to its tracers are recorded as flat records, not as IR.
+
+    A value on the tape is a *slot* (an int: a ``JaxprTracer``'s ``ir_var``
+    is its slot here); a record is ``(prim, params, args, in_slots,
+    out_slots, transpose_rule)`` where ``args`` holds the operands ready for
+    the transpose rule (the shared ``UndefinedPrimal`` of its aval for each
+    linear operand; the value itself for a residual) and ``in_slots`` the
+    slot of each operand (-1 for a residual).  The backward pass then
+    indexes cotangents by slot and calls the rule resolved when the record
+    was made, with no IR variables, environments or scans; the jaxpr is
+    rebuilt from the records when something needs one
+    (``LinearProgram.closed``: ``make_jaxpr`` of a linearized function,
+    ``jit`` of it, the tutorial's tables, and ``check_jaxprs``, under which
+    every program is rebuilt and type-checked so the fast path stays
+    checked).
+
+    Everything staged here has a tangent operand and is linear in it, so the
+    backward pass needs no forward sweep for non-linear equations.  Calls,
+    branches and loops with known and unknown operands are split by their
+    ``partial_eval_rules``, as in a partially evaluating ``JaxprTrace``
+    (those rules see this trace's tracers as ``JaxprTracer``s and stage
+    through ``stage``)."""
+
+    __slots__ = ("records", "avals")
+    # The rules of ``partial_eval_rules`` and fxad.numpy's offset analysis
+    # look for these attributes of a staging trace.
+    partial_eval = True
+    eqns = ()
+
+    def __init__(self, level):
+        super().__init__(level)
+        self.records: list = []
+        self.avals: list = []  # slot -> aval
+
+    def new_arg(self, aval) -> JaxprTracer:
+        slot = len(self.avals)
+        self.avals.append(aval)
+        return JaxprTracer(self, aval, slot)
+
+    def process_primitive(self, prim, args, params):
+        if prim in partial_eval_rules:
+            for x in args:
+                if not (type(x) is JaxprTracer and x._trace is self):
+                    return partial_eval_rules[prim](self, args, params)
+        return self.stage(prim, args, params)
+
+    def stage(self, prim, args, params):
+        """Record ``prim`` applied to ``args`` (the non-tracers are residuals)."""
+        ins = []
+        slots = []
+        avals = []
+        for x in args:
+            if type(x) is JaxprTracer and x._trace is self:
+                a = x.aval
+                u = _shared_undefined.get(a)
+                ins.append(undefined_of(a) if u is None else u)
+                slots.append(x.ir_var)
+                avals.append(a)
+            else:
+                ins.append(x)
+                slots.append(-1)
+                t = type(x)
+                if t is np.ndarray or t is np.float64:
+                    avals.append(shaped(x.shape, x.dtype))
+                elif isinstance(x, Tracer):
+                    avals.append(x.aval.strip_weak_type())
+                else:
+                    avals.append(get_aval(x))
+        out = prim.abstract_eval(*avals, **params) if params else prim.abstract_eval(*avals)
+        tape_avals = self.avals
+        s = len(tape_avals)
+        if prim.multiple_results:
+            tape_avals.extend(out)
+            out_slots = list(range(s, s + len(out)))
+            self.records.append((prim, params, ins, slots, out_slots, transpose_rules.get(prim)))
+            return [JaxprTracer(self, a, k) for a, k in zip(out, out_slots)]
+        tape_avals.append(out)
+        self.records.append((prim, params, ins, slots, s, transpose_rules.get(prim)))
+        return JaxprTracer(self, out, s)
+
+    def to_program(self, in_tracers, outs) -> LinearProgram:
+        """The recorded program from ``in_tracers`` to ``outs`` (tangents:
+        this tape's tracers, symbolic ``Zero``s, or values that do not
+        depend on the inputs)."""
+        out_slots = []
+        out_vals = []
+        for x in outs:
+            if type(x) is JaxprTracer and x._trace is self:
+                out_slots.append(x.ir_var)
+                out_vals.append(None)
+            else:
+                out_slots.append(-1)
+                out_vals.append(x)
+        prog = LinearProgram(self.records, self.avals, [t.ir_var for t in in_tracers],
+                             out_slots, out_vals)
+        if core.config.check_jaxprs:
+            core.check_jaxpr(prog.closed)
+        return prog
+
+
+class LinearProgram:
+    """A linear map recorded by ``LinearTape``: ``program(*tangents)``
+    applies it, ``program.transpose(cts)`` its transpose (reverse mode),
+    ``program.closed`` is the same program as a ``ClosedJaxpr`` (rebuilt on
+    first use; ``.jaxpr`` and ``.consts`` are its parts)."""
+
+    __slots__ = ("records", "avals", "in_slots", "out_slots", "out_vals", "_closed",
+                 "slot_vars")
+
+    def __init__(self, records, avals, in_slots, out_slots, out_vals):
+        self.records = records
+        self.avals = avals
+        self.in_slots = in_slots
+        self.out_slots = out_slots
+        self.out_vals = out_vals  # per output: None (a slot), a Zero or a value
+        self._closed = None
+        #: ``slot -> Var`` of the rebuilt jaxpr (after ``closed`` is read).
+        self.slot_vars = None
+
+    @property
+    def in_avals(self):
+        return [self.avals[s] for s in self.in_slots]
+
+    def __call__(self, *tangents):
+        env = [None] * len(self.avals)
+        for s, t in safe_zip(self.in_slots, tangents):
+            env[s] = t
+        bind = core.bind
+        for prim, params, ins, slots, out, _ in self.records:
+            args = [a if s < 0 else env[s] for a, s in zip(ins, slots)]
+            ans = bind(prim, *args, **params)
+            if type(out) is list:
+                for s, o in zip(out, ans):
+                    env[s] = o
+            else:
+                env[out] = ans
+        return [env[s] if s >= 0 else instantiate(v)
+                for s, v in zip(self.out_slots, self.out_vals)]
+
+    def transpose(self, cts_out):
+        """Input cotangents (``Zero`` where none flows) from output
+        cotangents (``Zero`` or None allowed), walking the records backwards
+        with the garbage collector paused."""
+        with core.gc_paused():
+            return self._transpose(cts_out)
+
+    def _transpose(self, cts_out):
+        cts = [None] * len(self.avals)
+        add = add_any_p
+        bind = core.bind
+        for s, ct in safe_zip(self.out_slots, cts_out):
+            if s < 0 or ct is None or type(ct) is Zero:
+                continue
+            prev = cts[s]
+            cts[s] = ct if prev is None else bind(add, prev, ct)
+        avals = self.avals
+        for prim, params, ins, slots, out, rule in reversed(self.records):
+            if type(out) is list:
+                ct = [cts[s] for s in out]
+                if all(c is None for c in ct):
+                    continue
+                ct = [zero_of(avals[s]) if c is None else c for c, s in zip(ct, out)]
+            else:
+                ct = cts[out]
+                if ct is None:
+                    continue
+                cts[out] = None  # read once: let it go
+            if rule is None:
+                _no_transpose_rule(prim)
+            cts_in = rule(ct, *ins, **params) if params else rule(ct, *ins)
+            # strict: a rule giving the wrong number of cotangents is an error.
+            for s, c in zip(slots, cts_in, strict=True):
+                if s < 0 or c is None or type(c) is Zero:
+                    continue
+                prev = cts[s]
+                cts[s] = c if prev is None else bind(add, prev, c)
+        return [zero_of(avals[s]) if cts[s] is None else cts[s] for s in self.in_slots]
+
+    @property
+    def closed(self) -> ClosedJaxpr:
+        if self._closed is None:
+            self._closed = self._rebuild()
+        return self._closed
+
+    @property
+    def jaxpr(self):
+        return self.closed.jaxpr
+
+    @property
+    def consts(self):
+        return self.closed.consts
+
+    def _rebuild(self):
+        vars_ = [Var(a) for a in self.avals]
+        self.slot_vars = vars_
+        consts: list = []
+        constvars: list = []
+        constvar_of: dict = {}
+
+        def operand(x):
+            t = type(x)
+            if t in _SCALAR_TYPES or (t is np.ndarray and x.ndim == 0) or \
+                    (t is not np.ndarray and isinstance(x, np.generic)):
+                return Literal(x, get_aval(x))
+            v = constvar_of.get(id(x))
+            if v is None:
+                v = constvar_of[id(x)] = Var(get_aval(x).strip_weak_type())
+                consts.append(x)
+                constvars.append(v)
+            return v
+
+        eqns = []
+        for prim, params, ins, slots, out, _ in self.records:
+            invars = [operand(a) if s < 0 else vars_[s] for a, s in zip(ins, slots)]
+            outvars = [vars_[s] for s in out] if type(out) is list else [vars_[out]]
+            eqns.append(JaxprEqn(prim, invars, params, outvars))
+        outvars = []
+        for s, v in zip(self.out_slots, self.out_vals):
+            if s >= 0:
+                outvars.append(vars_[s])
+            elif type(v) is Zero:
+                # A zero output, staged as ``zeros 0.0``.
+                a = v.aval
+                lit = Literal(a.dtype.type(0), shaped((), a.dtype))
+                z = Var(a)
+                eqns.append(JaxprEqn(zeros_p, [lit], dict(shape=a.shape), [z]))
+                outvars.append(z)
+            else:
+                outvars.append(operand(v))
+        jaxpr = Jaxpr(constvars, [vars_[s] for s in self.in_slots], eqns, outvars)
+        return ClosedJaxpr(jaxpr, consts)
+
+    def __str__(self):
+        return str(self.closed)
+
+
+def _no_transpose_rule(prim):
+    if prim in untransposable:
+        raise ValueError(untransposable[prim])
+    raise NotImplementedError(
+        f"fxad: transpose rule for primitive '{prim.name}' is not implemented "
+        "(it appeared in a linear program being transposed for reverse mode)."
+    )
+
+
+_SCALAR_TYPES = frozenset((float, int, bool, complex))
 
 
 # ---------------------------------------------------------------------------
@@ -393,6 +653,18 @@ class UndefinedPrimal:
 
     def __repr__(self):
         return f"UndefinedPrimal({self.aval.str_short()})"
+
+
+_shared_undefined: dict = {}
+
+
+def undefined_of(aval):
+    """The ``UndefinedPrimal`` of ``aval``: one shared object per aval (it
+    carries nothing else, and rules only test its type and read its aval)."""
+    u = _shared_undefined.get(aval)
+    if u is None:
+        u = _shared_undefined[aval] = UndefinedPrimal(aval)
+    return u
 
 
 def is_undefined(x) -> bool:
@@ -463,12 +735,7 @@ def _backward_pass(jaxpr, consts, cts_out, args):
                 continue
         rule = transpose_rules.get(prim)
         if rule is None:
-            if prim in untransposable:
-                raise ValueError(untransposable[prim])
-            raise NotImplementedError(
-                f"fxad: transpose rule for primitive '{prim.name}' is not implemented "
-                "(it appeared in a linear program being transposed for reverse mode)."
-            )
+            _no_transpose_rule(prim)
         invars = eqn.invars
         args = [
             x.val if type(x) is Literal

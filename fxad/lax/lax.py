@@ -34,6 +34,7 @@ from fxad.interpreters import batching, codegen, optimize
 from fxad.interpreters.ad import (
     UndefinedPrimal,
     Zero,
+    add_any,
     defjvp,
     defjvp2,
     defjvp_zero,
@@ -60,6 +61,14 @@ def _aval(x):
     return x.aval if t is UndefinedPrimal else get_aval(x)
 
 
+def _shape(x):
+    """The shape of an operand (the common array types without an aval)."""
+    t = type(x)
+    if t is np.ndarray or t is np.float64:
+        return x.shape
+    return _aval(x).shape
+
+
 def _c(like, val):
     """A scalar constant ``val`` of the dtype of ``like``."""
     return _aval(like).dtype.type(val)
@@ -67,7 +76,7 @@ def _c(like, val):
 
 def _bcast(t, shape):
     """Broadcast a 0-d tangent/cotangent to ``shape`` (scalar broadcasting)."""
-    if _aval(t).shape == shape:
+    if _shape(t) == shape:
         return t
     return broadcast_in_dim(t, shape, ())
 
@@ -76,9 +85,10 @@ def _unbcast(ct, aval):
     """Sum a cotangent back to the shape of a 0-d operand it was broadcast from."""
     if ct is None or type(ct) is Zero:
         return ct
-    if _aval(ct).shape == aval.shape:
+    shape = _shape(ct)
+    if shape == aval.shape:
         return ct
-    return reduce_sum(ct, tuple(range(_aval(ct).ndim)))
+    return reduce_sum(ct, tuple(range(len(shape))))
 
 
 # ---------------------------------------------------------------------------
@@ -116,6 +126,7 @@ def defbroadcasting(prim, scalar_ok=None):
     where ``scalar_ok(i)`` says so): mapped operands get their batch axis in
     front; per-example 0-d operands and unmapped shaped operands are
     broadcast to the batched shape."""
+    ufunc_impl = isinstance(prim.impl, np.ufunc)
 
     def rule(args, dims, **params):
         size = _axis_size(args, dims)
@@ -139,6 +150,14 @@ def defbroadcasting(prim, scalar_ok=None):
             avals = [_aval(x) for x in args]
             prim.abstract_eval(*[shaped(s, a.dtype, a.weak_type)
                                  for a, s in zip(avals, ex_shapes)], **params)
+        if ufunc_impl and all(s == out_ex if d == 0 else
+                              (d is not_mapped and (s == out_ex or not s))
+                              for d, s in zip(dims, ex_shapes)) and \
+                not any(isinstance(x, Tracer) for x in args):
+            # Concrete operands, batched in front, the unmapped ones of the
+            # per-example shape: NumPy's broadcasting lines them up as the
+            # broadcasts below would, without materialising them.
+            return prim.impl(*args, **params), 0
         new = []
         full = (size,) + out_ex
         for i, (x, d, s) in enumerate(zip(args, dims, ex_shapes)):
@@ -310,9 +329,18 @@ def def_strict(prim, fast=None):
         return prim
 
     if fast is _same_dtype_shape:
+        numpy_types = frozenset((np.ndarray, np.float64))
+
         def check(x, y):  # _same_dtype_shape inlined: the most frequent check
-            dx = _PY_DTYPES.get(type(x))
-            dy = _PY_DTYPES.get(type(y))
+            tx = type(x)
+            ty = type(y)
+            if tx in numpy_types and ty in numpy_types:
+                if x.dtype is y.dtype and (x.shape == y.shape or not y.shape or not x.shape):
+                    return
+                full(x, y)
+                return
+            dx = _PY_DTYPES.get(tx)
+            dy = _PY_DTYPES.get(ty)
             try:
                 if dx is None and dy is None:
                     if x.dtype is y.dtype and (x.shape == y.shape or not y.shape
@@ -323,6 +351,19 @@ def def_strict(prim, fast=None):
             except AttributeError:
                 pass
             full(x, y)
+
+        prim.def_check(check)
+        return prim
+
+    if fast is _inexact_operand:
+        def check(x, **params):  # _inexact_operand inlined: every unary float op
+            try:
+                if x.dtype.kind in "fc":
+                    return
+            except AttributeError:
+                if type(x) is float:
+                    return
+            full(x, **params)
 
         prim.def_check(check)
         return prim
@@ -467,7 +508,7 @@ def _add_jvp(primals, tangents):
     x, y = primals
     tx, ty = tangents
     ans = add(x, y)
-    shape = get_aval(ans).shape
+    shape = _shape(ans)
     if type(tx) is Zero:
         return ans, _bcast(ty, shape)
     if type(ty) is Zero:
@@ -476,8 +517,8 @@ def _add_jvp(primals, tangents):
 
 
 def _add_transpose(ct, x, y):
-    return [_unbcast(ct, _aval(x)) if is_undefined(x) else None,
-            _unbcast(ct, _aval(y)) if is_undefined(y) else None]
+    return [_unbcast(ct, x.aval) if type(x) is UndefinedPrimal else None,
+            _unbcast(ct, y.aval) if type(y) is UndefinedPrimal else None]
 
 
 add_p = standard_binop("add", np.add)
@@ -497,7 +538,7 @@ def _sub_jvp(primals, tangents):
     x, y = primals
     tx, ty = tangents
     ans = sub(x, y)
-    shape = get_aval(ans).shape
+    shape = _shape(ans)
     if type(tx) is Zero:
         return ans, _bcast(neg(ty), shape)
     if type(ty) is Zero:
@@ -506,8 +547,8 @@ def _sub_jvp(primals, tangents):
 
 
 def _sub_transpose(ct, x, y):
-    return [_unbcast(ct, _aval(x)) if is_undefined(x) else None,
-            _unbcast(neg(ct), _aval(y)) if is_undefined(y) else None]
+    return [_unbcast(ct, x.aval) if type(x) is UndefinedPrimal else None,
+            _unbcast(neg(ct), y.aval) if type(y) is UndefinedPrimal else None]
 
 
 sub_p = standard_binop("sub", np.subtract)
@@ -521,19 +562,49 @@ def mul(x, y):
     return bind(mul_p, x, y)
 
 
+def _mul_jvp(primals, tangents):
+    x, y = primals
+    tx, ty = tangents
+    ans = mul(x, y)
+    if type(tx) is Zero:
+        return ans, (Zero.from_value(ans) if type(ty) is Zero else mul(x, ty))
+    if type(ty) is Zero:
+        return ans, mul(tx, y)
+    if tx is ty and x is y:
+        # x * x: one tangent equation, t * 2x (equal to t*x + x*t: doubling
+        # is exact), so the backward pass has one product and no sum.
+        return ans, mul(tx, add(x, x))
+    return ans, add_any(mul(tx, y), mul(x, ty))
+
+
 def _mul_transpose(ct, x, y):
-    if is_undefined(x) and is_undefined(y):
-        raise TypeError("mul is not linear in both operands at once (a product of two tangents)")
-    if is_undefined(x):
+    # A cotangent that is the concrete scalar 1 (grad's seed) multiplies
+    # nothing: 1 * v is v exactly.  Under nested derivatives the product
+    # would otherwise be traced, differentiated and transposed at every
+    # outer level.  (Only for a traced or NumPy-scalar factor: an array
+    # factor is the user's, and a cotangent must not alias it.)
+    one = type(ct) is np.float64 and ct == 1.0
+    if type(x) is UndefinedPrimal:
+        if type(y) is UndefinedPrimal:
+            raise TypeError("mul is not linear in both operands at once "
+                            "(a product of two tangents)")
+        if one and _immutable_factor(y):
+            return [_unbcast(y, x.aval), None]
         return [_unbcast(mul(ct, y), x.aval), None]
+    if one and _immutable_factor(x):
+        return [None, _unbcast(x, y.aval)]
     return [None, _unbcast(mul(x, ct), y.aval)]
+
+
+def _immutable_factor(v):
+    return type(v) is np.float64 or isinstance(v, Tracer)
 
 
 mul_p = standard_binop("mul", np.multiply)
 optimize.def_commutative(mul_p)
 optimize.def_forwarding(mul_p, optimize.identity_element_rule(_unit, _unit))
 codegen.def_operator(mul_p, "*", "multiply")
-defjvp(mul_p, lambda t, x, y: mul(t, y), lambda t, x, y: mul(x, t))
+jvp_rules[mul_p] = _mul_jvp
 deftranspose(mul_p, _mul_transpose)
 
 

@@ -175,13 +175,26 @@ def numpy_function(fn):
     themselves (the ufunc factories) are marked ``_fxad_array_like``."""
     if getattr(fn, "_fxad_array_like", False) or type(fn) is not types.FunctionType:
         return fn
-    src = _wrapper_source(fn.__name__ if fn.__name__.isidentifier() else "wrapper",
-                          inspect.signature(fn))
+    if "__signature__" in fn.__dict__:
+        # A generated function checking its own arguments against its stated
+        # signature (scipy.stats methods): pass everything on as given.
+        P = inspect.Parameter
+        sig = inspect.Signature([P("args", P.VAR_POSITIONAL), P("kwargs", P.VAR_KEYWORD)])
+    else:
+        sig = inspect.signature(fn)
+    src = _wrapper_source(fn.__name__ if fn.__name__.isidentifier() else "wrapper", sig)
     env = {"_fn": fn, "_Concrete": ConcretizationTypeError, "_retry": retry_array_like,
            "_strong_result": _strong_result, "_plain": _PLAIN}
     exec(src, env)  # noqa: S102 - a wrapper with fn's exact signature (see _wrapper_source)
     w = env[fn.__name__ if fn.__name__.isidentifier() else "wrapper"]
-    w.__defaults__, w.__kwdefaults__ = fn.__defaults__, fn.__kwdefaults__
+    # The defaults as the signature states them (a generated function may
+    # carry them in __signature__ only).
+    params = sig.parameters.values()
+    pos = [p.default for p in params if p.default is not p.empty
+           and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    w.__defaults__ = tuple(pos) or None
+    w.__kwdefaults__ = {p.name: p.default for p in params
+                        if p.kind is p.KEYWORD_ONLY and p.default is not p.empty} or None
     for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
         setattr(w, attr, getattr(fn, attr))
     w.__dict__.update(fn.__dict__)

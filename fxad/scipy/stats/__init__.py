@@ -7,6 +7,12 @@ On plain NumPy values each function is SciPy's own.  On traced values,
 SciPy's conventions hold: NaN for invalid parameters (``scale <= 0``, a
 non-positive shape), ``-inf`` log-density and 0 density outside the support.
 
+Quantiles (``ppf``/``isf``) that no composite computes are primitives with
+SciPy's inverse as impl (``fxad/scipy/stats/_primitives.py``), differentiated
+by the implicit function theorem: ``d ppf / dq = 1 / pdf(ppf)``, and in a
+parameter wherever the CDF is differentiable in it.  Discrete quantiles are
+floats, as SciPy's, with derivative zero.
+
 Example:
     >>> import fxad, fxad.scipy.stats as fst, numpy as np
     >>> x = np.array([0.5, -1.0, 2.0])
@@ -17,16 +23,26 @@ Example:
 
 from fxad.scipy.stats import (  # noqa: F401
     beta,
+    binom,
+    cauchy,
     chi2,
     dirichlet,
+    expon,
     gamma,
+    laplace,
+    logistic,
+    lognorm,
     multivariate_normal,
+    nbinom,
     norm,
     poisson,
     t,
+    uniform,
 )
 
-__all__ = ["beta", "chi2", "dirichlet", "gamma", "multivariate_normal", "norm", "poisson", "t"]
+__all__ = ["beta", "binom", "cauchy", "chi2", "dirichlet", "expon", "gamma", "laplace",
+           "logistic", "lognorm", "multivariate_normal", "nbinom", "norm", "poisson", "t",
+           "uniform"]
 
 # Every distribution's functions take lists holding tracers and return NumPy's
 # result types (fxad/numpy/_util.py: numpy_function).

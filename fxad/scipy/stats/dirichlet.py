@@ -20,10 +20,10 @@ import scipy.stats as _st
 
 import fxad.numpy as fnp
 from fxad.numpy._util import any_tracer, shape_of
-from fxad.scipy.special import gammaln, xlogy
+from fxad.scipy.special import digamma, gammaln, xlogy
 from fxad.scipy.stats._util import promote
 
-__all__ = ["logpdf", "pdf"]
+__all__ = ["logpdf", "pdf", "mean", "var", "entropy"]
 
 
 def _check(x, alpha):
@@ -71,3 +71,60 @@ def pdf(x, alpha):
     if not any_tracer(x, alpha):
         return _st.dirichlet.pdf(x, alpha)
     return fnp.exp(logpdf(x, alpha))
+
+
+def _alpha(alpha):
+    alpha, dt = promote(alpha, broadcast=False)
+    shape = shape_of(alpha)
+    if len(shape) != 1:
+        raise ValueError(f"Parameter vector 'a' must be one dimensional, but a.shape = "
+                         f"{shape}.")
+    return alpha, fnp.sum(alpha), dt
+
+
+def mean(alpha):
+    """The mean, ``alpha / sum(alpha)``.
+
+    Example:
+        >>> import fxad.scipy.stats as fst, numpy as np
+        >>> fst.dirichlet.mean(np.array([1.0, 3.0]))
+        array([0.25, 0.75])
+    """
+    if not any_tracer(alpha):
+        return _st.dirichlet.mean(alpha)
+    alpha, a0, _ = _alpha(alpha)
+    return fnp.true_divide(alpha, a0)
+
+
+def var(alpha):
+    """The variances of the components, ``alpha (a0 - alpha) / (a0**2 (a0 + 1))``
+    with ``a0 = sum(alpha)``.
+
+    Example:
+        >>> import fxad.scipy.stats as fst, numpy as np
+        >>> fst.dirichlet.var(np.array([1.0, 1.0]))  # uniform on [0, 1]: 1/12
+        array([0.08333333, 0.08333333])
+    """
+    if not any_tracer(alpha):
+        return _st.dirichlet.var(alpha)
+    alpha, a0, dt = _alpha(alpha)
+    return fnp.true_divide(fnp.multiply(alpha, fnp.subtract(a0, alpha)),
+                           fnp.multiply(fnp.square(a0), fnp.add(a0, dt(1))))
+
+
+def entropy(alpha):
+    """The differential entropy, ``log B(alpha) + (a0 - K) digamma(a0) -
+    sum((alpha - 1) digamma(alpha))``.
+
+    Example:
+        >>> import fxad.scipy.stats as fst, numpy as np
+        >>> round(float(fst.dirichlet.entropy(np.ones(3))), 12)  # -log(2!)
+        -0.69314718056
+    """
+    if not any_tracer(alpha):
+        return _st.dirichlet.entropy(alpha)
+    alpha, a0, dt = _alpha(alpha)
+    k = shape_of(alpha)[0]
+    ln_b = fnp.subtract(fnp.sum(gammaln(alpha)), gammaln(a0))
+    return fnp.subtract(fnp.add(ln_b, fnp.multiply(fnp.subtract(a0, dt(k)), digamma(a0))),
+                        fnp.sum(fnp.multiply(fnp.subtract(alpha, dt(1)), digamma(alpha))))

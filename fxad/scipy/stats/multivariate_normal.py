@@ -6,9 +6,20 @@ SciPy's conventions: ``x`` has the components along its last axis (a 1-D
 ``cov`` may be a scalar (times the identity), a vector (the diagonal) or a
 matrix, of which only the lower triangle is read (as SciPy's ``eigh``).  On
 traced values the log-density is computed from the Cholesky factor
-``L`` of ``cov``: ``-(d log(2 pi) + 2 sum(log diag L) + |L^-1 (x - mean)|**2) / 2``;
-a singular covariance (``allow_singular=True`` with a rank-deficient
-``cov``) is supported on concrete values only.
+``L`` of ``cov``: ``-(d log(2 pi) + 2 sum(log diag L) + |L^-1 (x - mean)|**2) / 2``.
+
+With ``allow_singular=True`` (and in ``entropy``, as SciPy's, which always
+allows it) the covariance may be singular: SciPy's pseudo-determinant and
+pseudo-inverse, with SciPy's cutoff for negligible eigenvalues (``1e6`` times
+the machine epsilon times the largest one) and ``-inf`` for points off the
+support (the range of ``cov`` shifted by ``mean``).  On traced values the
+eigenbasis ``V`` of ``cov`` is computed once as a constant, and ``cov`` enters
+through ``V^T cov V`` restricted to the range (its Cholesky factor gives the
+pseudo-determinant and the Mahalanobis distance): the values are SciPy's,
+and the derivatives in ``cov`` are those along covariances with the same range
+(exact for a non-singular ``cov``), free of the infinities that
+differentiating the eigenvectors themselves would give at repeated
+eigenvalues.
 
 ``cdf``/``logcdf`` (SciPy's values, differentiable in ``x`` and ``mean``, not
 in ``cov``) standardise the upper limits, ``z = (x - mean) / sqrt(diag cov)``,
@@ -36,7 +47,7 @@ from fxad.numpy._util import any_tracer, shape_of
 from fxad.scipy.linalg import solve_triangular
 from fxad.scipy.stats._util import LOG_SQRT_2PI, promote
 
-__all__ = ["logpdf", "pdf", "cdf", "logcdf"]
+__all__ = ["logpdf", "pdf", "cdf", "logcdf", "entropy"]
 
 
 def _dim(mean, cov):
@@ -88,6 +99,8 @@ def logpdf(x, mean=None, cov=1, allow_singular=False):
     if not any_tracer(x, mean, cov):
         return _st.multivariate_normal.logpdf(x, mean, cov, allow_singular=allow_singular)
     x, mean, cov, dim, dt = _parameters(x, mean, cov)
+    if allow_singular:
+        return _squeeze(_singular_logpdf(x, mean, cov, dim, dt))
     chol = linalg.cholesky(cov)
     dev = fnp.subtract(x, mean)  # (..., dim)
     pts = fnp.reshape(dev, (-1, dim))
@@ -97,6 +110,73 @@ def logpdf(x, mean=None, cov=1, allow_singular=False):
     out = fnp.negative(fnp.add(fnp.add(fnp.multiply(dt(0.5), maha), log_det),
                                dt(dim * LOG_SQRT_2PI)))
     return _squeeze(out)
+
+
+def _symmetric(cov):
+    """``cov`` from its lower triangle (what SciPy's ``eigh`` reads)."""
+    return fnp.add(fnp.tril(cov), fnp.transpose(fnp.tril(cov, -1)))
+
+
+def _range(cov, dim, dt):
+    """SciPy's ``_PSD`` on traced values: ``(chol, keep, v, psd, eps)`` with
+    ``v`` the (constant) eigenbasis of ``cov``, ``keep`` marking the
+    eigenvalues above the cutoff ``eps``, ``chol`` the Cholesky factor of
+    ``V^T cov V`` on the kept block (the identity on the others), and ``psd``
+    whether no eigenvalue is below ``-eps``."""
+    cov = _symmetric(cov)
+    w, v = linalg.eigh(fnp.stop_gradient(cov))
+    factor = 1e6 if np.dtype(dt) == np.float64 else 1e3
+    eps = fnp.multiply(dt(factor * np.finfo(dt).eps), fnp.max(fnp.abs(w)))
+    keep = w > eps
+    both = fnp.logical_and(fnp.reshape(keep, (dim, 1)), fnp.reshape(keep, (1, dim)))
+    inner = fnp.matmul(fnp.transpose(v), fnp.matmul(cov, v))
+    inner = fnp.where(both, inner, fnp.asarray(np.eye(dim, dtype=dt)))
+    psd = fnp.min(w) >= fnp.negative(eps)
+    return linalg.cholesky(inner), keep, v, psd, eps
+
+
+def _log_pdet(chol):
+    # (the identity block contributes log 1 = 0)
+    return fnp.multiply(2.0, fnp.sum(fnp.log(fnp.diagonal(chol))))
+
+
+def _singular_logpdf(x, mean, cov, dim, dt):
+    chol, keep, v, psd, eps = _range(cov, dim, dt)
+    dev = fnp.reshape(fnp.subtract(x, mean), (-1, dim))
+    z = fnp.matmul(dev, v)  # (n, dim): coordinates in the eigenbasis
+    z_in = fnp.where(keep, z, dt(0))
+    z_out = fnp.where(keep, dt(0), fnp.stop_gradient(z))
+    w = solve_triangular(chol, fnp.transpose(z_in), lower=True)
+    maha = fnp.sum(fnp.square(w), axis=0)
+    rank = fnp.sum(keep.astype(dt))
+    out = fnp.multiply(dt(-0.5), fnp.add(fnp.add(fnp.multiply(rank, dt(2 * LOG_SQRT_2PI)),
+                                                 _log_pdet(chol)), maha))
+    on_support = fnp.sqrt(fnp.sum(fnp.square(z_out), axis=-1)) < fnp.multiply(dt(1e3), eps)
+    out = fnp.where(on_support, out, dt(-np.inf))
+    out = fnp.where(psd, out, dt(np.nan))
+    return fnp.reshape(out, shape_of(x)[:-1])
+
+
+def entropy(mean=None, cov=1):
+    """The differential entropy, ``(rank (log(2 pi) + 1) + log pdet(cov)) / 2``
+    (the pseudo-determinant: a singular ``cov`` is allowed, as in SciPy).
+
+    Example:
+        >>> import fxad, fxad.scipy.stats as fst, numpy as np
+        >>> round(float(fst.multivariate_normal.entropy(np.zeros(2), np.eye(2))), 12)
+        2.837877066409
+        >>> fxad.grad(fst.multivariate_normal.entropy, argnums=1)(np.zeros(2), 2 * np.eye(2))
+        array([[0.25, 0.  ],
+               [0.  , 0.25]])
+    """
+    if not any_tracer(mean, cov):
+        return _st.multivariate_normal.entropy(mean, cov)
+    _, mean, cov, dim, dt = _parameters(np.zeros(()), mean, cov)  # (no x)
+    chol, keep, _, psd, _ = _range(cov, dim, dt)
+    rank = fnp.sum(keep.astype(dt))
+    out = fnp.multiply(dt(0.5), fnp.add(fnp.multiply(rank, dt(2 * LOG_SQRT_2PI + 1)),
+                                         _log_pdet(chol)))
+    return fnp.where(psd, out, dt(np.nan))
 
 
 def pdf(x, mean=None, cov=1, allow_singular=False):

@@ -18,7 +18,8 @@ from fxad.numpy._util import any_tracer
 from fxad.scipy.special import ndtr as _ndtr
 from fxad.scipy.stats._util import LOG_SQRT_2PI, masked, promote, safe, standardize
 
-__all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf"]
+__all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf", "mean", "var",
+           "entropy"]
 
 
 def logpdf(x, loc=0, scale=1):
@@ -127,4 +128,43 @@ Example:
     >>> import fxad.scipy.stats as fst
     >>> round(float(fst.norm.isf(0.025)), 12)
     1.95996398454
+"""
+
+
+def _moment(name, fn):
+    def f(loc=0, scale=1):
+        if not any_tracer(loc, scale):
+            return getattr(_st.norm, name)(loc, scale)
+        loc, scale, dt = promote(loc, scale)
+        ok = scale > 0
+        return masked(fn(loc, safe(ok, scale, dt(1)), dt), ok, None, 0, dt)
+
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
+mean = _moment("mean", lambda loc, scale, dt: loc)  # (promote broadcast loc with scale)
+mean.__doc__ = """The mean, ``loc``.
+
+Example:
+    >>> import fxad.scipy.stats as fst
+    >>> float(fst.norm.mean(1.5, 2.0))
+    1.5
+"""
+var = _moment("var", lambda loc, scale, dt: fnp.square(scale))
+var.__doc__ = """The variance, ``scale**2``.
+
+Example:
+    >>> import fxad.scipy.stats as fst
+    >>> float(fst.norm.var(0.0, 3.0))
+    9.0
+"""
+entropy = _moment("entropy", lambda loc, scale, dt: fnp.add(dt(0.5 + LOG_SQRT_2PI),
+                                                            fnp.log(scale)))
+entropy.__doc__ = """The differential entropy, ``(1 + log(2 pi)) / 2 + log(scale)``.
+
+Example:
+    >>> import fxad.scipy.stats as fst
+    >>> round(float(fst.norm.entropy()), 12)
+    1.418938533205
 """

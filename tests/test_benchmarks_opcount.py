@@ -1,0 +1,83 @@
+"""Regression guard of eager reverse mode's per-operation cost.
+
+Wall time is not tested (shared machines are noisy; it is measured side by
+side in ``benchmarks/``).  What is tested is deterministic: the Python
+bytecodes and function calls executed per user operation by the eager
+``grad`` of the benchmark workloads at small sizes (``benchmarks/opcount.py``),
+against ceilings a little above today's counts, so a change that makes the
+fast path do more work per operation fails here.  The counts before the
+flat-tape linearize (issue 11) are in ``benchmarks/README.md``.
+
+Also: deep graphs stay linear (10x the steps costs at most 11x the
+bytecodes and 11x the peak memory) and a backward pass over more steps
+than the recursion limit does not recurse.
+"""
+
+import sys
+
+import numpy as np
+import pytest
+
+from benchmarks import opcount
+
+# (Python calls, bytecodes) per user operation: ceilings about 12% above the
+# counts measured when this guard was written (chain 45 / 980, seed 62 / 1565,
+# higher 1626 / 36295; before issue 11: chain 52 / 1452, seed 72 / 1997,
+# higher 1982 / 56847).
+CEILINGS = {"chain": (51, 1100), "seed": (70, 1760), "higher": (1830, 40700)}
+
+
+@pytest.fixture(scope="module")
+def counts():
+    return opcount.workload_counts()
+
+
+@pytest.mark.parametrize("name", sorted(CEILINGS))
+def test_bytecodes_per_op_stay_under_ceiling(counts, name):
+    calls, _, bytecodes = counts[name]
+    max_calls, max_bytecodes = CEILINGS[name]
+    assert bytecodes <= max_bytecodes, (
+        f"{name}: {bytecodes:.0f} bytecodes per traced operation, ceiling {max_bytecodes}: "
+        "the eager reverse-mode fast path got more expensive")
+    assert calls <= max_calls, (
+        f"{name}: {calls:.1f} Python calls per traced operation, ceiling {max_calls}")
+
+
+def test_counts_are_counts():
+    # The counter itself: a known function executes a known, positive count.
+    def f(n):
+        return sum(i for i in range(n))
+
+    c10, _, b10 = opcount.count(f, 10)
+    c100, _, b100 = opcount.count(f, 100)
+    assert c100 - c10 == 90  # one generator frame resumption per item
+    assert b100 > b10 > 0
+
+
+def test_deep_reverse_mode_is_linear_in_bytecodes():
+    f1, a1 = opcount.deep_grad(200)
+    f2, a2 = opcount.deep_grad(2000)
+    with opcount._unchecked():
+        b1 = opcount.count(f1, *a1)[2]
+        b2 = opcount.count(f2, *a2)[2]
+    assert 9.0 <= b2 / b1 <= 11.0, b2 / b1
+
+
+def test_deep_reverse_mode_is_linear_in_memory_and_does_not_recurse():
+    # Sizes past the small-graph regime (slot numbers up to 256 are Python's
+    # cached ints, so a small tape allocates less per step), and well past
+    # the recursion limit.
+    steps = 20_000
+    assert steps > 10 * sys.getrecursionlimit()
+    f1, a1 = opcount.deep_grad(steps // 10)
+    f2, a2 = opcount.deep_grad(steps)
+    opcount.peak_memory(f1, *a1)  # caches filled once
+    _, m1 = opcount.peak_memory(f1, *a1)
+    g, m2 = opcount.peak_memory(f2, *a2)
+    assert m2 / m1 <= 11.0, m2 / m1
+    # The value: d x_n / d x_0 = prod (0.999 + 0.001 cos x_k).
+    x, prod = 0.5, 1.0
+    for _ in range(steps):
+        prod *= 0.999 + 0.001 * np.cos(x)
+        x = 0.999 * x + 0.001 * np.sin(x)
+    np.testing.assert_allclose(g, prod, rtol=1e-12)
