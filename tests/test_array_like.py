@@ -163,4 +163,4 @@ def test_wrappers_keep_the_signature_and_the_docstring():
     assert fnp.arccos is fnp.acos
     assert _util.numpy_function(fnp.sum) is fnp.sum  # idempotent
     with pytest.raises(TypeError):
-        fnp.sum([1.0], 0, None, None, False, 1)  # too many arguments, as before
+        fnp.sum([1.0], 0, None, None, False, 0.0, True, 1)  # too many arguments, as before
