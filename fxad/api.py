@@ -400,12 +400,14 @@ def _check_scalar_output(out_leaves, out_tree, where):
             f"a pytree {out_tree}. Use fxad.jacrev or fxad.vjp for non-scalar outputs."
         )
     aval = get_aval(out_leaves[0])
-    if aval.shape != ():
+    # One element in any shape, (1,) or (1, 1), counts as a scalar, as in
+    # autograd and PyTorch (programs written for them rely on it).
+    if aval.size != 1:
         raise TypeError(
-            f"{where} requires a scalar (0-d array) output, but the function returned "
-            f"shape {aval.shape} ({aval.str_short()}). Use fxad.jacrev (or fxad.jacfwd) "
-            "for the Jacobian, or fxad.vjp for a vector-Jacobian product; or reduce the "
-            "output to a scalar (e.g. with .sum())."
+            f"{where} requires a scalar output (one element, e.g. shape () or (1,)), but "
+            f"the function returned shape {aval.shape} ({aval.str_short()}). Use "
+            "fxad.jacrev (or fxad.jacfwd) for the Jacobian, or fxad.vjp for a "
+            "vector-Jacobian product; or reduce the output to a scalar (e.g. with .sum())."
         )
     if aval.dtype.kind not in "fc":
         raise TypeError(
@@ -469,7 +471,7 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
             po, linear, _ = linearize_flat(scalar_fun, flat.in_leaves)
             aval = get_aval(po[0])
             _check_holomorphic_outputs([aval], "grad", holomorphic)
-            ct = aval.dtype.type(1)
+            ct = np.ones(aval.shape, aval.dtype) if aval.shape else aval.dtype.type(1)
             cts_in = linear.transpose([ct])
             del linear
         in_avals = [get_aval(x) for x in flat.in_leaves]
@@ -488,7 +490,8 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
     """The gradient of a scalar-valued ``fun`` with respect to ``argnums``.
 
     Args:
-      fun: function returning a scalar (0-d) real output.
+      fun: function returning a real scalar: a 0-d output, or one with exactly
+        one element (shape ``(1,)``, ``(1, 1)``), as autograd accepts.
       argnums: which positional argument(s) to differentiate (int or tuple).
       has_aux: ``fun`` returns ``(output, aux)``; grad then returns ``(g, aux)``.
       holomorphic: complex inputs and output, ``fun`` holomorphic.
@@ -743,8 +746,12 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
         (each an int, None, or a pytree prefix of that argument): the axis to
         map over, None for arguments shared by the whole batch.
       out_axes: int, None, or a pytree prefix of the output: where the batch
-        axis goes in each output.
+        axis goes in each output (out of range raises ValueError).
       axis_size: the batch size when no argument is mapped.
+
+    Keyword arguments of the batched function are mapped over axis 0, as in
+    JAX (``in_axes`` covers positional arguments only): pass a shared value
+    positionally with ``in_axes=None`` or close over it.
 
     Returns:
       The batched function.
@@ -773,7 +780,10 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
                 axes.extend(_axes_per_leaf(s, a, "in_axes"))
         else:
             axes = _axes_per_leaf(spec, args, "in_axes")
-        leaves, in_tree = tree_util.tree_flatten(args)
+        # Keyword arguments are mapped over their leading axis (in_axes
+        # describes the positional ones only), as in JAX.
+        axes.extend([0] * len(tree_util.tree_leaves(kwargs)))
+        leaves, in_tree = tree_util.tree_flatten((args, kwargs))
         leaves = [_to_value(x, "vmap") for x in leaves]
         dims, sizes = [], []
         for x, d in zip(leaves, axes):
@@ -784,7 +794,10 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
             if not -nd <= d < nd:
                 raise ValueError(
                     f"vmap in_axes {d} is out of bounds for an argument of shape "
-                    f"{get_aval(x).shape}")
+                    f"{get_aval(x).shape}" + (" (keyword arguments are mapped over axis 0; "
+                                              "pass an unmapped one positionally with "
+                                              "in_axes=None, or close over it)"
+                                              if kwargs and d == 0 else ""))
             d %= nd
             dims.append(d)
             sizes.append(get_aval(x).shape[d])
@@ -798,7 +811,8 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
         store = {}
 
         def flat_fun(*xs):
-            out = fun(*tree_util.tree_unflatten(in_tree, list(xs)), **kwargs)
+            a, kw = tree_util.tree_unflatten(in_tree, list(xs))
+            out = fun(*a, **kw)
             out_leaves, store["tree"] = tree_util.tree_flatten(out)
             store["out"] = out
             return out_leaves

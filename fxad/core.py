@@ -25,7 +25,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from fxad.errors import ConcretizationTypeError, UnexpectedTracerError
+from fxad.errors import (
+    ConcretizationTypeError,
+    UnexpectedTracerError,
+    conversion_hint,
+    setitem_error,
+)
 
 # ---------------------------------------------------------------------------
 # Configuration
@@ -352,10 +357,16 @@ class new_trace:
         trace_state.stack.append(self.trace)
         return self.trace
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
         trace = self.trace
         trace.active = False
         del trace_state.stack[trace.level:]
+        if exc_type is ValueError:
+            # `out[i] = tracer` on a NumPy array: NumPy replaces fxad's error
+            # (its cause) by its own; the transformation raises fxad's again.
+            err = setitem_error(exc)
+            if err is not None:
+                raise err
         return False
 
 
@@ -427,6 +438,12 @@ class Tracer:
     def __pos__(self):
         return self
 
+    def _strip_weak_type(self):
+        """This value typed strong (not weak), staging nothing: the NumPy layer
+        retypes a function's result of a Python scalar this way (NumPy returns
+        a NumPy scalar).  None where a trace cannot: the caller converts."""
+        return None
+
     __hash__ = None  # arrays are unhashable, as in NumPy
 
     def __setitem__(self, idx, value):
@@ -446,7 +463,8 @@ class Tracer:
     def _concrete(self, what: str):
         raise ConcretizationTypeError(
             f"fxad: {what} needs a concrete value, but got a traced array "
-            f"{self.aval.str_short()} ({type(self).__name__}). {self._concrete_hint()}"
+            f"{self.aval.str_short()} ({type(self).__name__}).{conversion_hint(what, self.dtype)}"
+            f" {self._concrete_hint()}"
         )
 
     def _concrete_hint(self) -> str:

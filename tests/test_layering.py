@@ -307,6 +307,7 @@ CORE_MEMBERS = [
     "__array__", "__bool__", "__complex__", "__float__", "__hash__", "__index__", "__int__",
     "__iter__", "__len__", "__repr__", "__str__", "_concrete", "_concrete_hint",
     "aval", "dtype", "item", "ndim", "shape", "size", "sort", "to_concrete_value", "tolist",
+    "_strip_weak_type",
 ]
 METHODS = [
     "all", "any", "argmax", "argmin", "argsort", "astype", "clip", "conj", "conjugate",

@@ -246,6 +246,11 @@ class JVPTracer(Tracer):
     def __float__(self):
         self._concrete("float()")
 
+    def _strip_weak_type(self):
+        p = self.primal  # weak: a Python scalar, or a weak tracer of an outer trace
+        p = p._strip_weak_type() if isinstance(p, Tracer) else get_aval(p).dtype.type(p)
+        return None if p is None else JVPTracer(self._trace, p, self.tangent)
+
 
 class JVPTrace(Trace):
     __slots__ = ()

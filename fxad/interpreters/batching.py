@@ -38,6 +38,11 @@ class BatchTracer(Tracer):
             a = self._aval = shaped(shape, va.dtype, va.weak_type)
         return a
 
+    def _strip_weak_type(self):
+        v = self.val  # weak: a weak tracer of an outer trace, or a Python scalar
+        v = v._strip_weak_type() if isinstance(v, Tracer) else get_aval(v).dtype.type(v)
+        return None if v is None else BatchTracer(self._trace, v, self.bdim)
+
     def _concrete_hint(self):
         return (
             "Inside vmap a value stands for a whole batch of values, so Python "

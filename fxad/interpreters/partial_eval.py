@@ -53,6 +53,11 @@ class JaxprTracer(Tracer):
         self.aval = aval
         self.ir_var = var
 
+    def _strip_weak_type(self):
+        # The same variable: weak types steer promotion only (check_jaxpr
+        # ignores them), and the equations below read the tracer's aval.
+        return JaxprTracer(self._trace, self.aval.strip_weak_type(), self.ir_var)
+
 
 class JaxprTrace(Trace):
     """Stages every primitive applied to its tracers.  ``partial_eval``: a
@@ -104,10 +109,11 @@ class JaxprTrace(Trace):
         for x in args:
             if type(x) is JaxprTracer and x._trace is self:
                 v = x.ir_var
+                avals.append(x.aval)  # _strip_weak_type retypes the tracer, not its Var
             else:
                 v = self.const(x)
+                avals.append(v.aval)
             invars.append(v)
-            avals.append(v.aval)
         out = prim.abstract_eval(*avals, **params)
         if prim.multiple_results:
             outvars = [Var(a) for a in out]

@@ -239,7 +239,12 @@ def vmap_flat(fun, args, in_dims, out_dims_fn, size):
             results.append(val)
             continue
         nd = _aval(val).ndim + (1 if bd is not_mapped else 0)
-        od = od % nd if nd else 0
+        if not -nd <= od < nd:
+            shape = _aval(val).shape if bd is not not_mapped else (size,) + _aval(val).shape
+            raise ValueError(
+                f"vmap out_axes={od} is out of bounds for an output of {nd} dimensions "
+                f"(shape {shape} with the batch axis): use an axis in [{-nd}, {nd - 1}].")
+        od %= nd
         results.append(matchaxis(val, bd, od, size))
     return results
 

@@ -45,6 +45,7 @@ from numpy import (  # noqa: F401 - dtypes and constants, as NumPy has them
     uint64,
 )
 
+from fxad.numpy._constant import array, asarray  # noqa: F401
 from fxad.numpy._core import (  # noqa: F401
     abs,
     absolute,
@@ -189,6 +190,7 @@ from fxad.numpy._floating import (  # noqa: F401
     real_if_close,
     spacing,
 )
+from fxad.numpy._index_tricks import c_, r_  # noqa: F401
 from fxad.numpy._indexing import (  # noqa: F401
     _IndexUpdateHelper,
     _IndexUpdateRef,
@@ -332,8 +334,6 @@ from fxad.numpy._searching import (  # noqa: F401
     unique_values,
 )
 from fxad.numpy._shape import (  # noqa: F401
-    array,
-    asarray,
     atleast_1d,
     atleast_2d,
     broadcast_arrays,
@@ -412,6 +412,14 @@ import sys as _sys  # noqa: E402
 from numpy import random  # noqa: E402,F401
 
 _sys.modules.setdefault("fxad.numpy.random", random)
+
+# Every public function takes (nested) lists holding tracers where NumPy takes
+# arrays, and returns NumPy's (never weak) result types: fxad/numpy/_util.py.
+from fxad.numpy import _util  # noqa: E402
+
+_util.install_numpy_functions(globals())
+_util.install_numpy_functions(vars(linalg))
+_util.install_numpy_functions(vars(fft))
 
 # The layer installs itself on the core: the tracer's operators and methods,
 # and NumPy's dispatch protocols routed to the namespaces above.

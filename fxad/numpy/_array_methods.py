@@ -57,6 +57,17 @@ from fxad.numpy._manipulation import repeat
 from fxad.numpy._reductions import argsort, cumprod
 from fxad.numpy._shape import clip, ravel, reshape, squeeze, swapaxes, transpose
 
+# Python's operators follow Python's arithmetic on weakly typed values (a
+# Python scalar argument of jit): ``-x``, ``x + 1.0`` stay weak, where the
+# NumPy functions return NumPy scalars.  So the operators call the ufuncs'
+# operator forms.
+absolute, negative = absolute._operator, negative._operator
+add, subtract, multiply, true_divide = (add._operator, subtract._operator,
+                                        multiply._operator, true_divide._operator)
+equal, not_equal, less, less_equal, greater, greater_equal = (
+    equal._operator, not_equal._operator, less._operator, less_equal._operator,
+    greater._operator, greater_equal._operator)
+
 # ---------------------------------------------------------------------------
 # Operators
 

@@ -8,8 +8,10 @@ import numpy as np
 
 from fxad import lax
 from fxad.core import Tracer
+from fxad.errors import ConcretizationTypeError
 from fxad.numpy._util import (
     any_tracer,
+    array_like,
     asarray_value,
     broadcast_to_shape,
     canonical_axes,
@@ -17,6 +19,7 @@ from fxad.numpy._util import (
     promote_broadcast,
     result_type,
     shape_of,
+    strong,
     to_inexact,
 )
 
@@ -32,9 +35,10 @@ def _ufunc_float(dtype) -> np.dtype:
 
 
 def _unary(np_fn, lax_fn, float_only=True, name=None, int_identity=False):
-    def fn(x, /):
-        if not isinstance(x, Tracer):
-            return np_fn(x)
+    # A ufunc factory does what numpy_function (fxad/numpy/_util.py) does for
+    # the other functions inline, to keep NumPy's speed on the eager path.
+    def op(x, /):
+        """Python's operator (``-x``, ``abs(x)``) on a tracer: weak stays weak."""
         dt = x.aval.dtype
         if dt.kind not in "fc":  # np.issubdtype(dt, np.inexact), without its cost
             if int_identity:  # floor/ceil/trunc keep integers (NumPy 2)
@@ -43,8 +47,22 @@ def _unary(np_fn, lax_fn, float_only=True, name=None, int_identity=False):
                 x = lax.convert_element_type(x, _ufunc_float(dt))
         return lax_fn(x)
 
-    fn.__name__ = name or np_fn.__name__
-    fn.__qualname__ = fn.__name__
+    def fn(x, /):
+        if not isinstance(x, Tracer):
+            try:
+                return np_fn(x)
+            except ConcretizationTypeError:  # a list holding tracers
+                x = array_like(x)
+                if not isinstance(x, Tracer):
+                    raise
+        if x.aval.weak_type:  # NumPy's result is a NumPy scalar, not weak
+            x = strong(x)
+        return op(x)
+
+    fn.__name__ = op.__name__ = name or np_fn.__name__
+    fn.__qualname__ = op.__qualname__ = fn.__name__
+    fn._fxad_array_like = True
+    fn._operator = op
     fn.__doc__ = (
         f"Differentiable ``numpy.{fn.__name__}``.\n\n"
         "Example:\n    >>> import fxad, fxad.numpy as fnp\n"
@@ -55,35 +73,60 @@ def _unary(np_fn, lax_fn, float_only=True, name=None, int_identity=False):
     return fn
 
 
+def _py_operand(y, a):
+    """The Python number ``y`` as the other operand of a float tracer of
+    aval ``a``: of its dtype, and still a Python scalar (weak) when the tracer
+    is weak, so that Python arithmetic on Python scalars stays weak."""
+    if a.weak_type:
+        k = a.dtype.kind
+        return float(y) if k == "f" else int(y) if k == "i" else complex(y)
+    return a.dtype.type(y)
+
+
 def _binary(np_fn, lax_fn, float_only=False, name=None, to_float=to_inexact):
-    def fn(x, y, /):
+    def op(x, y, /):
+        """Python's operator: at least one tracer; weak operands give a weak result."""
         tx = isinstance(x, Tracer)
         ty = isinstance(y, Tracer)
-        if not (tx or ty):
-            return np_fn(x, y)
         # Fast paths (the common cases under a transformation): a float
-        # tracer with a Python float, or two tracers of one dtype and shape.
-        if tx and type(y) is float:
-            dt = x.aval.dtype
-            if dt.kind in "fc":
-                return lax_fn(x, dt.type(y))
-        elif ty and type(x) is float:
-            dt = y.aval.dtype
-            if dt.kind in "fc":
-                return lax_fn(dt.type(x), y)
+        # tracer with a Python number, or two tracers of one dtype and shape.
+        if tx and (type(y) is float or type(y) is int):
+            a = x.aval
+            k = a.dtype.kind
+            if k in "fc" or (k == "i" and type(y) is int and not float_only):
+                return lax_fn(x, _py_operand(y, a))
+        elif ty and (type(x) is float or type(x) is int):
+            a = y.aval
+            k = a.dtype.kind
+            if k in "fc" or (k == "i" and type(x) is int and not float_only):
+                return lax_fn(_py_operand(x, a), y)
         elif tx and ty:
             ax, ay = x.aval, y.aval
             if ax.dtype == ay.dtype and ax.dtype.kind in "fc" and (
                     ax.shape == ay.shape or not ax.shape or not ay.shape):
                 return lax_fn(x, y)
+        x, y = array_like(x), array_like(y)
         dtype = result_type(x, y)
         if float_only:
             dtype = to_float(dtype)
         x, y = promote_broadcast(x, y, dtype=dtype)
         return lax_fn(x, y)
 
-    fn.__name__ = name or np_fn.__name__
-    fn.__qualname__ = fn.__name__
+    def fn(x, y, /):
+        if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+            try:
+                return np_fn(x, y)
+            except ConcretizationTypeError:  # a list holding tracers
+                x, y = array_like(x), array_like(y)
+                if not (isinstance(x, Tracer) or isinstance(y, Tracer)):
+                    raise
+        # NumPy's function returns a NumPy scalar, never a weak Python one.
+        return strong(op(x, y))
+
+    fn.__name__ = op.__name__ = name or np_fn.__name__
+    fn.__qualname__ = op.__qualname__ = fn.__name__
+    fn._fxad_array_like = True
+    fn._operator = op
     fn.__doc__ = (
         f"Differentiable ``numpy.{fn.__name__}`` (NumPy broadcasting and promotion).\n\n"
         f"Example:\n    >>> import fxad.numpy as fnp\n"

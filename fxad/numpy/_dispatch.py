@@ -94,6 +94,18 @@ def _scipy_special_hint(ufunc) -> str:
             "fxad.scipy.special: `import fxad.scipy.special` first)")
 
 
+def _ufunc_module(ufunc) -> str:
+    """Where the user's ufunc comes from, for messages: SciPy's special
+    functions are ufuncs too (``scipy.special.gamma``, not ``numpy.gamma``)."""
+    name = ufunc.__name__
+    if getattr(np, name, None) is ufunc:
+        return "numpy"
+    sp = sys.modules.get("scipy.special")
+    if sp is not None and getattr(sp, name, None) is ufunc:
+        return "scipy.special"
+    return "numpy"
+
+
 def _no_out(out, what):
     """``out=`` (a tuple for ufuncs, ``(a,)`` for ``a += x``) cannot receive a
     traced result: there is no array to write the derivative into."""
@@ -121,7 +133,9 @@ def array_ufunc(ufunc, method, *inputs, **kwargs):
     name = ufunc.__name__
     if any(_foreign(x) for x in inputs):
         return NotImplemented
-    what = f"numpy.{name}" if method == "__call__" else f"numpy.{name}.{method}"
+    what = f"{_ufunc_module(ufunc)}.{name}"
+    if method != "__call__":
+        what += f".{method}"
     _no_out(kwargs.pop("out", None), what)
     if kwargs.get("where", None) is True:  # the default, spelled out
         del kwargs["where"]
@@ -140,6 +154,11 @@ def array_ufunc(ufunc, method, *inputs, **kwargs):
         impl = _lookup("scipy.special", name, ufunc)
     if method == "__call__":
         if not impl:
+            if what.startswith("scipy.special.") and "scipy.special" in _MODULES:
+                raise TypeError(
+                    f"fxad does not implement the ufunc {what} for traced arrays: "
+                    f"fxad.scipy.special has no {name}. See {_COVERAGE} for the SciPy "
+                    "functions fxad differentiates.")
             raise _unsupported(f"the ufunc {what}", _scipy_special_hint(ufunc))
         if dtype is not None and np.issubdtype(dtype, np.inexact):
             inputs = [asarray(x, dtype=dtype) for x in inputs]  # compute in dtype, as NumPy

@@ -8,10 +8,14 @@ itself, so eager code gets exactly NumPy's result at NumPy's speed.
 
 from __future__ import annotations
 
+import inspect
+import types
+
 import numpy as np
 
 from fxad import lax
-from fxad.core import Tracer, get_aval
+from fxad.core import Tracer, bind, get_aval
+from fxad.errors import ConcretizationTypeError
 
 _PY_SCALARS = (int, float, complex, bool)
 float_ = np.dtype(np.float64)
@@ -40,6 +44,8 @@ def _stand_in(x):
         return x
     if isinstance(x, (np.ndarray, np.generic)):
         return x.dtype
+    if isinstance(x, (list, tuple)) and _contains_tracer(x):
+        return _list_dtype(x)
     return np.asarray(x).dtype
 
 
@@ -48,29 +54,204 @@ def result_type(*args) -> np.dtype:
 
 
 def asarray_value(x):
-    """Non-tracer input to a NumPy value (lists become arrays)."""
+    """Non-tracer input to a NumPy value (lists become arrays, traced ones
+    through ``array_like``)."""
     if isinstance(x, (np.ndarray, np.generic, Tracer)) or type(x) in _PY_SCALARS:
         return x
-    if isinstance(x, (list, tuple)):
-        if any(_contains_tracer(e) for e in x):
-            return array_of_traced(x)
-        return np.asarray(x)
+    if isinstance(x, (list, tuple)) and _contains_tracer(x):
+        return array_of_traced(x)
     return np.asarray(x)
+
+
+# ---------------------------------------------------------------------------
+# array_like arguments and NumPy's result types, for the whole namespace
+#
+# NumPy accepts (nested) lists wherever it takes an array.  A list holding
+# tracers reaches NumPy only in the no-tracer branch of a function (the list
+# is not a tracer), where NumPy's conversion calls ``Tracer.__array__`` and
+# that raises ConcretizationTypeError.  So a public function is called as it
+# is, and only when that error comes out of it are its list arguments turned
+# into traced arrays by ``array_like`` and the call made again: calls without
+# such lists pay nothing but a ``try`` (free in Python 3.11).
+#
+# NumPy 2's functions return NumPy scalars and arrays, never Python scalars,
+# so a function's result is never weakly typed, even of a weakly typed input
+# (a Python scalar argument of jit); only Python's operators on Python
+# scalars stay weak (``Tracer.__add__`` calls the unwrapped function).
+
+
+def array_like(x):
+    """``x`` as an array argument: a (nested) list or tuple holding tracers
+    becomes their stacked traced array (``numpy.array`` of it); anything
+    else is returned unchanged."""
+    if isinstance(x, (list, tuple)) and _contains_tracer(x):
+        return array_of_traced(x)
+    return x
+
+
+def strong(x):
+    """``x`` without its weak type (a tracer of a Python scalar), as the
+    NumPy function computing it would return a NumPy scalar."""
+    if isinstance(x, Tracer) and x.aval.weak_type:
+        y = x._strip_weak_type()
+        return bind(lax.convert_element_type_p, x, new_dtype=x.aval.dtype) if y is None else y
+    return x
+
+
+def _strong_result(out):
+    if isinstance(out, Tracer):
+        return strong(out)
+    if type(out) is tuple:  # divmod, frexp, meshgrid ...
+        return tuple(strong(o) for o in out)
+    return out
+
+
+def retry_array_like(fn, err, args, kwargs):
+    """``fn(*args, **kwargs)`` again with its list arguments holding tracers
+    converted by ``array_like``; ``err`` (the ConcretizationTypeError of the
+    first call) again when there are none (the tracer was met elsewhere)."""
+    new_args = [array_like(a) for a in args]
+    new_kwargs = {k: array_like(v) for k, v in kwargs.items()}
+    if all(a is b for a, b in zip(new_args, args)) and all(
+            new_kwargs[k] is v for k, v in kwargs.items()):
+        raise err
+    return fn(*new_args, **new_kwargs)
+
+
+def _wrapper_source(name, sig):
+    """``def name(<sig without defaults>): ...`` calling ``_fn`` with every
+    parameter passed on as declared (the defaults are copied onto the
+    function object, so the wrapper costs one call frame and no packing)."""
+    params, call, kinds = [], [], inspect.Parameter
+    star = False
+    for p in sig.parameters.values():
+        if p.kind is kinds.POSITIONAL_ONLY:
+            params.append(p.name)
+            call.append(p.name)
+        elif p.kind is kinds.POSITIONAL_OR_KEYWORD:
+            params.append(p.name)
+            call.append(p.name)
+        elif p.kind is kinds.VAR_POSITIONAL:
+            params.append("*" + p.name)
+            call.append("*" + p.name)
+            star = True
+        elif p.kind is kinds.KEYWORD_ONLY:
+            if not star:
+                params.append("*")
+                star = True
+            params.append(p.name)
+            call.append(f"{p.name}={p.name}")
+        else:
+            params.append("**" + p.name)
+            call.append("**" + p.name)
+    if any(p.kind is kinds.POSITIONAL_ONLY for p in sig.parameters.values()):
+        last = max(i for i, p in enumerate(sig.parameters.values())
+                   if p.kind is kinds.POSITIONAL_ONLY)
+        params.insert(last + 1, "/")
+    pos = [p.name for p in sig.parameters.values()
+           if p.kind in (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)]
+    var = next((p.name for p in sig.parameters.values() if p.kind is kinds.VAR_POSITIONAL), None)
+    kw = [p.name for p in sig.parameters.values() if p.kind is kinds.KEYWORD_ONLY]
+    varkw = next((p.name for p in sig.parameters.values() if p.kind is kinds.VAR_KEYWORD), None)
+    args = "(" + "".join(f"{n}, " for n in pos) + ")" + (f" + tuple({var})" if var else "")
+    kwargs = "{" + "".join(f"{n!r}: {n}, " for n in kw) + "}" + (f" | {varkw}" if varkw else "")
+    c = ", ".join(call)
+    # Only underscored names of its own: a parameter may be called ``out``
+    # or ``type`` (scipy.linalg.eigh's).
+    return (f"def {name}({', '.join(params)}):\n"
+            f"    try:\n"
+            f"        _fxad_out = _fn({c})\n"
+            f"    except _Concrete as _fxad_err:\n"
+            f"        _fxad_out = _retry(_fn, _fxad_err, {args}, {kwargs})\n"
+            f"    return _fxad_out if _type(_fxad_out) in _plain else _strong_result(_fxad_out)\n")
+
+
+#: Result types that are never weakly typed tracers (the eager path's).
+_PLAIN = frozenset([np.ndarray, type(None), *_PY_SCALARS, *set(np.sctypeDict.values())])
+
+
+def numpy_function(fn):
+    """``fn`` as a public function of the NumPy/SciPy layer: (nested) lists
+    holding tracers accepted wherever arrays are (``array_like``), results
+    not weakly typed (NumPy's).  Idempotent; functions that do both
+    themselves (the ufunc factories) are marked ``_fxad_array_like``."""
+    if getattr(fn, "_fxad_array_like", False) or type(fn) is not types.FunctionType:
+        return fn
+    if "__signature__" in fn.__dict__:
+        # A generated function checking its own arguments against its stated
+        # signature (scipy.stats methods): pass everything on as given.
+        P = inspect.Parameter
+        sig = inspect.Signature([P("args", P.VAR_POSITIONAL), P("kwargs", P.VAR_KEYWORD)])
+    else:
+        sig = inspect.signature(fn)
+    src = _wrapper_source(fn.__name__ if fn.__name__.isidentifier() else "wrapper", sig)
+    env = {"_fn": fn, "_Concrete": ConcretizationTypeError, "_retry": retry_array_like,
+           "_strong_result": _strong_result, "_plain": _PLAIN, "_type": type}
+    exec(src, env)  # noqa: S102 - a wrapper with fn's exact signature (see _wrapper_source)
+    w = env[fn.__name__ if fn.__name__.isidentifier() else "wrapper"]
+    # The defaults as the signature states them (a generated function may
+    # carry them in __signature__ only).
+    params = sig.parameters.values()
+    pos = [p.default for p in params if p.default is not p.empty
+           and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    w.__defaults__ = tuple(pos) or None
+    w.__kwdefaults__ = {p.name: p.default for p in params
+                        if p.kind is p.KEYWORD_ONLY and p.default is not p.empty} or None
+    for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
+        setattr(w, attr, getattr(fn, attr))
+    w.__dict__.update(fn.__dict__)
+    w.__wrapped__ = fn
+    w._fxad_array_like = True
+    return w
+
+
+def install_numpy_functions(namespace: dict, names=None) -> None:
+    """Wrap the public functions defined by fxad in a module's namespace
+    (``globals()``) with ``numpy_function``; call it at the end of a module."""
+    done = {}  # one wrapper per function under all its names (acos, arccos)
+    for name in list(namespace if names is None else names):
+        obj = namespace[name]
+        if name.startswith("_") or type(obj) is not types.FunctionType:
+            continue
+        if not (getattr(obj, "__module__", None) or "").startswith("fxad."):
+            continue
+        w = done.get(id(obj))
+        if w is None:
+            w = done[id(obj)] = numpy_function(obj)
+        namespace[name] = w
+
+
+def _elements(seq):
+    return [e if isinstance(e, Tracer)
+            else array_of_traced(e) if isinstance(e, (list, tuple)) and _contains_tracer(e)
+            else np.array(e) for e in seq]
+
+
+def _list_dtype(seq):
+    """The dtype ``numpy.array(seq)`` has: Python scalars in a list count as
+    float64/int64 (no weak promotion inside an array literal)."""
+    return np.result_type(*[_list_dtype(e) if isinstance(e, (list, tuple))
+                            else e.aval.dtype if isinstance(e, Tracer)
+                            else np.asarray(e).dtype for e in seq])
 
 
 def array_of_traced(seq, dtype=None):
     """``numpy.array`` of a (nested) list or tuple holding tracers: its
     elements, promoted to one dtype, stacked along a new first axis."""
-    elems = [e if isinstance(e, Tracer)
-             else array_of_traced(e) if isinstance(e, (list, tuple)) and _contains_tracer(e)
-             else np.array(e) for e in seq]
-    dt = np.dtype(dtype) if dtype is not None else result_type(*elems)
+    if not len(seq):
+        return np.array(seq, dtype=dtype)
+    elems = _elements(seq)
+    dt = np.dtype(dtype) if dtype is not None else np.result_type(
+        *[e.aval.dtype if isinstance(e, Tracer) else e.dtype for e in elems])
     elems = [convert(e, dt) for e in elems]
     shp = shape_of(elems[0])
     if any(shape_of(e) != shp for e in elems):
-        raise ValueError("all input arrays must have the same shape")
-    return lax.concatenate([lax.expand_dims(e, (0,)) if isinstance(e, Tracer)
-                            else np.expand_dims(e, 0) for e in elems], 0)
+        raise ValueError(
+            "setting an array element with a sequence: the elements of the list have "
+            f"different shapes {[shape_of(e) for e in elems]} (an inhomogeneous list, "
+            "which numpy.array refuses too)")
+    return strong(lax.concatenate([lax.expand_dims(e, (0,)) if isinstance(e, Tracer)
+                                   else np.expand_dims(e, 0) for e in elems], 0))
 
 
 def _contains_tracer(x):

@@ -47,6 +47,7 @@ from fxad.lax.linalg import _H
 from fxad.numpy import _core as _fc
 from fxad.numpy import _shape as _fs
 from fxad.numpy._util import any_tracer, broadcast_to_shape, shape_of
+from fxad.numpy._util import install_numpy_functions as _install_numpy_functions
 from fxad.numpy.linalg import _broadcast_batch, _check_stacked_2d, _check_stacked_square, _inexact
 
 __all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "det", "eigh", "expm",
@@ -715,3 +716,8 @@ def toeplitz(c, r=None):
     vals = fnp.concatenate([c[::-1], r[1:]])
     i, j = np.indices((m, n))
     return vals[m - 1 - i + j]
+
+
+# Public functions take lists holding tracers and return NumPy's result types
+# (fxad/numpy/_util.py: numpy_function); keep this after the last function.
+_install_numpy_functions(globals())

@@ -26,6 +26,7 @@ import fxad.numpy as fnp
 from fxad import lax
 from fxad.core import Tracer
 from fxad.numpy._util import any_tracer, promote_broadcast, result_type, shape_of
+from fxad.numpy._util import install_numpy_functions as _install_numpy_functions
 
 __all__ = ["convolve", "correlate"]
 
@@ -131,3 +132,8 @@ def correlate(in1, in2, mode="full", method="auto"):
     in2 = fnp.asarray(in2)
     rev = fnp.conj(fnp.flip(in2)) if fnp.ndim(in2) else fnp.conj(in2)
     return convolve(in1, rev, mode, method)
+
+
+# Public functions take lists holding tracers and return NumPy's result types
+# (fxad/numpy/_util.py: numpy_function); keep this after the last function.
+_install_numpy_functions(globals())

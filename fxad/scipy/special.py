@@ -43,6 +43,7 @@ from fxad.numpy._util import (
     result_type,
     shape_of,
 )
+from fxad.numpy._util import install_numpy_functions as _install_numpy_functions
 
 __all__ = [
     "erf", "erfc", "erfinv", "erfcinv", "ndtr", "ndtri", "log_ndtr", "gammaln", "digamma",
@@ -672,6 +673,10 @@ def log_softmax(x, axis=None):
         return fnp.subtract(tmp, fnp.log(fnp.sum(fnp.exp(tmp), axis=axes, keepdims=True)))
 
 
+
+# Public functions take lists holding tracers and return NumPy's result types
+# (fxad/numpy/_util.py: numpy_function); keep this after the last function.
+_install_numpy_functions(globals())
 
 # SciPy's special functions are ufuncs: route them on tracers to this module.
 _dispatch.register("scipy.special", sys.modules[__name__])

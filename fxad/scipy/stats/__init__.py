@@ -43,3 +43,13 @@ from fxad.scipy.stats import (  # noqa: F401
 __all__ = ["beta", "binom", "cauchy", "chi2", "dirichlet", "expon", "gamma", "laplace",
            "logistic", "lognorm", "multivariate_normal", "nbinom", "norm", "poisson", "t",
            "uniform"]
+
+# Every distribution's functions take lists holding tracers and return NumPy's
+# result types (fxad/numpy/_util.py: numpy_function).
+import sys as _sys  # noqa: E402
+
+from fxad.numpy._util import install_numpy_functions as _install  # noqa: E402
+
+for _name, _mod in list(_sys.modules.items()):
+    if _name.startswith(__name__ + ".") and not _name.rsplit(".", 1)[1].startswith("_"):
+        _install(vars(_mod))
