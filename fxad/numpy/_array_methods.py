@@ -113,11 +113,11 @@ def _rtruediv(self, o):
 
 
 def _pow(self, o):
-    return power(self, o)
+    return power._operator(self, o)
 
 
 def _rpow(self, o):
-    return power(o, self)
+    return power._operator(o, self)
 
 
 def _matmul(self, o):

@@ -356,6 +356,23 @@ def power(x, y, /):
     return lax.pow(x, y)
 
 
+def _power_operator(x, y, /):
+    """Python's ``**``: a weak float tracer with a Python number stays weak
+    (Python arithmetic on Python scalars), as for the other operators."""
+    if isinstance(x, Tracer):
+        a = x.aval
+        if type(y) is float and a.dtype.kind in "fc":
+            return lax.pow(x, _py_operand(y, a))
+    elif isinstance(y, Tracer) and (type(x) is float or type(x) is int):
+        a = y.aval
+        if a.dtype.kind in "fc":
+            return lax.pow(_py_operand(x, a), y)
+    return power(x, y)
+
+
+power._operator = _power_operator
+
+
 def remainder(x, y, /):
     """``numpy.remainder`` (the sign of the divisor), exactly as NumPy computes it.
 
