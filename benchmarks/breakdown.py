@@ -32,6 +32,9 @@ import timeit
 
 import numpy as np
 
+from benchmarks import opcount
+from benchmarks.workloads import chain, seed
+
 STAGES = ("NumPy layer", "bind + eager checks", "JVP trace", "JVP rules", "staging",
           "backward pass", "transpose rules", "grad's fixed cost")
 
@@ -51,7 +54,7 @@ def _classify(code):
     if f.endswith("/fxad/interpreters/ad.py"):
         if qual.startswith(("JVPTrace.", "JVPTracer.", "Zero.")) or name == "zero_of":
             return "JVP trace"
-        if qual.startswith("LinearTape.") or name == "_staged_zeros":
+        if qual.startswith("LinearTape."):
             return "staging"
         if name in ("_transpose", "_backward_pass", "transpose", "backward_pass") or \
                 qual.startswith("UndefinedPrimal.") or name == "undefined_of":
@@ -59,8 +62,6 @@ def _classify(code):
         return None
     if f.endswith("/fxad/interpreters/partial_eval.py"):
         return "staging"
-    if "/fxad/" in f:
-        return None
     return None
 
 
@@ -85,8 +86,6 @@ def bytecodes_by_stage(fn, args):
             cat = _classify(frame.f_code)
             if cat is None:
                 cat = _callee_stage(stack[-1]) if stack else "grad's fixed cost"
-            elif cat == "staging" and stack and stack[-1] == "JVP rules":
-                cat = "staging"
             stack.append(cat)
             return tracer
         if event == "opcode":
@@ -95,19 +94,13 @@ def bytecodes_by_stage(fn, args):
             stack.pop()
         return tracer
 
-    from fxad import core
-
-    old = core.config.check_jaxprs
-    core.config.check_jaxprs = False
-    try:
+    with opcount.unchecked():
         fn(*args)  # warm caches
         sys.settrace(tracer)
         try:
             fn(*args)
         finally:
             sys.settrace(None)
-    finally:
-        core.config.check_jaxprs = old
     return counts
 
 
@@ -119,32 +112,20 @@ def _median_time(f, repeats=7, min_time=0.2):
     return float(np.median([timeit.timeit(f, number=n) / n for _ in range(repeats)]))
 
 
-def _chain(np_, x, steps):
-    for _ in range(steps):
-        x = np_.sin(x) * 0.5 + x * x * 0.1 - np_.tanh(x)
-    return np_.sum(x)
-
-
 def cases(steps=40):
     import fxad
     import fxad.numpy as fnp
 
     x = np.random.default_rng(0).uniform(-1.0, 1.0, 16)
-
-    def seed(np_, a, b):
-        return a * b + np_.exp(a * b) - np_.sin(b)
-
     return {
-        "chain": (fxad.grad(lambda x: _chain(fnp, x, steps)), (x,),
-                  lambda: _chain(np, x, steps), 7 * steps + 1),
-        "seed": (fxad.grad(lambda a, b: seed(fnp, a, b), argnums=(0, 1)), (1.5, 0.5),
-                 lambda: seed(np, 1.5, 0.5), 6),
+        "chain": (fxad.grad(lambda x: chain.loss(fnp, x, steps)), (x,),
+                  lambda: chain.loss(np, x, steps), 7 * steps + 1),
+        "seed": (fxad.grad(lambda a, b: seed.f(fnp, a, b), argnums=(0, 1)), (1.5, 0.5),
+                 lambda: seed.f(np, 1.5, 0.5), 6),
     }
 
 
 def report(steps=40, timed=True):
-    from fxad import core
-
     out = []
     for name, (fn, args, numpy_fn, n_ops) in cases(steps).items():
         counts = bytecodes_by_stage(fn, args)
@@ -152,12 +133,8 @@ def report(steps=40, timed=True):
         rows = [f"**{name}** ({n_ops} user operations per call)", "",
                 "| stage | bytecodes / op | share | us / op |", "|---|---|---|---|"]
         if timed:
-            old = core.config.check_jaxprs
-            core.config.check_jaxprs = False
-            try:
+            with opcount.unchecked():
                 t_fx = _median_time(lambda f=fn, a=args: f(*a)) / n_ops * 1e6
-            finally:
-                core.config.check_jaxprs = old
             t_np = _median_time(numpy_fn) / n_ops * 1e6
             t_py = max(t_fx - t_np, 0.0)
         for k in STAGES:
@@ -179,8 +156,6 @@ def deep_scaling(sizes=(20_000, 200_000), repeats=3):
     tracemalloc's peak measured in separate calls."""
     import gc
     import time
-
-    from benchmarks import opcount
 
     out = {}
     for n in sizes:

@@ -45,7 +45,7 @@ def count(fn, *args):
     return calls, c_calls, ops
 
 
-class _unchecked:
+class unchecked:
     """Counts are of the fast path as users run it: without the test
     suite's ``check_jaxprs`` (which rebuilds and type-checks every program)."""
 
@@ -65,7 +65,7 @@ class _unchecked:
 def per_op(fn, args, n_ops):
     """``count`` divided by the number of user operations, after a warm-up
     call (caches filled, as in a timed run)."""
-    with _unchecked():
+    with unchecked():
         fn(*args)
         return tuple(c / n_ops for c in count(fn, *args))
 
@@ -75,7 +75,7 @@ def peak_memory(fn, *args):
     (tracemalloc)."""
     import tracemalloc
 
-    with _unchecked():
+    with unchecked():
         tracemalloc.start()
         try:
             out = fn(*args)

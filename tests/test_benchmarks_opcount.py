@@ -57,7 +57,7 @@ def test_counts_are_counts():
 def test_deep_reverse_mode_is_linear_in_bytecodes():
     f1, a1 = opcount.deep_grad(200)
     f2, a2 = opcount.deep_grad(2000)
-    with opcount._unchecked():
+    with opcount.unchecked():
         b1 = opcount.count(f1, *a1)[2]
         b2 = opcount.count(f2, *a2)[2]
     assert 9.0 <= b2 / b1 <= 11.0, b2 / b1

@@ -38,7 +38,12 @@ from fxad.core import (
     shaped,
 )
 from fxad.interpreters import batching, codegen, optimize
-from fxad.interpreters.partial_eval import JaxprTracer, partial_eval_rules, trace_to_jaxpr
+from fxad.interpreters.partial_eval import (
+    JaxprTrace,
+    JaxprTracer,
+    partial_eval_rules,
+    trace_to_jaxpr,
+)
 
 jvp_rules: dict = {}
 transpose_rules: dict = {}
@@ -588,21 +593,10 @@ class LinearProgram:
     def _rebuild(self):
         vars_ = [Var(a) for a in self.avals]
         self.slot_vars = vars_
-        consts: list = []
-        constvars: list = []
-        constvar_of: dict = {}
-
-        def operand(x):
-            t = type(x)
-            if t in _SCALAR_TYPES or (t is np.ndarray and x.ndim == 0) or \
-                    (t is not np.ndarray and isinstance(x, np.generic)):
-                return Literal(x, get_aval(x))
-            v = constvar_of.get(id(x))
-            if v is None:
-                v = constvar_of[id(x)] = Var(get_aval(x).strip_weak_type())
-                consts.append(x)
-                constvars.append(v)
-            return v
+        # A staging trace, never entered, as the collector of the residuals:
+        # its ``const`` makes them literals or constvars as staging does.
+        consts = JaxprTrace(-1)
+        operand = consts.const
 
         eqns = []
         for prim, params, ins, slots, out, _ in self.records:
@@ -622,8 +616,8 @@ class LinearProgram:
                 outvars.append(z)
             else:
                 outvars.append(operand(v))
-        jaxpr = Jaxpr(constvars, [vars_[s] for s in self.in_slots], eqns, outvars)
-        return ClosedJaxpr(jaxpr, consts)
+        jaxpr = Jaxpr(consts.constvars, [vars_[s] for s in self.in_slots], eqns, outvars)
+        return ClosedJaxpr(jaxpr, consts.consts)
 
     def __str__(self):
         return str(self.closed)
@@ -638,7 +632,6 @@ def _no_transpose_rule(prim):
     )
 
 
-_SCALAR_TYPES = frozenset((float, int, bool, complex))
 
 
 # ---------------------------------------------------------------------------
