@@ -139,33 +139,45 @@ class ShapedArray:
     """The abstract value of an array: its shape and dtype.
 
     ``weak_type`` marks values that came from Python scalars, which NumPy 2
-    promotion treats as weakly typed.  Instances are interned (see ``shaped``)
-    so that they are cheap to make and compare on every traced operation.
+    promotion treats as weakly typed.  Instances are interned: there is one
+    object per ``(shape, dtype, weak_type)``, whichever way it is made
+    (``ShapedArray(...)`` or ``shaped(...)``), so avals compare and hash by
+    identity, at C speed, on every traced operation.
     """
 
-    __slots__ = ("shape", "dtype", "weak_type", "ndim", "_hash")
+    __slots__ = ("shape", "dtype", "weak_type", "ndim", "__weakref__")
 
-    def __init__(self, shape, dtype, weak_type=False):
-        self.shape = tuple(shape)
-        self.dtype = np.dtype(dtype)
-        self.weak_type = bool(weak_type)
-        self.ndim = len(self.shape)
-        self._hash = hash((self.shape, self.dtype, self.weak_type))
+    def __new__(cls, shape, dtype, weak_type=False):
+        try:
+            return _aval_cache[(shape, dtype, weak_type)]
+        except (KeyError, TypeError):
+            pass
+        shape = tuple(int(d) for d in shape)
+        dtype = np.dtype(dtype)
+        weak_type = bool(weak_type)
+        key = (shape, dtype, weak_type)
+        aval = _aval_cache.get(key)
+        if aval is None:
+            aval = object.__new__(cls)
+            aval.shape = shape
+            aval.dtype = dtype
+            aval.weak_type = weak_type
+            aval.ndim = len(shape)
+            _aval_cache[key] = aval
+        return aval
+
+    def __reduce__(self):  # pickling and copying give the interned object
+        return ShapedArray, (self.shape, self.dtype, self.weak_type)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
 
     @property
     def size(self):
         return int(np.prod(self.shape, dtype=np.int64))
-
-    def __eq__(self, other):
-        return (
-            type(other) is ShapedArray
-            and self.shape == other.shape
-            and self.dtype == other.dtype
-            and self.weak_type == other.weak_type
-        )
-
-    def __hash__(self):
-        return self._hash
 
     def strip_weak_type(self):
         return shaped(self.shape, self.dtype) if self.weak_type else self
@@ -184,14 +196,10 @@ _aval_cache: dict = {}
 
 def shaped(shape, dtype, weak_type=False) -> ShapedArray:
     """Interned ``ShapedArray``: one object per (shape, dtype, weak_type)."""
-    key = (shape, dtype, weak_type)
     try:
-        return _aval_cache[key]
+        return _aval_cache[(shape, dtype, weak_type)]
     except (KeyError, TypeError):
-        pass
-    aval = ShapedArray(shape, dtype, weak_type)
-    _aval_cache[(aval.shape, aval.dtype, aval.weak_type)] = aval
-    return aval
+        return ShapedArray(shape, dtype, weak_type)
 
 
 _PY_SCALAR_DTYPES = {

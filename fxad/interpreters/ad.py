@@ -24,6 +24,7 @@ import numpy as np
 
 from fxad import core
 from fxad.core import (
+    _F64_SCALAR_AVAL,
     ClosedJaxpr,
     Jaxpr,
     JaxprEqn,
@@ -31,6 +32,7 @@ from fxad.core import (
     Trace,
     Tracer,
     Var,
+    _aval_cache,
     get_aval,
     new_primitive,
     new_trace,
@@ -95,6 +97,9 @@ def zero_of(aval):
     if z is None:
         z = _shared_zeros[aval] = Zero(tangent_aval(aval))
     return z
+
+
+_F64_SCALAR_ZERO = zero_of(_F64_SCALAR_AVAL)  # an np.float64 operand's tangent
 
 
 def zeros_like_aval(aval):
@@ -217,20 +222,22 @@ codegen.def_emitter(zeros_p, _emit_zeros, scalar=_emit_zeros_scalar)
 
 
 class JVPTracer(Tracer):
-    __slots__ = ("primal", "tangent", "_aval")
+    __slots__ = ("primal", "tangent", "aval")
 
     def __init__(self, trace, primal, tangent):
         self._trace = trace
         self.primal = primal
         self.tangent = tangent
-        self._aval = None
-
-    @property
-    def aval(self):
-        a = self._aval
-        if a is None:
-            a = self._aval = get_aval(self.primal)
-        return a
+        # The primal's aval, read by almost every rule: made now, inline for
+        # the common NumPy types (interned avals, so one dict lookup).
+        t = type(primal)
+        if t is np.ndarray:
+            a = _aval_cache.get((primal.shape, primal.dtype, False))
+            self.aval = a if a is not None else shaped(primal.shape, primal.dtype)
+        elif t is np.float64:
+            self.aval = _F64_SCALAR_AVAL
+        else:
+            self.aval = get_aval(primal)
 
     def to_concrete_value(self):
         p = self.primal
@@ -263,10 +270,25 @@ class JVPTrace(Trace):
     def process_primitive(self, prim, args, params):
         # bind sends an operation here only when one of ``args`` is this
         # trace's tracer; the others get the shared Zero of their aval.
-        if len(args) == 1:  # then it is this trace's tracer
+        n = len(args)
+        if n == 1:  # then it is this trace's tracer
             x = args[0]
             primals = [x.primal]
             tangents = [x.tangent]
+        elif n == 2:  # most primitives: unrolled
+            x, y = args
+            if type(x) is JVPTracer and x._trace is self:
+                if type(y) is JVPTracer and y._trace is self:
+                    primals = [x.primal, y.primal]
+                    tangents = [x.tangent, y.tangent]
+                else:
+                    primals = [x.primal, y]
+                    z = _F64_SCALAR_ZERO if type(y) is np.float64 else zero_of(get_aval(y))
+                    tangents = [x.tangent, z]
+            else:
+                primals = [x, y.primal]
+                z = _F64_SCALAR_ZERO if type(x) is np.float64 else zero_of(get_aval(x))
+                tangents = [z, y.tangent]
         else:
             primals = []
             tangents = []
@@ -437,15 +459,11 @@ class LinearTape(Trace):
         self.avals.append(aval)
         return JaxprTracer(self, aval, slot)
 
-    def process_primitive(self, prim, args, params):
-        if prim in partial_eval_rules:
-            for x in args:
-                if not (type(x) is JaxprTracer and x._trace is self):
-                    return partial_eval_rules[prim](self, args, params)
-        return self.stage(prim, args, params)
-
-    def stage(self, prim, args, params):
-        """Record ``prim`` applied to ``args`` (the non-tracers are residuals)."""
+    def process_primitive(self, prim, args, params, split=True):
+        """Record ``prim`` applied to ``args`` (the non-tracers are residuals);
+        with ``split``, a primitive with a partial-eval rule and some known
+        operands is split by the rule instead (one call frame for the common
+        case: this is every staged tangent operation)."""
         ins = []
         slots = []
         avals = []
@@ -456,16 +474,22 @@ class LinearTape(Trace):
                 ins.append(undefined_of(a) if u is None else u)
                 slots.append(x.ir_var)
                 avals.append(a)
+                continue
+            if split and prim in partial_eval_rules:
+                return partial_eval_rules[prim](self, args, params)
+            ins.append(x)
+            slots.append(-1)
+            t = type(x)
+            if t is np.float64:
+                avals.append(_F64_SCALAR_AVAL)
+            elif t is np.ndarray:
+                a = _aval_cache.get((x.shape, x.dtype, False))
+                avals.append(a if a is not None else shaped(x.shape, x.dtype))
+            elif isinstance(x, Tracer):
+                a = x.aval
+                avals.append(a.strip_weak_type() if a.weak_type else a)
             else:
-                ins.append(x)
-                slots.append(-1)
-                t = type(x)
-                if t is np.ndarray or t is np.float64:
-                    avals.append(shaped(x.shape, x.dtype))
-                elif isinstance(x, Tracer):
-                    avals.append(x.aval.strip_weak_type())
-                else:
-                    avals.append(get_aval(x))
+                avals.append(get_aval(x))
         out = prim.abstract_eval(*avals, **params) if params else prim.abstract_eval(*avals)
         tape_avals = self.avals
         s = len(tape_avals)
@@ -477,6 +501,11 @@ class LinearTape(Trace):
         tape_avals.append(out)
         self.records.append((prim, params, ins, slots, s, transpose_rules.get(prim)))
         return JaxprTracer(self, out, s)
+
+    def stage(self, prim, args, params):
+        """Record ``prim`` applied to ``args`` whole, even where a partial-eval
+        rule would split it (those rules stage their unknown part here)."""
+        return self.process_primitive(prim, args, params, False)
 
     def to_program(self, in_tracers, outs) -> LinearProgram:
         """The recorded program from ``in_tracers`` to ``outs`` (tangents:

@@ -613,7 +613,12 @@ def _probe(prim, y):
                 scalar = [impl(np.float64(x), y=y) for x in xs[:500]]
             elif arity == 2:
                 ys = _probe_points(0.5, 3.0, len(xs))[:len(xs)]
-                xs = xs[:len(ys)]
+                # Signed zeros first, with the exponents NumPy special-cases
+                # for a 0-d operand (power(-0.0, 0.5) is its sqrt's -0.0;
+                # math.pow's is 0.0).
+                edge = [-0.0, 0.0, -0.0, 0.0, -0.0, 0.0]
+                xs = np.concatenate([edge, xs[:len(ys) - len(edge)]])
+                ys = np.concatenate([[0.5, 0.5, 2.0, 2.0, 3.0, 3.0], ys[len(edge):]])
                 want = impl(xs, ys)
                 got = [fn(x, y_) for x, y_ in zip(xs.tolist(), ys.tolist())]
                 scalar = [impl(np.float64(x), np.float64(y_)) for x, y_ in zip(xs[:500], ys)]
@@ -628,8 +633,10 @@ def _probe(prim, y):
         return bool(np.array_equal(got, want)) and all(
             bool(a) == bool(b) for a, b in zip(scalar, want))
     # Bit for bit (signed zeros too); the 0-d calls agree with the array calls.
-    return bool(np.array_equal(got.view(np.int64), want.view(np.int64))) and all(
-        float(a) == float(b) for a, b in zip(scalar, want))
+    # The 0-d calls are compared with math's results bit for bit too.
+    scalar = np.asarray([float(a) for a in scalar], dtype=np.float64)
+    return bool(np.array_equal(got.view(np.int64), want.view(np.int64))) and bool(
+        np.array_equal(scalar.view(np.int64), got[:len(scalar)].view(np.int64)))
 
 
 def _py_math(ctx):

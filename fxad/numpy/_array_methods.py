@@ -69,43 +69,21 @@ equal, not_equal, less, less_equal, greater, greater_equal = (
     greater._operator, greater_equal._operator)
 
 # ---------------------------------------------------------------------------
-# Operators
-
-
-def _neg(self):
-    return negative(self)
-
-
-def _abs(self):
-    return absolute(self)
-
-
-def _add(self, o):
-    return add(self, o)
+# Operators: the forward ones are the operator forms themselves (no frame of
+# this module in between, as every traced operator goes through them); the
+# reflected ones swap the operands.
 
 
 def _radd(self, o):
     return add(o, self)
 
 
-def _sub(self, o):
-    return subtract(self, o)
-
-
 def _rsub(self, o):
     return subtract(o, self)
 
 
-def _mul(self, o):
-    return multiply(self, o)
-
-
 def _rmul(self, o):
     return multiply(o, self)
-
-
-def _truediv(self, o):
-    return true_divide(self, o)
 
 
 def _rtruediv(self, o):
@@ -126,30 +104,6 @@ def _matmul(self, o):
 
 def _rmatmul(self, o):
     return matmul(o, self)
-
-
-def _lt(self, o):
-    return less(self, o)
-
-
-def _le(self, o):
-    return less_equal(self, o)
-
-
-def _gt(self, o):
-    return greater(self, o)
-
-
-def _ge(self, o):
-    return greater_equal(self, o)
-
-
-def _eq(self, o):
-    return equal(self, o)
-
-
-def _ne(self, o):
-    return not_equal(self, o)
 
 
 def _floordiv(self, o):
@@ -213,11 +167,12 @@ def _getitem(self, idx):
 
 
 _OPERATORS = {
-    "__neg__": _neg, "__abs__": _abs,
-    "__add__": _add, "__radd__": _radd, "__sub__": _sub, "__rsub__": _rsub,
-    "__mul__": _mul, "__rmul__": _rmul, "__truediv__": _truediv, "__rtruediv__": _rtruediv,
+    "__neg__": negative, "__abs__": absolute,
+    "__add__": add, "__radd__": _radd, "__sub__": subtract, "__rsub__": _rsub,
+    "__mul__": multiply, "__rmul__": _rmul, "__truediv__": true_divide, "__rtruediv__": _rtruediv,
     "__pow__": _pow, "__rpow__": _rpow, "__matmul__": _matmul, "__rmatmul__": _rmatmul,
-    "__lt__": _lt, "__le__": _le, "__gt__": _gt, "__ge__": _ge, "__eq__": _eq, "__ne__": _ne,
+    "__lt__": less, "__le__": less_equal, "__gt__": greater, "__ge__": greater_equal,
+    "__eq__": equal, "__ne__": not_equal,
     "__floordiv__": _floordiv, "__rfloordiv__": _rfloordiv, "__mod__": _mod, "__rmod__": _rmod,
     "__divmod__": _divmod, "__rdivmod__": _rdivmod,
     "__and__": _and, "__rand__": _rand, "__or__": _or, "__ror__": _ror,

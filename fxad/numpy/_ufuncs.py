@@ -78,8 +78,8 @@ def cbrt(x, /):
 
     Example:
         >>> import fxad, fxad.numpy as fnp
-        >>> float(fnp.cbrt(-27.0)), float(fxad.grad(fnp.cbrt)(8.0))
-        (-3.0, 0.08333333333333333)
+        >>> float(fnp.cbrt(-8.0)), float(fxad.grad(fnp.cbrt)(8.0))
+        (-2.0, 0.08333333333333333)
     """
     if not isinstance(x, Tracer):
         return np.cbrt(x)
