@@ -537,6 +537,17 @@ def _std_basis(avals):
     return out, sizes
 
 
+def _zeros_list(n):
+    return [0] * n
+
+
+def _reshape(x, shape):
+    """``x`` reshaped to ``shape`` (a tracer through fxad.numpy), as a NumPy output."""
+    if isinstance(x, Tracer):
+        return x if x.aval.shape == shape else fnp.reshape(x, shape)
+    return _to_output(np.reshape(x, shape))
+
+
 def _split_rows(x, sizes, in_shapes, out_shape):
     """Split the leading basis axis of ``x`` (shape ``(N,) + out_shape``) into
     one block per input, each of shape ``out_shape + in_shape``."""
@@ -557,10 +568,12 @@ def _split_rows(x, sizes, in_shapes, out_shape):
 
 def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
            holomorphic: bool = False):
-    """The Jacobian of ``fun`` by forward mode: ``fun`` is linearized once and
-    the linear map is applied to all basis vectors in one ``vmap``.
+    """The Jacobian of ``fun`` by forward mode: one ``jvp`` of ``fun`` whose
+    tangent is the whole standard basis, batched by ``vmap``.
 
-    The result has, for each output leaf and each input leaf, shape
+    The primal computation runs once (it does not depend on the tangents, so
+    the batching trace never sees it); only the tangent operations are
+    batched.  The result has, for each output leaf and each input leaf, shape
     ``output.shape + input.shape``, nested as the output tree of input trees.
 
     Example:
@@ -574,16 +587,23 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         single, nums = _argnums_tuple(argnums, len(args), "jacfwd")
         flat = _FlatFun(fun, args, kwargs, nums, has_aux, "jacfwd")
         _check_differentiable(flat, nums, "jacfwd", holomorphic)
-        po, linear, _ = linearize_flat(flat, flat.in_leaves)
         in_avals = [get_aval(x) for x in flat.in_leaves]
-        out_avals = [get_aval(x) for x in po]
-        _check_holomorphic_outputs(out_avals, "jacfwd", holomorphic)
         basis, sizes = _std_basis(in_avals)
-        if sum(sizes):
-            outs = vmap_flat(lambda *ts: linear(*ts), basis, [0] * len(basis),
-                             lambda n: [0] * n, sum(sizes))
+        n = sum(sizes)
+        if n:
+            primals_out: list = []
+
+            def pushforward(*tangents):
+                po, to = jvp_flat(flat, flat.in_leaves, list(tangents))
+                primals_out[:] = po
+                return [instantiate(t) for t in to]
+
+            outs = vmap_flat(pushforward, basis, [0] * len(basis), _zeros_list, n)
+            out_avals = [get_aval(x) for x in primals_out]
         else:
+            out_avals = [get_aval(x) for x in flat(*flat.in_leaves)]
             outs = [np.zeros((0,) + a.shape, a.dtype) for a in out_avals]
+        _check_holomorphic_outputs(out_avals, "jacfwd", holomorphic)
         in_shapes = [a.shape for a in in_avals]
         blocks = [flat.unflatten_in(_split_rows(o, sizes, in_shapes, oa.shape), single)
                   for o, oa in zip(outs, out_avals)]
@@ -626,8 +646,18 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
             return [_ct_value(c, a) for c, a in zip(cts_in, in_avals)]
 
         m = sum(sizes)
+        if m == 1:
+            # One output element (grad's case, and hessian's inner jacrev):
+            # a single cotangent, transposed without a batch of one.
+            rows = pullback(*[b[0] for b in basis])
+            blocks = [flat.unflatten_in([_reshape(r, oa.shape + ia.shape) if k else
+                                         np.zeros(oa.shape + ia.shape, ia.dtype)
+                                         for r, ia in zip(rows, in_avals)], single)
+                      for oa, k in zip(out_avals, sizes)]
+            jac = tree_util.tree_unflatten(flat.out_tree, blocks)
+            return (jac, flat.take_aux()) if has_aux else jac
         if m:
-            rows = vmap_flat(pullback, basis, [0] * len(basis), lambda n: [0] * n, m)
+            rows = vmap_flat(pullback, basis, [0] * len(basis), _zeros_list, m)
         else:
             rows = [np.zeros((0,) + a.shape, a.dtype) for a in in_avals]
         # rows[i]: shape (M,) + in_shape_i; block (o, i) = rows[i][seg_o] reshaped.
