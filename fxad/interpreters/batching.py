@@ -12,6 +12,8 @@ parameters by one.
 
 from __future__ import annotations
 
+import numpy as np
+
 from fxad import core
 from fxad.core import Trace, Tracer, get_aval, new_trace, safe_zip, shaped
 from fxad.interpreters.partial_eval import trace_to_jaxpr as _trace_to_jaxpr
@@ -59,21 +61,27 @@ class BatchTrace(Trace):
         self.axis_size = axis_size
 
     def process_primitive(self, prim, args, params):
-        vals, dims = [], []
-        for x in args:
-            if type(x) is BatchTracer and x._trace is self:
-                vals.append(x.val)
-                dims.append(x.bdim)
-            else:
-                vals.append(x)
-                dims.append(not_mapped)
+        if len(args) == 1:  # bind sends it here: it is this trace's tracer
+            x = args[0]
+            vals = [x.val]
+            dims = [x.bdim]
+        else:
+            vals = []
+            dims = []
+            for x in args:
+                if type(x) is BatchTracer and x._trace is self:
+                    vals.append(x.val)
+                    dims.append(x.bdim)
+                else:
+                    vals.append(x)
+                    dims.append(not_mapped)
         rule = batch_rules.get(prim)
         if rule is None:
             raise NotImplementedError(
                 f"fxad: batching rule for primitive '{prim.name}' is not implemented "
                 "(needed by vmap, or by jacfwd/jacrev/hessian which batch through vmap)."
             )
-        out, out_dim = rule(vals, dims, **params)
+        out, out_dim = rule(vals, dims, **params) if params else rule(vals, dims)
         if prim.multiple_results:
             return [o if d is not_mapped else BatchTracer(self, o, d)
                     for o, d in safe_zip(out, out_dim)]
@@ -88,14 +96,10 @@ class BatchTrace(Trace):
 # "Batching helpers")
 
 
-def _shape(x):
-    return get_aval(x).shape
-
-
 def axis_size(args, dims):
     for x, d in zip(args, dims):
         if d is not not_mapped:
-            return _shape(x)[d]
+            return (x.shape if type(x) is np.ndarray else get_aval(x).shape)[d]
     raise ValueError("no mapped argument")  # pragma: no cover - bind guarantees one
 
 

@@ -133,34 +133,48 @@ def defbroadcasting(prim, scalar_ok=None):
     ufunc_impl = isinstance(prim.impl, np.ufunc)
 
     def rule(args, dims, **params):
-        size = _axis_size(args, dims)
-        ex_shapes = [
-            _aval(x).shape if d is not_mapped else _aval(x).shape[:d] + _aval(x).shape[d + 1:]
-            for x, d in zip(args, dims)
-        ]
-        out_ex = ()
-        for s in ex_shapes:
-            if s:
-                out_ex = s
+        # Fast path: the mapped operands at one axis with one shape, the
+        # unmapped ones 0-d (scalar broadcasting covers them, as unbatched).
+        dm = sm = None
+        for i in range(len(args)):
+            d = dims[i]
+            s = _shape(args[i])
+            if d is not_mapped:
+                if s or (scalar_ok is not None and not scalar_ok(i)):
+                    break
+            elif dm is None:
+                dm = d
+                sm = s
+            elif d != dm or s != sm:
                 break
-        # Fast path: every operand mapped at the same axis with the same shape.
-        d0 = dims[0]
-        if d0 is not not_mapped and all(d == d0 for d in dims) and \
-                all(s == out_ex for s in ex_shapes):
-            return bind(prim, *args, **params), d0
-        if any(s and s != out_ex for s in ex_shapes):
-            # Per-example shapes that do not fit: the primitive's own error, as
-            # unbatched (not a confusing one from the broadcast below).
-            avals = [_aval(x) for x in args]
-            prim.abstract_eval(*[shaped(s, a.dtype, a.weak_type)
-                                 for a, s in zip(avals, ex_shapes)], **params)
-        if ufunc_impl and all(s == out_ex if d == 0 else
-                              (d is not_mapped and (s == out_ex or not s))
-                              for d, s in zip(dims, ex_shapes)) and \
-                not any(isinstance(x, Tracer) for x in args):
-            # Concrete operands, batched in front, the unmapped ones of the
-            # per-example shape: NumPy's broadcasting lines them up as the
-            # broadcasts below would, without materialising them.
+        else:
+            return bind(prim, *args, **params), dm
+        size = _axis_size(args, dims)
+        ex_shapes = []
+        out_ex = ()
+        for x, d in zip(args, dims):
+            s = _shape(x)
+            if d is not not_mapped:
+                s = s[:d] + s[d + 1:]
+            ex_shapes.append(s)
+            if s and not out_ex:
+                out_ex = s
+        direct = ufunc_impl
+        for x, d, s in zip(args, dims, ex_shapes):
+            if s and s != out_ex:
+                # Per-example shapes that do not fit: the primitive's own error,
+                # as unbatched (not a confusing one from the broadcasts below).
+                avals = [_aval(x) for x in args]
+                prim.abstract_eval(*[shaped(s, a.dtype, a.weak_type)
+                                     for a, s in zip(avals, ex_shapes)], **params)
+            if direct and (isinstance(x, Tracer) or
+                           (d != 0 if d is not not_mapped else False) or
+                           (d == 0 and s != out_ex)):
+                direct = False
+        if direct:
+            # Concrete operands, batched in front (unmapped ones of the
+            # per-example shape or 0-d): NumPy's broadcasting lines them up as
+            # the broadcasts below would, without materialising them.
             return prim.impl(*args, **params), 0
         new = []
         full = (size,) + out_ex
