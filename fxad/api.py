@@ -17,7 +17,7 @@ import numpy as np
 import fxad.numpy as fnp
 from fxad import core, tree_util
 from fxad.core import ClosedJaxpr, Tracer, get_aval
-from fxad.interpreters import ad
+from fxad.interpreters import ad, batching
 from fxad.interpreters.ad import Zero, backward_pass, instantiate, jvp_flat, linearize_flat
 from fxad.interpreters.partial_eval import trace_to_jaxpr
 from fxad.lax.lax import vmap_flat
@@ -524,15 +524,14 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
 
 
 def _std_basis(avals):
-    """One-hot basis for the flattened concatenation of ``avals``: one array
-    per aval, of shape ``(N,) + aval.shape`` with N the total size."""
+    """The standard basis of the flattened concatenation of ``avals``, one
+    ``OneHot`` per aval (the dense one would be of shape ``(N,) + aval.shape``,
+    N the total size): batch rules that know the structure never build it."""
     sizes = [a.size for a in avals]
     n = sum(sizes)
-    dtype = np.result_type(*[a.dtype for a in avals]) if avals else np.float64
-    eye = np.eye(n, dtype=dtype)
     out, start = [], 0
     for a, k in zip(avals, sizes):
-        out.append(eye[:, start:start + k].reshape((n,) + a.shape).astype(a.dtype, copy=False))
+        out.append(batching.OneHot(np.ones(a.shape, a.dtype), start, n))
         start += k
     return out, sizes
 
@@ -649,7 +648,8 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         if m == 1:
             # One output element (grad's case, and hessian's inner jacrev):
             # a single cotangent, transposed without a batch of one.
-            rows = pullback(*[b[0] for b in basis])
+            rows = pullback(*[np.ones(a.shape, a.dtype) if k else np.zeros(a.shape, a.dtype)
+                              for a, k in zip(out_avals, sizes)])
             blocks = [flat.unflatten_in([_reshape(r, oa.shape + ia.shape) if k else
                                          np.zeros(oa.shape + ia.shape, ia.dtype)
                                          for r, ia in zip(rows, in_avals)], single)

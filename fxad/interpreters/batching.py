@@ -22,6 +22,115 @@ not_mapped = None
 batch_rules: dict = {}
 
 
+class OneHot:
+    """A batch of scaled standard basis vectors, kept symbolic (``jacfwd``
+    and ``jacrev`` batch their basis as these, along axis 0).
+
+    Example ``b`` of the ``size`` examples is zero except, for ``offset <= b
+    < offset + n`` (``n = scale.size``), the element at flat position ``b -
+    offset``, which is ``scale.flat[b - offset]``; ``offset`` places one
+    input's (or output's) block in the basis of several.  A rule in
+    ``onehot_rules`` applies its primitive to this structure without the
+    dense array (a matrix product with the basis is a copy of the matrix, a
+    product with a 0-d or per-example operand scales ``scale``); every other
+    primitive, and a rule that declines, sees the dense array
+    (``dense()``).  ``scale`` is always a concrete NumPy array."""
+
+    __slots__ = ("scale", "offset", "size", "aval", "_dense")
+
+    def __init__(self, scale, offset, size):
+        self.scale = scale
+        self.offset = offset
+        self.size = size
+        #: the aval of the whole batch, batch axis first
+        self.aval = shaped((size,) + scale.shape, scale.dtype)
+        self._dense = None
+
+    def like(self, scale):
+        """The same basis positions with another ``scale`` (of the same shape)."""
+        return OneHot(scale, self.offset, self.size)
+
+    def rows(self, block):
+        """The dense batch whose examples ``offset .. offset + n`` are the
+        rows of ``block`` (shape ``(n,) + example shape``), the others zero."""
+        if self.offset == 0 and block.shape[0] == self.size:
+            return block
+        out = np.zeros((self.size,) + block.shape[1:], block.dtype)
+        out[self.offset:self.offset + block.shape[0]] = block
+        return out
+
+    def dense(self):
+        """The batch as an array (made once: every primitive without a rule
+        that meets this value gets the same array)."""
+        out = self._dense
+        if out is None:
+            scale = self.scale
+            n = scale.size
+            out = np.zeros((self.size, n), scale.dtype)
+            k = np.arange(n)
+            out[k + self.offset, k] = scale.reshape(n)
+            out = self._dense = out.reshape(self.aval.shape)
+        return out
+
+    def add_to(self, x, x_sign=1, sign=1):
+        """``x_sign * x + sign * self`` for a concrete ``x`` of the whole
+        batch's shape and dtype (signs +1 or -1)."""
+        out = np.array(x, copy=True, order="C")
+        if x_sign < 0:
+            np.negative(out, out=out)
+        n = self.scale.size
+        k = np.arange(n)
+        flat = out.reshape(self.size, n)  # a view: ``out`` is C-contiguous
+        scale = self.scale.reshape(n)
+        if sign > 0:
+            flat[k + self.offset, k] += scale
+        else:
+            flat[k + self.offset, k] -= scale
+        return out
+
+
+#: ``prim -> rule(args, dims, **params)`` for operands among which one or
+#: more are ``OneHot`` (mapped at axis 0): returns ``(out, out_dim)`` (``out``
+#: maybe a ``OneHot``), or None to decline (the rule then sees dense arrays).
+onehot_rules: dict = {}
+
+
+def onehot_scaling(fn):
+    """A rule for a primitive that maps each example's values elementwise and
+    linearly (``neg``, a dtype conversion): ``fn(scale, **params)``."""
+
+    def rule(args, dims, **params):
+        return args[0].like(fn(args[0].scale, **params)), 0
+
+    return rule
+
+
+def onehot_sum(sign):
+    """A rule for ``x + sign * y`` of two ``OneHot``s at the same positions
+    (a ``OneHot``), or of a ``OneHot`` and a concrete batch of its shape
+    mapped in front (an array)."""
+
+    def rule(args, dims, **params):
+        x, y = args
+        if type(x) is OneHot and type(y) is OneHot:
+            if x.offset == y.offset and x.aval is y.aval:
+                return x.like(x.scale + y.scale if sign > 0 else x.scale - y.scale), 0
+            return None
+        # One OneHot and a dense batch of the same shape, mapped in front: the
+        # basis is added to a copy of it (not materialised first).
+        oh, other, d = (x, y, dims[1]) if type(x) is OneHot else (y, x, dims[0])
+        if d != 0 or type(other) is not np.ndarray or other.shape != oh.aval.shape or \
+                other.dtype != oh.scale.dtype:
+            return None
+        if oh is x:
+            out = oh.add_to(other, sign, 1)
+        else:
+            out = oh.add_to(other, 1, sign)
+        return out, 0
+
+    return rule
+
+
 class BatchTracer(Tracer):
     __slots__ = ("val", "bdim", "_aval")
 
@@ -35,7 +144,8 @@ class BatchTracer(Tracer):
     def aval(self):
         a = self._aval
         if a is None:
-            va = get_aval(self.val)
+            v = self.val
+            va = v.aval if type(v) is OneHot else get_aval(v)
             shape = va.shape[: self.bdim] + va.shape[self.bdim + 1:]
             a = self._aval = shaped(shape, va.dtype, va.weak_type)
         return a
@@ -53,6 +163,16 @@ class BatchTracer(Tracer):
         )
 
 
+class OneHotTracer(BatchTracer):
+    """A ``BatchTracer`` whose ``val`` is a ``OneHot`` (batch axis 0).  Its own
+    type keeps the check off the common path: ``BatchTrace`` looks for it
+    only among operands that are not plain ``BatchTracer``s.  The first
+    primitive that needs the dense array turns it into a plain
+    ``BatchTracer`` of it."""
+
+    __slots__ = ()
+
+
 class BatchTrace(Trace):
     __slots__ = ("axis_size",)
 
@@ -63,6 +183,8 @@ class BatchTrace(Trace):
     def process_primitive(self, prim, args, params):
         if len(args) == 1:  # bind sends it here: it is this trace's tracer
             x = args[0]
+            if type(x) is not BatchTracer:
+                return self._process_onehot(prim, args, params)
             vals = [x.val]
             dims = [x.bdim]
         else:
@@ -72,6 +194,8 @@ class BatchTrace(Trace):
                 if type(x) is BatchTracer and x._trace is self:
                     vals.append(x.val)
                     dims.append(x.bdim)
+                elif type(x) is OneHotTracer and x._trace is self:
+                    return self._process_onehot(prim, args, params)
                 else:
                     vals.append(x)
                     dims.append(not_mapped)
@@ -88,6 +212,33 @@ class BatchTrace(Trace):
         if out_dim is not_mapped:
             return out
         return BatchTracer(self, out, out_dim)
+
+    def _process_onehot(self, prim, args, params):
+        """Operands among which some are ``OneHotTracer``s: the primitive's
+        rule in ``onehot_rules`` if it takes them, else the dense batch."""
+        rule = onehot_rules.get(prim)
+        if rule is not None:
+            vals, dims = [], []
+            for x in args:
+                if isinstance(x, BatchTracer) and x._trace is self:
+                    vals.append(x.val)
+                    dims.append(x.bdim)
+                else:
+                    vals.append(x)
+                    dims.append(not_mapped)
+            res = rule(vals, dims, **params)
+            if res is not None:
+                out, out_dim = res
+                if type(out) is OneHot:
+                    return OneHotTracer(self, out, 0)
+                return out if out_dim is not_mapped else BatchTracer(self, out, out_dim)
+        for x in args:
+            if type(x) is OneHotTracer and x._trace is self:
+                # Dense from now on, for every later use of this tracer too
+                # (the same value; the classes have the same layout).
+                x.val = x.val.dense()
+                x.__class__ = BatchTracer
+        return self.process_primitive(prim, args, params)
 
 
 # ---------------------------------------------------------------------------
@@ -119,18 +270,25 @@ def defvectorized(prim):
 
 def batch_flat(fun, args, in_dims, size):
     """Run ``fun`` on the batch: ``args[i]`` mapped along ``in_dims[i]`` (or
-    not_mapped).  Returns ``(outs, out_dims)``: each output's values with its
-    batch axis where the computation left it (not_mapped for an output that
-    does not depend on the mapped inputs).  ``fxad.lax.lax.vmap_flat`` moves
-    the axes where the caller asks."""
+    not_mapped; a ``OneHot`` is mapped along 0).  Returns ``(outs,
+    out_dims)``: each output's values (dense) with its batch axis where the
+    computation left it (not_mapped for an output that does not depend on
+    the mapped inputs).  ``fxad.lax.lax.vmap_flat`` moves the axes where the
+    caller asks."""
     with new_trace(BatchTrace, size) as trace:
-        tracers = [x if d is not_mapped else BatchTracer(trace, x, d)
-                   for x, d in safe_zip(args, in_dims)]
+        tracers = []
+        for x, d in safe_zip(args, in_dims):
+            if d is not_mapped:
+                tracers.append(x)
+                continue
+            tracers.append(OneHotTracer(trace, x, 0) if type(x) is OneHot else
+                           BatchTracer(trace, x, d))
         outs = fun(*tracers)
         vals, dims = [], []
         for o in outs:
-            if type(o) is BatchTracer and o._trace is trace:
-                vals.append(o.val)
+            if isinstance(o, BatchTracer) and o._trace is trace:
+                v = o.val
+                vals.append(v.dense() if type(v) is OneHot else v)
                 dims.append(o.bdim)
             else:
                 vals.append(o)
@@ -165,4 +323,6 @@ def _batch_call_jaxpr(closed, dims, size):
 
 
 __all__ = ["BatchTrace", "BatchTracer", "batch_rules", "not_mapped", "batch_flat",
-           "axis_size", "defvectorized", "batch_call_jaxpr"]
+           "axis_size", "defvectorized", "batch_call_jaxpr", "OneHot", "OneHotTracer",
+           "onehot_rules",
+           "onehot_scaling", "onehot_sum"]

@@ -47,8 +47,16 @@ from fxad.interpreters.ad import (
     linear_primitives,
     nondiff_primitives,
 )
+from fxad.interpreters.batching import (
+    OneHot,
+    batch_rules,
+    defvectorized,
+    not_mapped,
+    onehot_rules,
+    onehot_scaling,
+    onehot_sum,
+)
 from fxad.interpreters.batching import axis_size as _axis_size
-from fxad.interpreters.batching import batch_rules, defvectorized, not_mapped
 from fxad.interpreters.partial_eval import trace_to_jaxpr
 
 # ---------------------------------------------------------------------------
@@ -123,6 +131,24 @@ def matchaxis(x, src, dst, size):
     if src is not_mapped:
         return moveaxis(bdim_at_front(x, None, size), 0, dst)
     return moveaxis(x, src, dst)
+
+
+def _onehot_and_shared(args, dims):
+    """``(onehot, other, onehot_first)`` when one of the two operands is a
+    ``OneHot`` and the other a concrete value shared by the batch, of the
+    same dtype; else None (the rule declines)."""
+    x, y = args
+    if type(x) is OneHot:
+        if type(y) is OneHot or dims[1] is not not_mapped or isinstance(y, Tracer):
+            return None
+        oh, other, first = x, y, True
+    else:
+        if dims[0] is not not_mapped or isinstance(x, Tracer):
+            return None
+        oh, other, first = y, x, False
+    if _aval(other).dtype != oh.scale.dtype:
+        return None
+    return oh, other, first
 
 
 def defbroadcasting(prim, scalar_ok=None):
@@ -526,6 +552,7 @@ optimize.def_forwarding(neg_p, _neg_forward, looks_at_producers=(neg_p,))
 codegen.def_emitter(neg_p, codegen.emit_neg, scalar=codegen.emit_py_neg, impl=np.negative,
                     literal_ok=True)
 deflinear(neg_p, lambda ct, x: [neg(ct)])
+onehot_rules[neg_p] = onehot_scaling(np.negative)
 
 
 def add(x, y):
@@ -557,6 +584,7 @@ optimize.def_commutative(add_p)
 optimize.def_forwarding(add_p, optimize.identity_element_rule(_additive_identity,
                                                              _additive_identity))
 codegen.def_operator(add_p, "+", "add")
+onehot_rules[add_p] = onehot_sum(1)
 jvp_rules[add_p] = _add_jvp
 deftranspose(add_p, _add_transpose)
 
@@ -590,6 +618,7 @@ optimize.def_forwarding(sub_p, optimize.identity_element_rule(lambda dt: optimiz
 codegen.def_operator(sub_p, "-", "subtract")
 jvp_rules[sub_p] = _sub_jvp
 deftranspose(sub_p, _sub_transpose)
+onehot_rules[sub_p] = onehot_sum(-1)
 
 
 def mul(x, y):
@@ -643,6 +672,21 @@ optimize.def_forwarding(mul_p, optimize.identity_element_rule(_unit, _unit))
 codegen.def_operator(mul_p, "*", "multiply")
 jvp_rules[mul_p] = _mul_jvp
 deftranspose(mul_p, _mul_transpose)
+
+
+def _mul_onehot(args, dims):
+    # By a shared 0-d or per-example operand: the basis stays one-hot, scaled.
+    found = _onehot_and_shared(args, dims)
+    if found is None:
+        return None
+    oh, y, _ = found
+    shape = _shape(y)
+    if shape and shape != oh.scale.shape:
+        return None
+    return oh.like(oh.scale * y), 0
+
+
+onehot_rules[mul_p] = _mul_onehot
 
 
 def div(x, y):
@@ -1431,6 +1475,8 @@ convert_element_type_p.def_abstract_eval(lambda x, *, new_dtype: shaped(x.shape,
 jvp_rules[convert_element_type_p] = _convert_jvp
 deftranspose(convert_element_type_p, _convert_transpose)
 defvectorized(convert_element_type_p)
+onehot_rules[convert_element_type_p] = onehot_scaling(
+    lambda scale, *, new_dtype: np.asarray(_convert_impl(scale, new_dtype=new_dtype)))
 
 
 def real(x):
@@ -1630,6 +1676,17 @@ reduce_sum_p.def_abstract_eval(_reduce_abstract_eval("reduce_sum"))
 def_strict(reduce_sum_p)
 deflinear(reduce_sum_p, _reduce_sum_transpose)
 defreducer(reduce_sum_p)
+
+
+def _reduce_sum_onehot(args, dims, *, axes):
+    # Over every axis of an example: example b is its one nonzero element.
+    (x,) = args
+    if sorted(axes) != list(range(x.scale.ndim)):
+        return None
+    return x.rows(np.asarray(x.scale).reshape(x.scale.size)), 0
+
+
+onehot_rules[reduce_sum_p] = _reduce_sum_onehot
 
 
 def _reduce_chooser_jvp(prim):
@@ -2101,6 +2158,8 @@ def _reshape_batch(args, dims, *, new_sizes, dimensions):
 
 
 batch_rules[reshape_p] = _reshape_batch
+onehot_rules[reshape_p] = lambda args, dims, *, new_sizes, dimensions: (
+    None if dimensions is not None else (args[0].like(args[0].scale.reshape(new_sizes)), 0))
 
 
 def transpose(x, permutation):
@@ -3314,6 +3373,40 @@ def _dot_general_batch(args, dims, *, dimension_numbers):
 
 
 batch_rules[dot_general_p] = _dot_general_batch
+
+
+def _dot_general_onehot(args, dims, *, dimension_numbers):
+    """A contraction with the basis (jacfwd's ``A @ e_b``, jacrev's
+    ``e_b @ A``) is a copy of the other operand, its contracted axes
+    flattened into the batch axis, scaled: no matrix product.  Taken when
+    the one-hot operand's axes that are not contracted have size 1 and
+    there are no dot batch axes."""
+    (lc, rc), (lb, _) = dimension_numbers
+    found = None if lb else _onehot_and_shared(args, dims)
+    if found is None:
+        return None
+    oh, other, oh_lhs = found
+    c, oc = (lc, rc) if oh_lhs else (rc, lc)
+    shape = oh.scale.shape
+    other = np.asarray(other)
+    if any(shape[i] != 1 for i in range(len(shape)) if i not in c) or \
+            any(shape[a] != other.shape[b] for a, b in zip(c, oc)):
+        return None
+    # Example b is one-hot at flat position k = b - offset of its shape;
+    # its contracted axes in increasing order index ``other`` at k.
+    order = sorted(range(len(c)), key=lambda j: c[j])
+    free = [i for i in range(other.ndim) if i not in oc]
+    g = np.transpose(other, [oc[j] for j in order] + free)
+    n = oh.scale.size
+    free_shape = g.shape[len(c):]
+    g = g.reshape((n,) + free_shape)
+    ones = (1,) * (len(shape) - len(c))
+    example = ones + free_shape if oh_lhs else free_shape + ones
+    block = np.asarray(oh.scale).reshape((n,) + (1,) * len(free_shape)) * g
+    return oh.rows(block.reshape((n,) + example)), 0
+
+
+onehot_rules[dot_general_p] = _dot_general_onehot
 
 
 __all__ = [n for n in dir() if not n.startswith("_")]
