@@ -151,14 +151,39 @@ def _onehot_and_shared(args, dims):
     return oh, other, first
 
 
+_NUMPY_TYPES = frozenset((np.ndarray, np.float64))
+
+
 def defbroadcasting(prim, scalar_ok=None):
     """Elementwise in several operands of one shape (0-d operands allowed
     where ``scalar_ok(i)`` says so): mapped operands get their batch axis in
     front; per-example 0-d operands and unmapped shaped operands are
     broadcast to the batched shape."""
     ufunc_impl = isinstance(prim.impl, np.ufunc)
+    scalar_ok_0 = scalar_ok is None or scalar_ok(0)
+    scalar_ok_1 = scalar_ok is None or scalar_ok(1)
 
     def rule(args, dims, **params):
+        if len(args) == 2:
+            # The common binary cases, decided from the two shapes alone.
+            x, y = args
+            dx, dy = dims
+            sx = _shape(x)
+            sy = _shape(y)
+            if dx is not_mapped:
+                if not sx and scalar_ok_0:  # a shared 0-d operand: scalar broadcasting
+                    return bind(prim, x, y, **params), dy
+                if dy == 0 and sx == sy[1:] and ufunc_impl and type(x) in _NUMPY_TYPES and \
+                        type(y) is np.ndarray and x.dtype is y.dtype:
+                    return prim.impl(x, y, **params), 0  # NumPy broadcasting, no copy
+            elif dy is not_mapped:
+                if not sy and scalar_ok_1:
+                    return bind(prim, x, y, **params), dx
+                if dx == 0 and sy == sx[1:] and ufunc_impl and type(y) in _NUMPY_TYPES and \
+                        type(x) is np.ndarray and x.dtype is y.dtype:
+                    return prim.impl(x, y, **params), 0
+            elif dx == dy and sx == sy:
+                return bind(prim, x, y, **params), dx
         # Fast path: the mapped operands at one axis with one shape, the
         # unmapped ones 0-d (scalar broadcasting covers them, as unbatched).
         dm = sm = None
