@@ -217,6 +217,20 @@ def test_rules_decline_for_tracer_operands():
     _same(closed(y)[0], np.diag(oh.scale * y) + (oh.scale * y)[:, None])
 
 
+def test_an_inner_vmap_sees_an_outer_onehot_as_shared():
+    oh = _onehot((3,), size=3)
+    z = np.array([1.0, -2.0])
+
+    def outer(e, *extra):
+        return [lax.add(fxad.vmap(lambda z: lax.mul(lax.broadcast_in_dim(z, (3,), ()), e))(z),
+                        fxad.vmap(lambda z: lax.mul(e, lax.broadcast_in_dim(z, (3,), ())))(z))]
+
+    (sym,), _ = batch_flat(outer, [oh], [0], 3)
+    (ref,), _ = batch_flat(outer, [oh.dense()], [0], 3)
+    _same(sym, ref)
+    _same(np.asarray(sym)[:, 1], -4.0 * oh.dense())
+
+
 def test_every_onehot_rule_is_tested_here():
     names = {p.name for p in onehot_rules}
     assert names == {"reshape", "neg", "convert_element_type", "add", "sub", "add_any", "mul",

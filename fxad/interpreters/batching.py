@@ -187,6 +187,23 @@ class BatchTrace(Trace):
                 return self._process_onehot(prim, args, params)
             vals = [x.val]
             dims = [x.bdim]
+        elif len(args) == 2:  # the loop below, unrolled for the common binary case
+            x, y = args
+            tx = type(x)
+            ty = type(y)
+            if (tx is OneHotTracer and x._trace is self) or \
+                    (ty is OneHotTracer and y._trace is self):
+                return self._process_onehot(prim, args, params)
+            if tx is BatchTracer and x._trace is self:
+                if ty is BatchTracer and y._trace is self:
+                    vals = [x.val, y.val]
+                    dims = [x.bdim, y.bdim]
+                else:
+                    vals = [x.val, y]
+                    dims = [x.bdim, not_mapped]
+            else:
+                vals = [x, y.val]
+                dims = [not_mapped, y.bdim]
         else:
             vals = []
             dims = []
