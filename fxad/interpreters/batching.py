@@ -36,15 +36,20 @@ class OneHot:
     primitive, and a rule that declines, sees the dense array
     (``dense()``).  ``scale`` is always a concrete NumPy array."""
 
-    __slots__ = ("scale", "offset", "size", "aval", "_dense")
+    __slots__ = ("scale", "offset", "size", "example_aval", "_dense")
 
     def __init__(self, scale, offset, size):
         self.scale = scale
         self.offset = offset
         self.size = size
-        #: the aval of the whole batch, batch axis first
-        self.aval = shaped((size,) + scale.shape, scale.dtype)
+        #: the aval of one example (the tracer's aval)
+        self.example_aval = shaped(scale.shape, scale.dtype)
         self._dense = None
+
+    @property
+    def aval(self):
+        """The aval of the whole batch, batch axis first."""
+        return shaped((self.size,) + self.scale.shape, self.scale.dtype)
 
     def like(self, scale):
         """The same basis positions with another ``scale`` (of the same shape)."""
@@ -69,7 +74,7 @@ class OneHot:
             out = np.zeros((self.size, n), scale.dtype)
             k = np.arange(n)
             out[k + self.offset, k] = scale.reshape(n)
-            out = self._dense = out.reshape(self.aval.shape)
+            out = self._dense = out.reshape((self.size,) + scale.shape)
         return out
 
     def add_to(self, x, x_sign=1, sign=1):
@@ -113,14 +118,14 @@ def onehot_sum(sign):
     def rule(args, dims, **params):
         x, y = args
         if type(x) is OneHot and type(y) is OneHot:
-            if x.offset == y.offset and x.aval is y.aval:
+            if x.offset == y.offset and x.size == y.size and x.example_aval is y.example_aval:
                 return x.like(x.scale + y.scale if sign > 0 else x.scale - y.scale), 0
             return None
         # One OneHot and a dense batch of the same shape, mapped in front: the
         # basis is added to a copy of it (not materialised first).
         oh, other, d = (x, y, dims[1]) if type(x) is OneHot else (y, x, dims[0])
-        if d != 0 or type(other) is not np.ndarray or other.shape != oh.aval.shape or \
-                other.dtype != oh.scale.dtype:
+        if d != 0 or type(other) is not np.ndarray or other.dtype != oh.scale.dtype or \
+                other.shape != (oh.size,) + oh.scale.shape:
             return None
         if oh is x:
             out = oh.add_to(other, sign, 1)
@@ -145,7 +150,7 @@ class BatchTracer(Tracer):
         a = self._aval
         if a is None:
             v = self.val
-            va = v.aval if type(v) is OneHot else get_aval(v)
+            va = get_aval(v)
             shape = va.shape[: self.bdim] + va.shape[self.bdim + 1:]
             a = self._aval = shaped(shape, va.dtype, va.weak_type)
         return a
@@ -171,6 +176,12 @@ class OneHotTracer(BatchTracer):
     ``BatchTracer`` of it."""
 
     __slots__ = ()
+
+    def __init__(self, trace, val, bdim):
+        self._trace = trace
+        self.val = val
+        self.bdim = 0
+        self._aval = val.example_aval
 
 
 class BatchTrace(Trace):
@@ -235,7 +246,8 @@ class BatchTrace(Trace):
         rule in ``onehot_rules`` if it takes them, else the dense batch."""
         rule = onehot_rules.get(prim)
         if rule is not None:
-            vals, dims = [], []
+            vals = []
+            dims = []
             for x in args:
                 if isinstance(x, BatchTracer) and x._trace is self:
                     vals.append(x.val)
