@@ -666,13 +666,8 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         for oa, k in zip(out_avals, sizes):
             row = []
             for r, ia in zip(rows, in_avals):
-                blk = r[start:start + k]
-                shape = tuple(oa.shape) + tuple(ia.shape)
-                if isinstance(blk, Tracer):
-                    blk = fnp.reshape(blk, shape)
-                else:
-                    blk = np.reshape(blk, shape)
-                row.append(_to_output(blk))
+                blk = r if k == m else r[start:start + k]
+                row.append(_reshape(blk, tuple(oa.shape) + tuple(ia.shape)))
             start += k
             blocks.append(flat.unflatten_in(row, single))
         jac = tree_util.tree_unflatten(flat.out_tree, blocks)

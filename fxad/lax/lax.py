@@ -3294,11 +3294,8 @@ def dot_general(x, y, dimension_numbers):
     return bind(dot_general_p, x, y, dimension_numbers=dn)
 
 
-def _free_dims(ndim, *used):
-    u = set()
-    for d in used:
-        u.update(d)
-    return tuple(i for i in range(ndim) if i not in u)
+def _free_dims(ndim, contract, batch):
+    return tuple([i for i in range(ndim) if i not in contract and i not in batch])
 
 
 def _dot_general_impl(x, y, *, dimension_numbers):
