@@ -2565,6 +2565,11 @@ def _batched_indexer(indexer, size):
     where the batch axis lands in the result (advanced indices separated by a
     slice move their broadcast axes to the front, as NumPy does)."""
     new = (("s", 0, size, 1),) + tuple(indexer)
+    for e in indexer:
+        if e[0] == "a":
+            break
+    else:  # no index arrays: the batch axis stays in front
+        return new, 0
     kinds = [e[0] for e in new]
     arr_pos = [i for i, k in enumerate(kinds) if k in ("a", "i")]
     if not any(k == "a" for k in kinds):
@@ -2582,8 +2587,7 @@ def _gather_batch(args, dims, *, indexer):
         return _gather_batch_indices(x, dx, arrays, darrays, indexer,
                                      _axis_size(args, dims))
     x = moveaxis(x, dx, 0)
-    size = get_aval(x).shape[0]
-    new, out_dim = _batched_indexer(indexer, size)
+    new, out_dim = _batched_indexer(indexer, _shape(x)[0])
     if out_dim is None:
         shapes = [get_aval(a).shape for a in arrays]
         out_dim = len(np.broadcast_shapes(*shapes)) if shapes else 0
