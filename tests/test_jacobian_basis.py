@@ -368,3 +368,18 @@ def test_integer_argument_left_out_of_argnums():
     _same(fxad.jacrev(f)(np.array([1.0, 2.0]), 3), 3.0 * np.eye(2))
     with pytest.raises(TypeError, match="floating-point"):
         fxad.jacfwd(f, argnums=1)(np.array([1.0, 2.0]), 3)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_vmap_of_scatter_add_into_a_shared_operand(dtype):
+    # The batch rule fills a copy of the shared operand (no broadcast bind).
+    base = np.arange(6).astype(dtype)
+    U = np.arange(8).reshape(4, 2).astype(dtype) + 1
+    out = fxad.vmap(lambda u: fnp.asarray(base).at[1:5:2].add(u))(U)
+    want = np.stack([base.copy() for _ in U])
+    want[:, 1:5:2] += U
+    _same(out, want)
+    _same(base, np.arange(6).astype(dtype))  # the shared operand is not written to
+    # the single-example path of the rule, and the gather transpose that uses it
+    g = fxad.jacrev(lambda x: x[1:4] * 2.0)(np.ones(5))
+    _same(g, 2.0 * np.eye(5)[1:4])

@@ -2668,7 +2668,14 @@ def _scatter_add_batch(args, dims, *, indexer):
     if any(d is not not_mapped for d in darrays):
         return _scatter_batch(scatter_add_p, args, dims, indexer)
     size = _axis_size(args, dims)
-    operand = bdim_at_front(operand, dop, size)
+    if dop is not_mapped and type(operand) is np.ndarray:
+        # A shared concrete operand (the zeros of a gather's transpose): the
+        # impl copies it anyway, so a filled copy costs no broadcast bind.
+        full = np.empty((size,) + operand.shape, operand.dtype)
+        full[...] = operand
+        operand = full
+    else:
+        operand = bdim_at_front(operand, dop, size)
     new, upd_dim = _batched_indexer(indexer, size)
     if upd_dim is None:
         shapes = [get_aval(a).shape for a in arrays]
