@@ -2494,7 +2494,21 @@ batch_rules[concatenate_p] = _concatenate_batch
 # traced (e.g. computed by argmax) while the indexer stays hashable.
 
 
+_static_index_tuples: dict = {}  # indexer without index arrays -> its index tuple
+
+
 def _index_tuple(indexer, arrays):
+    if not arrays:
+        t = _static_index_tuples.get(indexer)
+        if t is None:
+            if len(_static_index_tuples) >= _STRICT_MEMO_SIZE:
+                _static_index_tuples.clear()
+            t = _static_index_tuples[indexer] = _make_index_tuple(indexer, arrays)
+        return t
+    return _make_index_tuple(indexer, arrays)
+
+
+def _make_index_tuple(indexer, arrays):
     out = []
     for e in indexer:
         k = e[0]
@@ -2528,12 +2542,21 @@ def _gather_abstract_eval(x, *arrays, indexer):
     for a in arrays:
         if not np.issubdtype(a.dtype, np.integer):
             raise TypeError(f"gather: index arrays must be integer, got {a.dtype.name}")
-    dummies = [_dummy(a.shape, np.intp) for a in arrays]
-    try:
-        shape = _dummy(x.shape)[_index_tuple(indexer, dummies)].shape
-    except IndexError as e:
-        raise IndexError(f"gather: {e} (indexing {x.str_short()})") from None
+    key = (x.shape, tuple([a.shape for a in arrays]), indexer)
+    shape = _gather_shapes.get(key)
+    if shape is None:
+        dummies = [_dummy(a.shape, np.intp) for a in arrays]
+        try:
+            shape = _dummy(x.shape)[_index_tuple(indexer, dummies)].shape
+        except IndexError as e:
+            raise IndexError(f"gather: {e} (indexing {x.str_short()})") from None
+        if len(_gather_shapes) >= _STRICT_MEMO_SIZE:
+            _gather_shapes.clear()
+        _gather_shapes[key] = shape
     return shaped(shape, x.dtype)
+
+
+_gather_shapes: dict = {}  # (operand shape, index array shapes, indexer) -> result shape
 
 
 def _gather_jvp(primals, tangents, *, indexer):
