@@ -133,6 +133,9 @@ def matchaxis(x, src, dst, size):
     return moveaxis(x, src, dst)
 
 
+_NUMPY_TYPES = frozenset((np.ndarray, np.float64))
+
+
 def _onehot_and_shared(args, dims):
     """``(onehot, other, onehot_first)`` when one of the two operands is a
     ``OneHot`` and the other a concrete value shared by the batch, of the
@@ -146,12 +149,10 @@ def _onehot_and_shared(args, dims):
         if dims[0] is not not_mapped or isinstance(x, Tracer):
             return None
         oh, other, first = y, x, False
-    if _aval(other).dtype != oh.scale.dtype:
+    dtype = other.dtype if type(other) in _NUMPY_TYPES else _aval(other).dtype
+    if dtype != oh.scale.dtype:
         return None
     return oh, other, first
-
-
-_NUMPY_TYPES = frozenset((np.ndarray, np.float64))
 
 
 def defbroadcasting(prim, scalar_ok=None):
