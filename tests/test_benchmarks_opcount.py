@@ -85,7 +85,7 @@ def test_deep_reverse_mode_is_linear_in_memory_and_does_not_recurse():
 
 # Whole-call (Python calls, bytecodes) of the Jacobian workloads, about 12%
 # above the counts when this guard was written (hessian 1185 / 31171, jacfwd
-# 310 / 7370, jacrev 508 / 12515; before jacfwd became vmap of jvp with a
+# 306 / 7328, jacrev 500 / 12431; before jacfwd became vmap of jvp with a
 # OneHot basis: hessian 2471 / 60770, jacfwd 520 / 11950, jacrev 591 / 13656).
 JACOBIAN_CEILINGS = {"hessian": (1330, 35000), "jacfwd": (350, 8250), "jacrev": (570, 14000)}
 
