@@ -638,7 +638,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
                 raise TypeError(f"jacrev: output {o} has dtype {oa.dtype.name}, which has "
                                 "no derivative; return only floating-point outputs.")
         _check_holomorphic_outputs(out_avals, "jacrev", holomorphic)
-        basis, sizes = _std_basis(out_avals)
+        sizes = [a.size for a in out_avals]
 
         def pullback(*cts):
             cts_in = linear.transpose(list(cts))
@@ -657,6 +657,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
             jac = tree_util.tree_unflatten(flat.out_tree, blocks)
             return (jac, flat.take_aux()) if has_aux else jac
         if m:
+            basis, _ = _std_basis(out_avals)
             rows = vmap_flat(pullback, basis, [0] * len(basis), _zeros_list, m)
         else:
             rows = [np.zeros((0,) + a.shape, a.dtype) for a in in_avals]
