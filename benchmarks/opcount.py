@@ -111,10 +111,31 @@ def workload_counts(small=True):
     return out
 
 
+def jacobian_counts(small=True):
+    """``{name: (calls, c_calls, bytecodes)}`` of one eager call of the
+    Jacobian workloads (``hessian``, ``jacfwd``, ``jacrev``): whole calls, as
+    their cost is the batched passes' fixed and per-primitive overhead."""
+    import fxad
+    import fxad.numpy as fnp
+    from benchmarks.workloads import hessian, jacobian
+
+    f, a = hessian.fxad_builder(*hessian.inputs(small))
+    out = {"hessian": per_op(f, a, 1)}
+    A, x = jacobian.inputs(small)
+    for name, jac in (("jacfwd", fxad.jacfwd), ("jacrev", fxad.jacrev)):
+        out[name] = per_op(jac(lambda x: jacobian.f(fnp, A, x)), (x,), 1)
+    return out
+
+
 def main():
     print("| workload | Python calls / op | C calls / op | bytecodes / op |")
     print("|---|---|---|---|")
     for k, (c, cc, b) in workload_counts().items():
+        print(f"| {k} | {c:.0f} | {cc:.0f} | {b:.0f} |")
+    print()
+    print("| Jacobian workload | Python calls | C calls | bytecodes (one call) |")
+    print("|---|---|---|---|")
+    for k, (c, cc, b) in jacobian_counts().items():
         print(f"| {k} | {c:.0f} | {cc:.0f} | {b:.0f} |")
 
 

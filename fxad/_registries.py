@@ -79,6 +79,11 @@ REGISTRIES: tuple[Registry, ...] = (
              "register one with codegen.def_ufunc(..., math=..., probe=...), "
              "codegen.def_operator or codegen.def_emitter(..., scalar=...)", False,
              without="the scalar form calls the impl"),
+    Registry("one-hot batch rule", lambda p: p in batching.onehot_rules,
+             "register one in batching.onehot_rules (e.g. batching.onehot_scaling or "
+             "batching.onehot_sum)", False,
+             applies=lambda p: p in ad.linear_primitives or p in batching.onehot_rules,
+             without="jacfwd and jacrev give it their basis as a dense array"),
 )
 
 

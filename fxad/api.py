@@ -17,7 +17,7 @@ import numpy as np
 import fxad.numpy as fnp
 from fxad import core, tree_util
 from fxad.core import ClosedJaxpr, Tracer, get_aval
-from fxad.interpreters import ad
+from fxad.interpreters import ad, batching
 from fxad.interpreters.ad import Zero, backward_pass, instantiate, jvp_flat, linearize_flat
 from fxad.interpreters.partial_eval import trace_to_jaxpr
 from fxad.lax.lax import vmap_flat
@@ -524,17 +524,27 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
 
 
 def _std_basis(avals):
-    """One-hot basis for the flattened concatenation of ``avals``: one array
-    per aval, of shape ``(N,) + aval.shape`` with N the total size."""
+    """The standard basis of the flattened concatenation of ``avals``, one
+    ``OneHot`` per aval (the dense one would be of shape ``(N,) + aval.shape``,
+    N the total size): batch rules that know the structure never build it."""
     sizes = [a.size for a in avals]
     n = sum(sizes)
-    dtype = np.result_type(*[a.dtype for a in avals]) if avals else np.float64
-    eye = np.eye(n, dtype=dtype)
     out, start = [], 0
     for a, k in zip(avals, sizes):
-        out.append(eye[:, start:start + k].reshape((n,) + a.shape).astype(a.dtype, copy=False))
+        out.append(batching.OneHot(np.ones(a.shape, a.dtype), start, n))
         start += k
     return out, sizes
+
+
+def _zeros_list(n):
+    return [0] * n
+
+
+def _reshape(x, shape):
+    """``x`` reshaped to ``shape`` (a tracer through fxad.numpy), as a NumPy output."""
+    if isinstance(x, Tracer):
+        return x if x.aval.shape == shape else fnp.reshape(x, shape)
+    return _to_output(np.reshape(x, shape))
 
 
 def _split_rows(x, sizes, in_shapes, out_shape):
@@ -557,10 +567,12 @@ def _split_rows(x, sizes, in_shapes, out_shape):
 
 def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
            holomorphic: bool = False):
-    """The Jacobian of ``fun`` by forward mode: ``fun`` is linearized once and
-    the linear map is applied to all basis vectors in one ``vmap``.
+    """The Jacobian of ``fun`` by forward mode: one ``jvp`` of ``fun`` whose
+    tangent is the whole standard basis, batched by ``vmap``.
 
-    The result has, for each output leaf and each input leaf, shape
+    The primal computation runs once (it does not depend on the tangents, so
+    the batching trace never sees it); only the tangent operations are
+    batched.  The result has, for each output leaf and each input leaf, shape
     ``output.shape + input.shape``, nested as the output tree of input trees.
 
     Example:
@@ -574,16 +586,23 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         single, nums = _argnums_tuple(argnums, len(args), "jacfwd")
         flat = _FlatFun(fun, args, kwargs, nums, has_aux, "jacfwd")
         _check_differentiable(flat, nums, "jacfwd", holomorphic)
-        po, linear, _ = linearize_flat(flat, flat.in_leaves)
         in_avals = [get_aval(x) for x in flat.in_leaves]
-        out_avals = [get_aval(x) for x in po]
-        _check_holomorphic_outputs(out_avals, "jacfwd", holomorphic)
         basis, sizes = _std_basis(in_avals)
-        if sum(sizes):
-            outs = vmap_flat(lambda *ts: linear(*ts), basis, [0] * len(basis),
-                             lambda n: [0] * n, sum(sizes))
+        n = sum(sizes)
+        if n:
+            primals_out: list = []
+
+            def pushforward(*tangents):
+                po, to = jvp_flat(flat, flat.in_leaves, list(tangents))
+                primals_out[:] = po
+                return [instantiate(t) for t in to]
+
+            outs = vmap_flat(pushforward, basis, [0] * len(basis), _zeros_list, n)
+            out_avals = [get_aval(x) for x in primals_out]
         else:
+            out_avals = [get_aval(x) for x in flat(*flat.in_leaves)]
             outs = [np.zeros((0,) + a.shape, a.dtype) for a in out_avals]
+        _check_holomorphic_outputs(out_avals, "jacfwd", holomorphic)
         in_shapes = [a.shape for a in in_avals]
         blocks = [flat.unflatten_in(_split_rows(o, sizes, in_shapes, oa.shape), single)
                   for o, oa in zip(outs, out_avals)]
@@ -619,15 +638,27 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
                 raise TypeError(f"jacrev: output {o} has dtype {oa.dtype.name}, which has "
                                 "no derivative; return only floating-point outputs.")
         _check_holomorphic_outputs(out_avals, "jacrev", holomorphic)
-        basis, sizes = _std_basis(out_avals)
+        sizes = [a.size for a in out_avals]
 
         def pullback(*cts):
             cts_in = linear.transpose(list(cts))
             return [_ct_value(c, a) for c, a in zip(cts_in, in_avals)]
 
         m = sum(sizes)
+        if m == 1:
+            # One output element (grad's case, and hessian's inner jacrev):
+            # a single cotangent, transposed without a batch of one.
+            rows = pullback(*[np.ones(a.shape, a.dtype) if k else np.zeros(a.shape, a.dtype)
+                              for a, k in zip(out_avals, sizes)])
+            blocks = [flat.unflatten_in([_reshape(r, oa.shape + ia.shape) if k else
+                                         np.zeros(oa.shape + ia.shape, ia.dtype)
+                                         for r, ia in zip(rows, in_avals)], single)
+                      for oa, k in zip(out_avals, sizes)]
+            jac = tree_util.tree_unflatten(flat.out_tree, blocks)
+            return (jac, flat.take_aux()) if has_aux else jac
         if m:
-            rows = vmap_flat(pullback, basis, [0] * len(basis), lambda n: [0] * n, m)
+            basis, _ = _std_basis(out_avals)
+            rows = vmap_flat(pullback, basis, [0] * len(basis), _zeros_list, m)
         else:
             rows = [np.zeros((0,) + a.shape, a.dtype) for a in in_avals]
         # rows[i]: shape (M,) + in_shape_i; block (o, i) = rows[i][seg_o] reshaped.
@@ -636,13 +667,8 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         for oa, k in zip(out_avals, sizes):
             row = []
             for r, ia in zip(rows, in_avals):
-                blk = r[start:start + k]
-                shape = tuple(oa.shape) + tuple(ia.shape)
-                if isinstance(blk, Tracer):
-                    blk = fnp.reshape(blk, shape)
-                else:
-                    blk = np.reshape(blk, shape)
-                row.append(_to_output(blk))
+                blk = r if k == m else r[start:start + k]
+                row.append(_reshape(blk, tuple(oa.shape) + tuple(ia.shape)))
             start += k
             blocks.append(flat.unflatten_in(row, single))
         jac = tree_util.tree_unflatten(flat.out_tree, blocks)

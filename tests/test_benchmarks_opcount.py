@@ -81,3 +81,25 @@ def test_deep_reverse_mode_is_linear_in_memory_and_does_not_recurse():
         prod *= 0.999 + 0.001 * np.cos(x)
         x = 0.999 * x + 0.001 * np.sin(x)
     np.testing.assert_allclose(g, prod, rtol=1e-12)
+
+
+# Whole-call (Python calls, bytecodes) of the Jacobian workloads, about 12%
+# above the counts when this guard was written (hessian 1185 / 31171, jacfwd
+# 306 / 7328, jacrev 500 / 12431; before jacfwd became vmap of jvp with a
+# OneHot basis: hessian 2471 / 60770, jacfwd 520 / 11950, jacrev 591 / 13656).
+JACOBIAN_CEILINGS = {"hessian": (1330, 35000), "jacfwd": (350, 8250), "jacrev": (570, 14000)}
+
+
+@pytest.fixture(scope="module")
+def jacobian_counts():
+    return opcount.jacobian_counts()
+
+
+@pytest.mark.parametrize("name", sorted(JACOBIAN_CEILINGS))
+def test_jacobian_bytecodes_stay_under_ceiling(jacobian_counts, name):
+    calls, _, bytecodes = jacobian_counts[name]
+    max_calls, max_bytecodes = JACOBIAN_CEILINGS[name]
+    assert bytecodes <= max_bytecodes, (
+        f"{name}: {bytecodes:.0f} bytecodes per call, ceiling {max_bytecodes}: the "
+        "batched Jacobian path got more expensive")
+    assert calls <= max_calls, f"{name}: {calls:.0f} Python calls per call, ceiling {max_calls}"

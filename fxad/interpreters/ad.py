@@ -169,6 +169,7 @@ add_any_p = new_primitive("add_any")
 add_any_p.def_impl(np.add)
 add_any_p.def_abstract_eval(_add_any_abstract_eval)
 batching.batch_rules[add_any_p] = _add_any_batch
+batching.onehot_rules[add_any_p] = batching.onehot_sum(1)
 optimize.def_commutative(add_any_p)
 optimize.def_forwarding(add_any_p, optimize.identity_element_rule(optimize.additive_identity,
                                                                  optimize.additive_identity))

@@ -12,12 +12,128 @@ parameters by one.
 
 from __future__ import annotations
 
+import numpy as np
+
 from fxad import core
 from fxad.core import Trace, Tracer, get_aval, new_trace, safe_zip, shaped
 from fxad.interpreters.partial_eval import trace_to_jaxpr as _trace_to_jaxpr
 
 not_mapped = None
 batch_rules: dict = {}
+
+
+class OneHot:
+    """A batch of scaled standard basis vectors, kept symbolic (``jacfwd``
+    and ``jacrev`` batch their basis as these, along axis 0).
+
+    Example ``b`` of the ``size`` examples is zero except, for ``offset <= b
+    < offset + n`` (``n = scale.size``), the element at flat position ``b -
+    offset``, which is ``scale.flat[b - offset]``; ``offset`` places one
+    input's (or output's) block in the basis of several.  A rule in
+    ``onehot_rules`` applies its primitive to this structure without the
+    dense array (a matrix product with the basis is a copy of the matrix, a
+    product with a 0-d or per-example operand scales ``scale``); every other
+    primitive, and a rule that declines, sees the dense array
+    (``dense()``).  ``scale`` is always a concrete NumPy array."""
+
+    __slots__ = ("scale", "offset", "size", "example_aval", "_dense")
+
+    def __init__(self, scale, offset, size):
+        self.scale = scale
+        self.offset = offset
+        self.size = size
+        #: the aval of one example (the tracer's aval)
+        self.example_aval = shaped(scale.shape, scale.dtype)
+        self._dense = None
+
+    @property
+    def aval(self):
+        """The aval of the whole batch, batch axis first."""
+        return shaped((self.size,) + self.scale.shape, self.scale.dtype)
+
+    def like(self, scale):
+        """The same basis positions with another ``scale`` (of the same shape)."""
+        return OneHot(scale, self.offset, self.size)
+
+    def rows(self, block):
+        """The dense batch whose examples ``offset .. offset + n`` are the
+        rows of ``block`` (shape ``(n,) + example shape``), the others zero."""
+        if self.offset == 0 and block.shape[0] == self.size:
+            return block
+        out = np.zeros((self.size,) + block.shape[1:], block.dtype)
+        out[self.offset:self.offset + block.shape[0]] = block
+        return out
+
+    def dense(self):
+        """The batch as an array (made once: every primitive without a rule
+        that meets this value gets the same array)."""
+        out = self._dense
+        if out is None:
+            scale = self.scale
+            n = scale.size
+            out = np.zeros((self.size, n), scale.dtype)
+            k = np.arange(n)
+            out[k + self.offset, k] = scale.reshape(n)
+            out = self._dense = out.reshape((self.size,) + scale.shape)
+        return out
+
+    def add_to(self, x, x_sign=1, sign=1):
+        """``x_sign * x + sign * self`` for a concrete ``x`` of the whole
+        batch's shape and dtype (signs +1 or -1)."""
+        out = np.array(x, copy=True, order="C")
+        if x_sign < 0:
+            np.negative(out, out=out)
+        n = self.scale.size
+        k = np.arange(n)
+        flat = out.reshape(self.size, n)  # a view: ``out`` is C-contiguous
+        scale = self.scale.reshape(n)
+        if sign > 0:
+            flat[k + self.offset, k] += scale
+        else:
+            flat[k + self.offset, k] -= scale
+        return out
+
+
+#: ``prim -> rule(args, dims, **params)`` for operands among which one or
+#: more are ``OneHot`` (mapped at axis 0): returns ``(out, out_dim)`` (``out``
+#: maybe a ``OneHot``), or None to decline (the rule then sees dense arrays).
+onehot_rules: dict = {}
+
+
+def onehot_scaling(fn):
+    """A rule for a primitive that maps each example's values elementwise and
+    linearly (``neg``, a dtype conversion): ``fn(scale, **params)``."""
+
+    def rule(args, dims, **params):
+        return args[0].like(fn(args[0].scale, **params)), 0
+
+    return rule
+
+
+def onehot_sum(sign):
+    """A rule for ``x + sign * y`` of two ``OneHot``s at the same positions
+    (a ``OneHot``), or of a ``OneHot`` and a concrete batch of its shape
+    mapped in front (an array)."""
+
+    def rule(args, dims, **params):
+        x, y = args
+        if type(x) is OneHot and type(y) is OneHot:
+            if x.offset == y.offset and x.size == y.size and x.example_aval is y.example_aval:
+                return x.like(x.scale + y.scale if sign > 0 else x.scale - y.scale), 0
+            return None
+        # One OneHot and a dense batch of the same shape, mapped in front: the
+        # basis is added to a copy of it (not materialised first).
+        oh, other, d = (x, y, dims[1]) if type(x) is OneHot else (y, x, dims[0])
+        if d != 0 or type(other) is not np.ndarray or other.dtype != oh.scale.dtype or \
+                other.shape != (oh.size,) + oh.scale.shape:
+            return None
+        if oh is x:
+            out = oh.add_to(other, sign, 1)
+        else:
+            out = oh.add_to(other, 1, sign)
+        return out, 0
+
+    return rule
 
 
 class BatchTracer(Tracer):
@@ -33,7 +149,8 @@ class BatchTracer(Tracer):
     def aval(self):
         a = self._aval
         if a is None:
-            va = get_aval(self.val)
+            v = self.val
+            va = get_aval(v)
             shape = va.shape[: self.bdim] + va.shape[self.bdim + 1:]
             a = self._aval = shaped(shape, va.dtype, va.weak_type)
         return a
@@ -51,6 +168,22 @@ class BatchTracer(Tracer):
         )
 
 
+class OneHotTracer(BatchTracer):
+    """A ``BatchTracer`` whose ``val`` is a ``OneHot`` (batch axis 0).  Its own
+    type keeps the check off the common path: ``BatchTrace`` looks for it
+    only among operands that are not plain ``BatchTracer``s.  The first
+    primitive that needs the dense array turns it into a plain
+    ``BatchTracer`` of it."""
+
+    __slots__ = ()
+
+    def __init__(self, trace, val, bdim):
+        self._trace = trace
+        self.val = val
+        self.bdim = 0
+        self._aval = val.example_aval
+
+
 class BatchTrace(Trace):
     __slots__ = ("axis_size",)
 
@@ -59,27 +192,82 @@ class BatchTrace(Trace):
         self.axis_size = axis_size
 
     def process_primitive(self, prim, args, params):
-        vals, dims = [], []
-        for x in args:
-            if type(x) is BatchTracer and x._trace is self:
-                vals.append(x.val)
-                dims.append(x.bdim)
+        if len(args) == 1:  # bind sends it here: it is this trace's tracer
+            x = args[0]
+            if type(x) is not BatchTracer:
+                return self._process_onehot(prim, args, params)
+            vals = [x.val]
+            dims = [x.bdim]
+        elif len(args) == 2:  # the loop below, unrolled for the common binary case
+            x, y = args
+            tx = type(x)
+            ty = type(y)
+            if (tx is OneHotTracer and x._trace is self) or \
+                    (ty is OneHotTracer and y._trace is self):
+                return self._process_onehot(prim, args, params)
+            if tx is BatchTracer and x._trace is self:
+                if ty is BatchTracer and y._trace is self:
+                    vals = [x.val, y.val]
+                    dims = [x.bdim, y.bdim]
+                else:
+                    vals = [x.val, y]
+                    dims = [x.bdim, not_mapped]
             else:
-                vals.append(x)
-                dims.append(not_mapped)
+                vals = [x, y.val]
+                dims = [not_mapped, y.bdim]
+        else:
+            vals = []
+            dims = []
+            for x in args:
+                if type(x) is BatchTracer and x._trace is self:
+                    vals.append(x.val)
+                    dims.append(x.bdim)
+                elif type(x) is OneHotTracer and x._trace is self:
+                    return self._process_onehot(prim, args, params)
+                else:
+                    vals.append(x)
+                    dims.append(not_mapped)
         rule = batch_rules.get(prim)
         if rule is None:
             raise NotImplementedError(
                 f"fxad: batching rule for primitive '{prim.name}' is not implemented "
                 "(needed by vmap, or by jacfwd/jacrev/hessian which batch through vmap)."
             )
-        out, out_dim = rule(vals, dims, **params)
+        out, out_dim = rule(vals, dims, **params) if params else rule(vals, dims)
         if prim.multiple_results:
             return [o if d is not_mapped else BatchTracer(self, o, d)
                     for o, d in safe_zip(out, out_dim)]
         if out_dim is not_mapped:
             return out
         return BatchTracer(self, out, out_dim)
+
+    def _process_onehot(self, prim, args, params):
+        """Operands among which some are ``OneHotTracer``s: the primitive's
+        rule in ``onehot_rules`` if it takes them, else the dense batch."""
+        rule = onehot_rules.get(prim)
+        if rule is not None:
+            vals = []
+            dims = []
+            for x in args:
+                if isinstance(x, BatchTracer) and x._trace is self:
+                    vals.append(x.val)
+                    dims.append(x.bdim)
+                else:
+                    vals.append(x)
+                    dims.append(not_mapped)
+            res = rule(vals, dims, **params)
+            if res is not None:
+                out, out_dim = res
+                if type(out) is OneHot:
+                    return OneHotTracer(self, out, 0)
+                return out if out_dim is not_mapped else BatchTracer(self, out, out_dim)
+        for x in args:
+            if type(x) is OneHotTracer and x._trace is self:
+                # Dense from now on, for every later use of this tracer too
+                # (the same value; the classes have the same layout).
+                x.val = x.val.dense()
+                x.__class__ = BatchTracer
+        return self.process_primitive(prim, args, params)
 
 
 # ---------------------------------------------------------------------------
@@ -88,14 +276,10 @@ class BatchTrace(Trace):
 # "Batching helpers")
 
 
-def _shape(x):
-    return get_aval(x).shape
-
-
 def axis_size(args, dims):
     for x, d in zip(args, dims):
         if d is not not_mapped:
-            return _shape(x)[d]
+            return (x.shape if type(x) is np.ndarray else get_aval(x).shape)[d]
     raise ValueError("no mapped argument")  # pragma: no cover - bind guarantees one
 
 
@@ -115,18 +299,25 @@ def defvectorized(prim):
 
 def batch_flat(fun, args, in_dims, size):
     """Run ``fun`` on the batch: ``args[i]`` mapped along ``in_dims[i]`` (or
-    not_mapped).  Returns ``(outs, out_dims)``: each output's values with its
-    batch axis where the computation left it (not_mapped for an output that
-    does not depend on the mapped inputs).  ``fxad.lax.lax.vmap_flat`` moves
-    the axes where the caller asks."""
+    not_mapped; a ``OneHot`` is mapped along 0).  Returns ``(outs,
+    out_dims)``: each output's values (dense) with its batch axis where the
+    computation left it (not_mapped for an output that does not depend on
+    the mapped inputs).  ``fxad.lax.lax.vmap_flat`` moves the axes where the
+    caller asks."""
     with new_trace(BatchTrace, size) as trace:
-        tracers = [x if d is not_mapped else BatchTracer(trace, x, d)
-                   for x, d in safe_zip(args, in_dims)]
+        tracers = []
+        for x, d in safe_zip(args, in_dims):
+            if d is not_mapped:
+                tracers.append(x)
+                continue
+            tracers.append(OneHotTracer(trace, x, 0) if type(x) is OneHot else
+                           BatchTracer(trace, x, d))
         outs = fun(*tracers)
         vals, dims = [], []
         for o in outs:
-            if type(o) is BatchTracer and o._trace is trace:
-                vals.append(o.val)
+            if isinstance(o, BatchTracer) and o._trace is trace:
+                v = o.val
+                vals.append(v.dense() if type(v) is OneHot else v)
                 dims.append(o.bdim)
             else:
                 vals.append(o)
@@ -161,4 +352,6 @@ def _batch_call_jaxpr(closed, dims, size):
 
 
 __all__ = ["BatchTrace", "BatchTracer", "batch_rules", "not_mapped", "batch_flat",
-           "axis_size", "defvectorized", "batch_call_jaxpr"]
+           "axis_size", "defvectorized", "batch_call_jaxpr", "OneHot", "OneHotTracer",
+           "onehot_rules",
+           "onehot_scaling", "onehot_sum"]

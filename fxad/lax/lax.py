@@ -47,8 +47,16 @@ from fxad.interpreters.ad import (
     linear_primitives,
     nondiff_primitives,
 )
+from fxad.interpreters.batching import (
+    OneHot,
+    batch_rules,
+    defvectorized,
+    not_mapped,
+    onehot_rules,
+    onehot_scaling,
+    onehot_sum,
+)
 from fxad.interpreters.batching import axis_size as _axis_size
-from fxad.interpreters.batching import batch_rules, defvectorized, not_mapped
 from fxad.interpreters.partial_eval import trace_to_jaxpr
 
 # ---------------------------------------------------------------------------
@@ -125,42 +133,100 @@ def matchaxis(x, src, dst, size):
     return moveaxis(x, src, dst)
 
 
+_NUMPY_TYPES = frozenset((np.ndarray, np.float64))
+
+
+def _onehot_and_shared(args, dims):
+    """``(onehot, other, onehot_first)`` when one of the two operands is a
+    ``OneHot`` and the other a concrete value shared by the batch, of the
+    same dtype; else None (the rule declines)."""
+    x, y = args
+    if type(x) is OneHot:
+        if type(y) is OneHot or dims[1] is not not_mapped or isinstance(y, Tracer):
+            return None
+        oh, other, first = x, y, True
+    else:
+        if dims[0] is not not_mapped or isinstance(x, Tracer):
+            return None
+        oh, other, first = y, x, False
+    dtype = other.dtype if type(other) in _NUMPY_TYPES else _aval(other).dtype
+    if dtype != oh.scale.dtype:
+        return None
+    return oh, other, first
+
+
 def defbroadcasting(prim, scalar_ok=None):
     """Elementwise in several operands of one shape (0-d operands allowed
     where ``scalar_ok(i)`` says so): mapped operands get their batch axis in
     front; per-example 0-d operands and unmapped shaped operands are
     broadcast to the batched shape."""
     ufunc_impl = isinstance(prim.impl, np.ufunc)
+    scalar_ok_0 = scalar_ok is None or scalar_ok(0)
+    scalar_ok_1 = scalar_ok is None or scalar_ok(1)
 
     def rule(args, dims, **params):
-        size = _axis_size(args, dims)
-        ex_shapes = [
-            _aval(x).shape if d is not_mapped else _aval(x).shape[:d] + _aval(x).shape[d + 1:]
-            for x, d in zip(args, dims)
-        ]
-        out_ex = ()
-        for s in ex_shapes:
-            if s:
-                out_ex = s
+        if len(args) == 2:
+            # The common binary cases, decided from the two shapes alone.
+            x, y = args
+            dx, dy = dims
+            sx = _shape(x)
+            sy = _shape(y)
+            if dx is not_mapped:
+                if not sx and scalar_ok_0:  # a shared 0-d operand: scalar broadcasting
+                    return bind(prim, x, y, **params), dy
+                if dy == 0 and sx == sy[1:] and ufunc_impl and type(x) in _NUMPY_TYPES and \
+                        type(y) is np.ndarray and x.dtype is y.dtype:
+                    return prim.impl(x, y, **params), 0  # NumPy broadcasting, no copy
+            elif dy is not_mapped:
+                if not sy and scalar_ok_1:
+                    return bind(prim, x, y, **params), dx
+                if dx == 0 and sy == sx[1:] and ufunc_impl and type(y) in _NUMPY_TYPES and \
+                        type(x) is np.ndarray and x.dtype is y.dtype:
+                    return prim.impl(x, y, **params), 0
+            elif dx == dy and sx == sy:
+                return bind(prim, x, y, **params), dx
+        # Fast path: the mapped operands at one axis with one shape, the
+        # unmapped ones 0-d (scalar broadcasting covers them, as unbatched).
+        dm = sm = None
+        for i in range(len(args)):
+            d = dims[i]
+            s = _shape(args[i])
+            if d is not_mapped:
+                if s or (scalar_ok is not None and not scalar_ok(i)):
+                    break
+            elif dm is None:
+                dm = d
+                sm = s
+            elif d != dm or s != sm:
                 break
-        # Fast path: every operand mapped at the same axis with the same shape.
-        d0 = dims[0]
-        if d0 is not not_mapped and all(d == d0 for d in dims) and \
-                all(s == out_ex for s in ex_shapes):
-            return bind(prim, *args, **params), d0
-        if any(s and s != out_ex for s in ex_shapes):
-            # Per-example shapes that do not fit: the primitive's own error, as
-            # unbatched (not a confusing one from the broadcast below).
-            avals = [_aval(x) for x in args]
-            prim.abstract_eval(*[shaped(s, a.dtype, a.weak_type)
-                                 for a, s in zip(avals, ex_shapes)], **params)
-        if ufunc_impl and all(s == out_ex if d == 0 else
-                              (d is not_mapped and (s == out_ex or not s))
-                              for d, s in zip(dims, ex_shapes)) and \
-                not any(isinstance(x, Tracer) for x in args):
-            # Concrete operands, batched in front, the unmapped ones of the
-            # per-example shape: NumPy's broadcasting lines them up as the
-            # broadcasts below would, without materialising them.
+        else:
+            return bind(prim, *args, **params), dm
+        size = _axis_size(args, dims)
+        ex_shapes = []
+        out_ex = ()
+        for x, d in zip(args, dims):
+            s = _shape(x)
+            if d is not not_mapped:
+                s = s[:d] + s[d + 1:]
+            ex_shapes.append(s)
+            if s and not out_ex:
+                out_ex = s
+        direct = ufunc_impl
+        for x, d, s in zip(args, dims, ex_shapes):
+            if s and s != out_ex:
+                # Per-example shapes that do not fit: the primitive's own error,
+                # as unbatched (not a confusing one from the broadcasts below).
+                avals = [_aval(x) for x in args]
+                prim.abstract_eval(*[shaped(s, a.dtype, a.weak_type)
+                                     for a, s in zip(avals, ex_shapes)], **params)
+            if direct and (isinstance(x, Tracer) or
+                           (d != 0 if d is not not_mapped else False) or
+                           (d == 0 and s != out_ex)):
+                direct = False
+        if direct:
+            # Concrete operands, batched in front (unmapped ones of the
+            # per-example shape or 0-d): NumPy's broadcasting lines them up as
+            # the broadcasts below would, without materialising them.
             return prim.impl(*args, **params), 0
         new = []
         full = (size,) + out_ex
@@ -512,6 +578,7 @@ optimize.def_forwarding(neg_p, _neg_forward, looks_at_producers=(neg_p,))
 codegen.def_emitter(neg_p, codegen.emit_neg, scalar=codegen.emit_py_neg, impl=np.negative,
                     literal_ok=True)
 deflinear(neg_p, lambda ct, x: [neg(ct)])
+onehot_rules[neg_p] = onehot_scaling(np.negative)
 
 
 def add(x, y):
@@ -543,6 +610,7 @@ optimize.def_commutative(add_p)
 optimize.def_forwarding(add_p, optimize.identity_element_rule(_additive_identity,
                                                              _additive_identity))
 codegen.def_operator(add_p, "+", "add")
+onehot_rules[add_p] = onehot_sum(1)
 jvp_rules[add_p] = _add_jvp
 deftranspose(add_p, _add_transpose)
 
@@ -576,6 +644,7 @@ optimize.def_forwarding(sub_p, optimize.identity_element_rule(lambda dt: optimiz
 codegen.def_operator(sub_p, "-", "subtract")
 jvp_rules[sub_p] = _sub_jvp
 deftranspose(sub_p, _sub_transpose)
+onehot_rules[sub_p] = onehot_sum(-1)
 
 
 def mul(x, y):
@@ -629,6 +698,21 @@ optimize.def_forwarding(mul_p, optimize.identity_element_rule(_unit, _unit))
 codegen.def_operator(mul_p, "*", "multiply")
 jvp_rules[mul_p] = _mul_jvp
 deftranspose(mul_p, _mul_transpose)
+
+
+def _mul_onehot(args, dims):
+    # By a shared 0-d or per-example operand: the basis stays one-hot, scaled.
+    found = _onehot_and_shared(args, dims)
+    if found is None:
+        return None
+    oh, y, _ = found
+    shape = _shape(y)
+    if shape and shape != oh.scale.shape:
+        return None
+    return oh.like(oh.scale * y), 0
+
+
+onehot_rules[mul_p] = _mul_onehot
 
 
 def div(x, y):
@@ -1417,6 +1501,8 @@ convert_element_type_p.def_abstract_eval(lambda x, *, new_dtype: shaped(x.shape,
 jvp_rules[convert_element_type_p] = _convert_jvp
 deftranspose(convert_element_type_p, _convert_transpose)
 defvectorized(convert_element_type_p)
+onehot_rules[convert_element_type_p] = onehot_scaling(
+    lambda scale, *, new_dtype: np.asarray(_convert_impl(scale, new_dtype=new_dtype)))
 
 
 def real(x):
@@ -1616,6 +1702,17 @@ reduce_sum_p.def_abstract_eval(_reduce_abstract_eval("reduce_sum"))
 def_strict(reduce_sum_p)
 deflinear(reduce_sum_p, _reduce_sum_transpose)
 defreducer(reduce_sum_p)
+
+
+def _reduce_sum_onehot(args, dims, *, axes):
+    # Over every axis of an example: example b is its one nonzero element.
+    (x,) = args
+    if sorted(axes) != list(range(x.scale.ndim)):
+        return None
+    return x.rows(np.asarray(x.scale).reshape(x.scale.size)), 0
+
+
+onehot_rules[reduce_sum_p] = _reduce_sum_onehot
 
 
 def _reduce_chooser_jvp(prim):
@@ -2087,6 +2184,8 @@ def _reshape_batch(args, dims, *, new_sizes, dimensions):
 
 
 batch_rules[reshape_p] = _reshape_batch
+onehot_rules[reshape_p] = lambda args, dims, *, new_sizes, dimensions: (
+    None if dimensions is not None else (args[0].like(args[0].scale.reshape(new_sizes)), 0))
 
 
 def transpose(x, permutation):
@@ -2396,7 +2495,21 @@ batch_rules[concatenate_p] = _concatenate_batch
 # traced (e.g. computed by argmax) while the indexer stays hashable.
 
 
+_static_index_tuples: dict = {}  # indexer without index arrays -> its index tuple
+
+
 def _index_tuple(indexer, arrays):
+    if not arrays:
+        t = _static_index_tuples.get(indexer)
+        if t is None:
+            if len(_static_index_tuples) >= _STRICT_MEMO_SIZE:
+                _static_index_tuples.clear()
+            t = _static_index_tuples[indexer] = _make_index_tuple(indexer, arrays)
+        return t
+    return _make_index_tuple(indexer, arrays)
+
+
+def _make_index_tuple(indexer, arrays):
     out = []
     for e in indexer:
         k = e[0]
@@ -2430,12 +2543,21 @@ def _gather_abstract_eval(x, *arrays, indexer):
     for a in arrays:
         if not np.issubdtype(a.dtype, np.integer):
             raise TypeError(f"gather: index arrays must be integer, got {a.dtype.name}")
-    dummies = [_dummy(a.shape, np.intp) for a in arrays]
-    try:
-        shape = _dummy(x.shape)[_index_tuple(indexer, dummies)].shape
-    except IndexError as e:
-        raise IndexError(f"gather: {e} (indexing {x.str_short()})") from None
+    key = (x.shape, tuple([a.shape for a in arrays]), indexer)
+    shape = _gather_shapes.get(key)
+    if shape is None:
+        dummies = [_dummy(a.shape, np.intp) for a in arrays]
+        try:
+            shape = _dummy(x.shape)[_index_tuple(indexer, dummies)].shape
+        except IndexError as e:
+            raise IndexError(f"gather: {e} (indexing {x.str_short()})") from None
+        if len(_gather_shapes) >= _STRICT_MEMO_SIZE:
+            _gather_shapes.clear()
+        _gather_shapes[key] = shape
     return shaped(shape, x.dtype)
+
+
+_gather_shapes: dict = {}  # (operand shape, index array shapes, indexer) -> result shape
 
 
 def _gather_jvp(primals, tangents, *, indexer):
@@ -2467,6 +2589,11 @@ def _batched_indexer(indexer, size):
     where the batch axis lands in the result (advanced indices separated by a
     slice move their broadcast axes to the front, as NumPy does)."""
     new = (("s", 0, size, 1),) + tuple(indexer)
+    for e in indexer:
+        if e[0] == "a":
+            break
+    else:  # no index arrays: the batch axis stays in front
+        return new, 0
     kinds = [e[0] for e in new]
     arr_pos = [i for i, k in enumerate(kinds) if k in ("a", "i")]
     if not any(k == "a" for k in kinds):
@@ -2484,8 +2611,7 @@ def _gather_batch(args, dims, *, indexer):
         return _gather_batch_indices(x, dx, arrays, darrays, indexer,
                                      _axis_size(args, dims))
     x = moveaxis(x, dx, 0)
-    size = get_aval(x).shape[0]
-    new, out_dim = _batched_indexer(indexer, size)
+    new, out_dim = _batched_indexer(indexer, _shape(x)[0])
     if out_dim is None:
         shapes = [get_aval(a).shape for a in arrays]
         out_dim = len(np.broadcast_shapes(*shapes)) if shapes else 0
@@ -2566,7 +2692,14 @@ def _scatter_add_batch(args, dims, *, indexer):
     if any(d is not not_mapped for d in darrays):
         return _scatter_batch(scatter_add_p, args, dims, indexer)
     size = _axis_size(args, dims)
-    operand = bdim_at_front(operand, dop, size)
+    if dop is not_mapped and type(operand) is np.ndarray:
+        # A shared concrete operand (the zeros of a gather's transpose): the
+        # impl copies it anyway, so a filled copy costs no broadcast bind.
+        full = np.empty((size,) + operand.shape, operand.dtype)
+        full[...] = operand
+        operand = full
+    else:
+        operand = bdim_at_front(operand, dop, size)
     new, upd_dim = _batched_indexer(indexer, size)
     if upd_dim is None:
         shapes = [get_aval(a).shape for a in arrays]
@@ -3196,11 +3329,8 @@ def dot_general(x, y, dimension_numbers):
     return bind(dot_general_p, x, y, dimension_numbers=dn)
 
 
-def _free_dims(ndim, *used):
-    u = set()
-    for d in used:
-        u.update(d)
-    return tuple(i for i in range(ndim) if i not in u)
+def _free_dims(ndim, contract, batch):
+    return tuple([i for i in range(ndim) if i not in contract and i not in batch])
 
 
 def _dot_general_impl(x, y, *, dimension_numbers):
@@ -3300,6 +3430,40 @@ def _dot_general_batch(args, dims, *, dimension_numbers):
 
 
 batch_rules[dot_general_p] = _dot_general_batch
+
+
+def _dot_general_onehot(args, dims, *, dimension_numbers):
+    """A contraction with the basis (jacfwd's ``A @ e_b``, jacrev's
+    ``e_b @ A``) is a copy of the other operand, its contracted axes
+    flattened into the batch axis, scaled: no matrix product.  Taken when
+    the one-hot operand's axes that are not contracted have size 1 and
+    there are no dot batch axes."""
+    (lc, rc), (lb, _) = dimension_numbers
+    found = None if lb else _onehot_and_shared(args, dims)
+    if found is None:
+        return None
+    oh, other, oh_lhs = found
+    c, oc = (lc, rc) if oh_lhs else (rc, lc)
+    shape = oh.scale.shape
+    other = np.asarray(other)
+    if any(shape[i] != 1 for i in range(len(shape)) if i not in c) or \
+            any(shape[a] != other.shape[b] for a, b in zip(c, oc)):
+        return None
+    # Example b is one-hot at flat position k = b - offset of its shape;
+    # its contracted axes in increasing order index ``other`` at k.
+    order = sorted(range(len(c)), key=lambda j: c[j])
+    free = [i for i in range(other.ndim) if i not in oc]
+    g = np.transpose(other, [oc[j] for j in order] + free)
+    n = oh.scale.size
+    free_shape = g.shape[len(c):]
+    g = g.reshape((n,) + free_shape)
+    ones = (1,) * (len(shape) - len(c))
+    example = ones + free_shape if oh_lhs else free_shape + ones
+    block = np.asarray(oh.scale).reshape((n,) + (1,) * len(free_shape)) * g
+    return oh.rows(block.reshape((n,) + example)), 0
+
+
+onehot_rules[dot_general_p] = _dot_general_onehot
 
 
 __all__ = [n for n in dir() if not n.startswith("_")]
