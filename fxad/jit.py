@@ -48,6 +48,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from fxad import api as _api
 from fxad import lax as _lax
 from fxad import tree_util
 from fxad.api import _to_output
@@ -196,6 +197,11 @@ class Lowered:
         return f"Lowered({getattr(self._jit_fun, '__name__', 'fun')})"
 
 
+class _NotAnArray(TypeError):
+    """An argument leaf jit cannot trace (a transformation's jit then lets
+    the transformation itself say what is wrong)."""
+
+
 def _static_key(v, where):
     try:
         hash(v)
@@ -278,6 +284,10 @@ class JitFunction:
         self._cache: OrderedDict = OrderedDict()
         self._trace_count = 0
         self._name = getattr(fun, "__name__", type(fun).__name__)
+        # For a transformation's jit (``_commute``): that transformation on the
+        # general path, which gives its own error for a non-array argument.
+        self._general = None
+        self._transforms: dict = {}  # (transform, params) -> its jit, made once
 
     # -- the cache key -------------------------------------------------------
     #
@@ -328,7 +338,7 @@ class JitFunction:
                     x = leaves[k] = np.bool_(x)
                     a = shaped((), x.dtype)
                 else:
-                    raise TypeError(
+                    raise _NotAnArray(
                         f"jit({self._name}): an argument leaf of type {t.__name__} is not an "
                         f"array: {x!r}. Arguments must be NumPy arrays, NumPy scalars or "
                         "Python numbers (or pytrees of them); mark other arguments static "
@@ -373,6 +383,8 @@ class JitFunction:
             try:
                 closed = trace_to_jaxpr(flat_fun, list(avals))
             except ConcretizationTypeError as e:
+                if self._general is not None:
+                    raise  # from the jit function inside, which explained it
                 raise ConcretizationTypeError(self._concretization_message(e, avals)) from e
             closed, const_args = calls.closure_convert(closed)
             closed = optimize(_capture_copies(closed))
@@ -419,7 +431,12 @@ class JitFunction:
     # -- calling ---------------------------------------------------------------
 
     def __call__(self, *args, **kwargs):
-        leaves, key, has_tracer = self._signature(args, kwargs)
+        try:
+            leaves, key, has_tracer = self._signature(args, kwargs)
+        except _NotAnArray:
+            if self._general is None:
+                raise
+            return self._general(*args, **kwargs)  # the transformation's own error
         cache = self._cache
         entry = cache.get(key)
         if entry is None:
@@ -467,6 +484,55 @@ class JitFunction:
         _, key, _ = self._signature(args, kwargs)
         return Lowered(self, self._entry(key), key)
 
+    # -- transformations of a jit function ------------------------------------
+    #
+    # ``T(jit(f))`` is ``jit(T(jit(f)))`` (``api.commute_rules``): jit is the
+    # identity on values, so the two agree, and the right side is one
+    # compiled program per signature.  ``T`` is applied to a plain function
+    # calling this one, so it does not commute again, and under the outer
+    # jit's trace that call binds ``pjit`` with this function's cached body:
+    # ``f``'s Python runs once per signature whichever transformations ask,
+    # and the outer jit's optimiser inlines the call.  The result is made once
+    # per (transformation, parameters) and kept here, so ``grad(jf)`` written
+    # inside a loop does not trace again.
+
+    def _commute(self, transform, argnums, params):
+        """``jit(transform(self, **params))``, or None for the general path:
+        when a static argument is differentiated or mapped (``argnums`` None
+        means every argument is), or the numbers cannot be compared."""
+        if self._has_static:
+            if argnums is None:
+                return None
+            nums = (argnums,) if isinstance(argnums, int) else argnums
+            if not isinstance(nums, (tuple, list)) or not all(
+                    type(n) is int and n >= 0 for n in nums):
+                return None
+            if any(n < 0 for n in self._static_argnums) or \
+                    self._static_argnums.intersection(nums):
+                return None
+        try:
+            key = (transform, tuple(sorted(
+                (k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())))
+            hash(key)
+        except TypeError:  # e.g. vmap's in_axes as a dict: not kept
+            key = None
+        out = self._transforms.get(key) if key is not None else None
+        if out is None:
+            jf = self
+
+            @functools.wraps(self._fun)
+            def call(*args, **kwargs):
+                return jf(*args, **kwargs)
+
+            general = transform(call, **params)
+            out = JitFunction(general, tuple(self._static_argnums),
+                              tuple(self._static_argnames))
+            out._general = general
+            out._name = f"{transform.__name__}({self._name})"
+            if key is not None:
+                self._transforms[key] = out
+        return out
+
     # -- hooks for tests and introspection -------------------------------------
 
     def _cache_size(self) -> int:
@@ -483,6 +549,9 @@ class JitFunction:
 
     def __repr__(self):
         return f"<fxad.jit of {self._name}>"
+
+
+_api.commute_rules[JitFunction] = JitFunction._commute
 
 
 def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
