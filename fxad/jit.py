@@ -57,6 +57,7 @@ from fxad.core import (
     Literal,
     Tracer,
     config,
+    eval_jaxpr,
     gc_paused,
     new_primitive,
     pp_jaxpr,
@@ -522,7 +523,7 @@ class JitFunction:
 
             @functools.wraps(self._fun)
             def call(*args, **kwargs):
-                return jf(*args, **kwargs)
+                return jf._inline(args, kwargs)
 
             general = transform(call, **params)
             out = JitFunction(general, tuple(self._static_argnums),
@@ -532,6 +533,21 @@ class JitFunction:
             if key is not None:
                 self._transforms[key] = out
         return out
+
+    def _inline(self, args, kwargs):
+        """``self(*args, **kwargs)`` for the transformation inside its jit:
+        on tracers, the cached body is evaluated equation by equation, so the
+        transformation sees the body's primitives (as in ``jit(T(f))``) and
+        not one call of it, whose JVP, split and transpose make a program the
+        outer optimiser simplifies less well (residuals as array constants).
+        The body is still traced once per signature."""
+        leaves, key, has_tracer = self._signature(args, kwargs)
+        if not has_tracer:
+            return self(*args, **kwargs)
+        entry = self._entry(key)
+        closed = entry.closed
+        return entry.finish(eval_jaxpr(closed.jaxpr, closed.consts, *entry.const_args,
+                                       *leaves))
 
     # -- hooks for tests and introspection -------------------------------------
 

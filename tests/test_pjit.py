@@ -194,6 +194,10 @@ def test_derived_bodies_are_made_once(monkeypatch):
     f = J(lambda x: fnp.tanh(x) * x)
     g = fxad.grad(f)
     g(0.3)
+    # The general path too: grad of a call of f runs pjit's JVP, split and
+    # transpose rules on every call, each deriving its body once.
+    g_general = fxad.grad(lambda x: f(x))
+    g_general(0.3)
     traced = []
     real = fxad.interpreters.partial_eval.trace_to_jaxpr
     monkeypatch.setattr(ad, "trace_to_jaxpr",
@@ -204,6 +208,7 @@ def test_derived_bodies_are_made_once(monkeypatch):
                         real_gen(*a, **k))
     for x in (0.1, 0.2, 0.3, 0.4):
         close(g(x), np.tanh(x) + x * (1 - np.tanh(x) ** 2))
+        close(g_general(x), np.tanh(x) + x * (1 - np.tanh(x) ** 2))
     assert traced == [] and generated == []
 
 
@@ -264,6 +269,8 @@ def test_transform_of_jit_equals_transform(name):
     args = XS if name != "vmap" else (np.stack([XS[0], XS[1]]), XS[1])
     want = t(_fn)(*args)
     close(t(J(_fn))(*args), want)
+    jf = J(_fn)
+    close(t(lambda *a: jf(*a))(*args), want)  # the general path: pjit's rules, eagerly
     close(t(J(J(_fn)))(*args), want)
     close(J(t(J(_fn)))(*args), want)
 
@@ -383,6 +390,10 @@ def test_every_record_through_jit_under_and_around_transforms(rec, case, name):
     want = _apply(name, f, dyn)
     rtol = 1e-9 if rec.tol is None else max(rec.tol, 1e-9)
     close(_apply(name, J(f), dyn), want, rtol=rtol, atol=1e-11)  # transform(jit)
+    # The general path (transform of a call of the jit function, which does
+    # not commute with the transformation): pjit's rules on concrete values.
+    jf = J(f)
+    close(_apply(name, lambda *d: jf(*d), dyn), want, rtol=rtol, atol=1e-11)
     close(J(lambda *d: _apply(name, f, d))(*dyn), want, rtol=rtol, atol=1e-11)  # jit(transform)
     if name == "grad":
         f3 = J(J(J(f)))
