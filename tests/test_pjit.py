@@ -218,13 +218,21 @@ def test_jit_of_grad_of_jit_is_one_generated_function(monkeypatch):
     monkeypatch.setattr(codegen, "generate", lambda closed, *a, **k: generated.append(
         closed) or real_gen(closed, *a, **k))
     f, count = _counting(lambda x: fnp.sum(fnp.exp(x) * x))
-    h = J(fxad.grad(J(f)))
+    jf = J(f)
+    h = J(fxad.grad(jf))
     x = np.array([0.5, -1.0])
     close(h(x), np.exp(x) * (1 + x))
     close(h(x), np.exp(x) * (1 + x))
     assert count["n"] == 1
     assert len(generated) == 1
     assert "pjit" not in names(generated[0])
+    # The general path (grad of a call of jf binds pjit under the trace, and
+    # its JVP, split and transpose rules run there): inlined as well.
+    h2 = J(fxad.grad(lambda x: jf(x)))
+    close(h2(x), np.exp(x) * (1 + x))
+    assert count["n"] == 1
+    assert len(generated) == 2
+    assert "pjit" not in names(generated[1])
 
 
 def test_linearize_stages_a_linear_call_and_runs_the_primal_now():
@@ -271,6 +279,7 @@ def test_transform_of_jit_equals_transform(name):
     close(t(J(_fn))(*args), want)
     jf = J(_fn)
     close(t(lambda *a: jf(*a))(*args), want)  # the general path: pjit's rules, eagerly
+    close(J(t(lambda *a: jf(*a)))(*args), want)  # and under jit's tracing
     close(t(J(J(_fn)))(*args), want)
     close(J(t(J(_fn)))(*args), want)
 
