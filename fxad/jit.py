@@ -21,11 +21,14 @@ the compiled code is not run: the jit function binds the call primitive
 ``pjit`` with its traced, optimised body (``pjit[name=f jaxpr={...}]``), and
 the transformation applies to the call as a whole (the ``pjit`` block below
 has its rule for every interpreter).  So ``make_jaxpr(lambda x: jit(f)(x) +
-1)`` shows one ``pjit`` equation holding ``f``'s jaxpr; ``grad(jit(f))``
-traces ``f`` once and afterwards runs two compiled bodies per call (the
-known half of the JVP, computing the value and the residuals, and the
-transposed tangent half); ``jit(grad(jit(f)))`` holds calls in its traced
-program, which ``optimize`` inlines, so one function is generated.  A body
+1)`` shows one ``pjit`` equation holding ``f``'s jaxpr; ``grad`` of a
+function calling ``jit(f)`` traces ``f`` once and afterwards runs two
+compiled bodies per call (the known half of the JVP, computing the value
+and the residuals, and the transposed tangent half); ``jit(grad(jit(f)))``
+holds calls in its traced program, which ``optimize`` inlines, so one
+function is generated.  ``grad``, ``jacfwd``, ``jacrev``, ``hessian`` and
+``vmap`` of a jit function itself are rewritten to that form
+(``JitFunction._commute``, installed in ``api.commute_rules``).  A body
 that closed over a tracer of an enclosing transformation (``f`` uses a value
 being differentiated) is closure-converted: the tracers become leading
 operands of the call; such a trace is not cached.
@@ -490,12 +493,11 @@ class JitFunction:
     # ``T(jit(f))`` is ``jit(T(jit(f)))`` (``api.commute_rules``): jit is the
     # identity on values, so the two agree, and the right side is one
     # compiled program per signature.  ``T`` is applied to a plain function
-    # calling this one, so it does not commute again, and under the outer
-    # jit's trace that call binds ``pjit`` with this function's cached body:
-    # ``f``'s Python runs once per signature whichever transformations ask,
-    # and the outer jit's optimiser inlines the call.  The result is made once
-    # per (transformation, parameters) and kept here, so ``grad(jf)`` written
-    # inside a loop does not trace again.
+    # calling this one (``_inline``), so it does not commute again; under the
+    # outer jit's trace that function evaluates this one's cached body, so
+    # ``f``'s Python runs once per signature whichever transformations ask.
+    # The result is made once per (transformation, parameters) and kept here,
+    # so ``grad(jf)`` written inside a loop does not trace again.
 
     def _commute(self, transform, argnums, params):
         """``jit(transform(self, **params))``, or None for the general path:
