@@ -1,11 +1,13 @@
 """``grad(jit(f))`` against ``jit(grad(f))`` on the benchmark workloads.
 
-``grad(jit(f))`` runs a cache lookup, the compiled known part of the call's
-linearization and the compiled transposed tangent call, with linearize's and
-the backward pass's bookkeeping around them; ``jit(grad(f))`` is one
-compiled function.  Both are timed interleaved (median of ``--repeats``
-measurements of at least ``--min-time`` seconds each), after checking that
-they agree.  Run ``python -m benchmarks.grad_of_jit``.
+``grad(jit(f))`` (and ``jacfwd``, ``jacrev``, ``hessian``, ``vmap`` of a jit
+function) is rewritten to ``jit(grad(jit(f)))`` (docs/jit.md, "Transforms of
+a jitted function"): a cache lookup and one compiled program, the same
+program ``jit(grad(f))`` compiles.  Both are timed interleaved (median of
+``--repeats`` measurements of at least ``--min-time`` seconds each), after
+checking that they agree; ``--general`` times the general path instead
+(``grad`` of a function calling the jit function: the call's JVP, split and
+transpose rules on every call).  Run ``python -m benchmarks.grad_of_jit``.
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ def _cases():
         lambda f: fxad.grad(fxad.grad(fxad.grad(fxad.grad(f))))
 
 
+def _calling(jf):
+    """A plain function calling ``jf``: transformations of it bind ``pjit``."""
+    return lambda *args: jf(*args)
+
+
 def time_per_call(fn, args, min_time):
     """Seconds per call of ``fn(*args)``, over at least ``min_time`` seconds
     (the call count doubles until it lasts that long)."""
@@ -63,12 +70,14 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--min-time", type=float, default=0.2)
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--general", action="store_true",
+                    help="time T(lambda *a: jit(f)(*a)), which binds pjit on every call")
     a = ap.parse_args(argv)
     print("| workload | jit(T(f)) | T(jit(f)) | ratio |")
     print("|---|---|---|---|")
     for name, f, args, T in _cases():
         outer = fxad.jit(T(f))
-        inner = T(fxad.jit(f))
+        inner = T(_calling(fxad.jit(f)) if a.general else fxad.jit(f))
         want, got = outer(*args), inner(*args)
         for w, g in zip(fxad.tree_util.tree_leaves(want), fxad.tree_util.tree_leaves(got)):
             np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)

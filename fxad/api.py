@@ -209,6 +209,30 @@ class _FlatFun:
         return tree[0] if single else tree
 
 
+
+# ---------------------------------------------------------------------------
+# Transformations of a jitted function
+#
+# ``jit`` is the identity on values and every transformation here commutes
+# with it, so ``T(jit(f))`` may be computed as ``jit(T(jit(f)))``: one
+# compiled program for the whole transformed function, traced once per
+# signature, instead of ``T``'s tracing machinery around a call of ``f``'s
+# compiled body on every call.  ``fxad.jit`` installs its rule here (the upper
+# layer on the lower one): ``commute_rules[type(fun)](fun, transform, on,
+# params)`` returns the jitted transformation, or None to stay on the
+# general path (the call primitive's rules).  ``on`` is the argnums
+# ``transform`` differentiates (None: every argument, as vmap maps them
+# all).  The rule applies ``transform`` to a plain function calling ``fun``,
+# so the transformation inside the jit does not commute again.
+
+commute_rules: dict = {}
+
+
+def _through_jit(fun, transform, on, **params):
+    rule = commute_rules.get(type(fun))
+    return None if rule is None else rule(fun, transform, on, params)
+
+
 # ---------------------------------------------------------------------------
 # Forward mode
 
@@ -452,6 +476,10 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
         >>> float(v), float(g)
         (9.0, 6.0)
     """
+    jitted = _through_jit(fun, value_and_grad, argnums, argnums=argnums, has_aux=has_aux,
+                          holomorphic=holomorphic)
+    if jitted is not None:
+        return jitted
     where = "value_and_grad"
 
     @functools.wraps(fun)
@@ -507,6 +535,10 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
         >>> float(fxad.grad(fxad.grad(lambda x: x ** 3))(2.0))
         12.0
     """
+    jitted = _through_jit(fun, grad, argnums, argnums=argnums, has_aux=has_aux,
+                          holomorphic=holomorphic)
+    if jitted is not None:
+        return jitted
     vg = value_and_grad(fun, argnums, has_aux, holomorphic)
 
     @functools.wraps(fun)
@@ -581,6 +613,10 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         array([[2., 0.],
                [0., 4.]])
     """
+    jitted = _through_jit(fun, jacfwd, argnums, argnums=argnums, has_aux=has_aux,
+                          holomorphic=holomorphic)
+    if jitted is not None:
+        return jitted
     @functools.wraps(fun)
     def jacfun(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), "jacfwd")
@@ -625,6 +661,10 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         array([[2., 0.],
                [0., 4.]])
     """
+    jitted = _through_jit(fun, jacrev, argnums, argnums=argnums, has_aux=has_aux,
+                          holomorphic=holomorphic)
+    if jitted is not None:
+        return jitted
     @functools.wraps(fun)
     def jacfun(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), "jacrev")
@@ -689,6 +729,10 @@ def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
+    jitted = _through_jit(fun, hessian, argnums, argnums=argnums, has_aux=has_aux,
+                          holomorphic=holomorphic)
+    if jitted is not None:
+        return jitted
     return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
 
 
@@ -790,6 +834,10 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | No
     if not (in_axes is None or isinstance(in_axes, (int, tuple, list, dict))):
         raise TypeError(f"vmap in_axes must be an int, None or a tuple, got {in_axes!r}")
 
+    jitted = _through_jit(fun, vmap, None, in_axes=in_axes, out_axes=out_axes,
+                          axis_size=axis_size)
+    if jitted is not None:
+        return jitted
     @functools.wraps(fun)
     def vmapped(*args, **kwargs):
         if isinstance(in_axes, list):

@@ -21,11 +21,14 @@ the compiled code is not run: the jit function binds the call primitive
 ``pjit`` with its traced, optimised body (``pjit[name=f jaxpr={...}]``), and
 the transformation applies to the call as a whole (the ``pjit`` block below
 has its rule for every interpreter).  So ``make_jaxpr(lambda x: jit(f)(x) +
-1)`` shows one ``pjit`` equation holding ``f``'s jaxpr; ``grad(jit(f))``
-traces ``f`` once and afterwards runs two compiled bodies per call (the
-known half of the JVP, computing the value and the residuals, and the
-transposed tangent half); ``jit(grad(jit(f)))`` holds calls in its traced
-program, which ``optimize`` inlines, so one function is generated.  A body
+1)`` shows one ``pjit`` equation holding ``f``'s jaxpr; ``grad`` of a
+function calling ``jit(f)`` traces ``f`` once and afterwards runs two
+compiled bodies per call (the known half of the JVP, computing the value
+and the residuals, and the transposed tangent half); ``jit(grad(jit(f)))``
+holds calls in its traced program, which ``optimize`` inlines, so one
+function is generated.  ``grad``, ``jacfwd``, ``jacrev``, ``hessian`` and
+``vmap`` of a jit function itself are rewritten to that form
+(``JitFunction._commute``, installed in ``api.commute_rules``).  A body
 that closed over a tracer of an enclosing transformation (``f`` uses a value
 being differentiated) is closure-converted: the tracers become leading
 operands of the call; such a trace is not cached.
@@ -48,6 +51,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from fxad import api as _api
 from fxad import lax as _lax
 from fxad import tree_util
 from fxad.api import _to_output
@@ -56,6 +60,7 @@ from fxad.core import (
     Literal,
     Tracer,
     config,
+    eval_jaxpr,
     gc_paused,
     new_primitive,
     pp_jaxpr,
@@ -196,6 +201,11 @@ class Lowered:
         return f"Lowered({getattr(self._jit_fun, '__name__', 'fun')})"
 
 
+class _NotAnArray(TypeError):
+    """An argument leaf jit cannot trace (a transformation's jit then lets
+    the transformation itself say what is wrong)."""
+
+
 def _static_key(v, where):
     try:
         hash(v)
@@ -278,6 +288,10 @@ class JitFunction:
         self._cache: OrderedDict = OrderedDict()
         self._trace_count = 0
         self._name = getattr(fun, "__name__", type(fun).__name__)
+        # For a transformation's jit (``_commute``): that transformation on the
+        # general path, which gives its own error for a non-array argument.
+        self._general = None
+        self._transforms: dict = {}  # (transform, params) -> its jit, made once
 
     # -- the cache key -------------------------------------------------------
     #
@@ -328,7 +342,7 @@ class JitFunction:
                     x = leaves[k] = np.bool_(x)
                     a = shaped((), x.dtype)
                 else:
-                    raise TypeError(
+                    raise _NotAnArray(
                         f"jit({self._name}): an argument leaf of type {t.__name__} is not an "
                         f"array: {x!r}. Arguments must be NumPy arrays, NumPy scalars or "
                         "Python numbers (or pytrees of them); mark other arguments static "
@@ -373,6 +387,8 @@ class JitFunction:
             try:
                 closed = trace_to_jaxpr(flat_fun, list(avals))
             except ConcretizationTypeError as e:
+                if self._general is not None:
+                    raise  # from the jit function inside, which explained it
                 raise ConcretizationTypeError(self._concretization_message(e, avals)) from e
             closed, const_args = calls.closure_convert(closed)
             closed = optimize(_capture_copies(closed))
@@ -419,7 +435,12 @@ class JitFunction:
     # -- calling ---------------------------------------------------------------
 
     def __call__(self, *args, **kwargs):
-        leaves, key, has_tracer = self._signature(args, kwargs)
+        try:
+            leaves, key, has_tracer = self._signature(args, kwargs)
+        except _NotAnArray:
+            if self._general is None:
+                raise
+            return self._general(*args, **kwargs)  # the transformation's own error
         cache = self._cache
         entry = cache.get(key)
         if entry is None:
@@ -467,6 +488,69 @@ class JitFunction:
         _, key, _ = self._signature(args, kwargs)
         return Lowered(self, self._entry(key), key)
 
+    # -- transformations of a jit function ------------------------------------
+    #
+    # ``T(jit(f))`` is ``jit(T(jit(f)))`` (``api.commute_rules``): jit is the
+    # identity on values, so the two agree, and the right side is one
+    # compiled program per signature.  ``T`` is applied to a plain function
+    # calling this one (``_inline``), so it does not commute again; under the
+    # outer jit's trace that function evaluates this one's cached body, so
+    # ``f``'s Python runs once per signature whichever transformations ask.
+    # The result is made once per (transformation, parameters) and kept here,
+    # so ``grad(jf)`` written inside a loop does not trace again.
+
+    def _commute(self, transform, argnums, params):
+        """``jit(transform(self, **params))``, or None for the general path:
+        when a static argument is differentiated or mapped (``argnums`` None
+        means every argument is), or the numbers cannot be compared."""
+        if self._has_static:
+            if argnums is None:
+                return None
+            nums = (argnums,) if isinstance(argnums, int) else argnums
+            if not isinstance(nums, (tuple, list)) or not all(
+                    type(n) is int and n >= 0 for n in nums):
+                return None
+            if any(n < 0 for n in self._static_argnums) or \
+                    self._static_argnums.intersection(nums):
+                return None
+        try:
+            key = (transform, tuple(sorted(
+                (k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())))
+            hash(key)
+        except TypeError:  # e.g. vmap's in_axes as a dict: not kept
+            key = None
+        out = self._transforms.get(key) if key is not None else None
+        if out is None:
+            jf = self
+
+            @functools.wraps(self._fun)
+            def call(*args, **kwargs):
+                return jf._inline(args, kwargs)
+
+            general = transform(call, **params)
+            out = JitFunction(general, tuple(self._static_argnums),
+                              tuple(self._static_argnames))
+            out._general = general
+            out._name = f"{transform.__name__}({self._name})"
+            if key is not None:
+                self._transforms[key] = out
+        return out
+
+    def _inline(self, args, kwargs):
+        """``self(*args, **kwargs)`` for the transformation inside its jit:
+        on tracers, the cached body is evaluated equation by equation, so the
+        transformation sees the body's primitives (as in ``jit(T(f))``) and
+        not one call of it, whose JVP, split and transpose make a program the
+        outer optimiser simplifies less well (residuals as array constants).
+        The body is still traced once per signature."""
+        leaves, key, has_tracer = self._signature(args, kwargs)
+        if not has_tracer:
+            return self(*args, **kwargs)
+        entry = self._entry(key)
+        closed = entry.closed
+        return entry.finish(eval_jaxpr(closed.jaxpr, closed.consts, *entry.const_args,
+                                       *leaves))
+
     # -- hooks for tests and introspection -------------------------------------
 
     def _cache_size(self) -> int:
@@ -483,6 +567,9 @@ class JitFunction:
 
     def __repr__(self):
         return f"<fxad.jit of {self._name}>"
+
+
+_api.commute_rules[JitFunction] = JitFunction._commute
 
 
 def jit(fun: Callable, static_argnums: int | Sequence[int] = (),

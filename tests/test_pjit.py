@@ -194,6 +194,10 @@ def test_derived_bodies_are_made_once(monkeypatch):
     f = J(lambda x: fnp.tanh(x) * x)
     g = fxad.grad(f)
     g(0.3)
+    # The general path too: grad of a call of f runs pjit's JVP, split and
+    # transpose rules on every call, each deriving its body once.
+    g_general = fxad.grad(lambda x: f(x))
+    g_general(0.3)
     traced = []
     real = fxad.interpreters.partial_eval.trace_to_jaxpr
     monkeypatch.setattr(ad, "trace_to_jaxpr",
@@ -204,6 +208,7 @@ def test_derived_bodies_are_made_once(monkeypatch):
                         real_gen(*a, **k))
     for x in (0.1, 0.2, 0.3, 0.4):
         close(g(x), np.tanh(x) + x * (1 - np.tanh(x) ** 2))
+        close(g_general(x), np.tanh(x) + x * (1 - np.tanh(x) ** 2))
     assert traced == [] and generated == []
 
 
@@ -213,13 +218,21 @@ def test_jit_of_grad_of_jit_is_one_generated_function(monkeypatch):
     monkeypatch.setattr(codegen, "generate", lambda closed, *a, **k: generated.append(
         closed) or real_gen(closed, *a, **k))
     f, count = _counting(lambda x: fnp.sum(fnp.exp(x) * x))
-    h = J(fxad.grad(J(f)))
+    jf = J(f)
+    h = J(fxad.grad(jf))
     x = np.array([0.5, -1.0])
     close(h(x), np.exp(x) * (1 + x))
     close(h(x), np.exp(x) * (1 + x))
     assert count["n"] == 1
     assert len(generated) == 1
     assert "pjit" not in names(generated[0])
+    # The general path (grad of a call of jf binds pjit under the trace, and
+    # its JVP, split and transpose rules run there): inlined as well.
+    h2 = J(fxad.grad(lambda x: jf(x)))
+    close(h2(x), np.exp(x) * (1 + x))
+    assert count["n"] == 1
+    assert len(generated) == 2
+    assert "pjit" not in names(generated[1])
 
 
 def test_linearize_stages_a_linear_call_and_runs_the_primal_now():
@@ -264,6 +277,9 @@ def test_transform_of_jit_equals_transform(name):
     args = XS if name != "vmap" else (np.stack([XS[0], XS[1]]), XS[1])
     want = t(_fn)(*args)
     close(t(J(_fn))(*args), want)
+    jf = J(_fn)
+    close(t(lambda *a: jf(*a))(*args), want)  # the general path: pjit's rules, eagerly
+    close(J(t(lambda *a: jf(*a)))(*args), want)  # and under jit's tracing
     close(t(J(J(_fn)))(*args), want)
     close(J(t(J(_fn)))(*args), want)
 
@@ -383,6 +399,10 @@ def test_every_record_through_jit_under_and_around_transforms(rec, case, name):
     want = _apply(name, f, dyn)
     rtol = 1e-9 if rec.tol is None else max(rec.tol, 1e-9)
     close(_apply(name, J(f), dyn), want, rtol=rtol, atol=1e-11)  # transform(jit)
+    # The general path (transform of a call of the jit function, which does
+    # not commute with the transformation): pjit's rules on concrete values.
+    jf = J(f)
+    close(_apply(name, lambda *d: jf(*d), dyn), want, rtol=rtol, atol=1e-11)
     close(J(lambda *d: _apply(name, f, d))(*dyn), want, rtol=rtol, atol=1e-11)  # jit(transform)
     if name == "grad":
         f3 = J(J(J(f)))
