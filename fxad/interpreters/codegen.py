@@ -56,13 +56,13 @@ Primitives with subtle semantics (``max``/``min`` with signed zeros,
 
 from __future__ import annotations
 
+import collections
 import itertools
 import keyword
 import linecache
 import math
 import re
 import warnings
-import weakref
 
 import numpy as np
 
@@ -1138,10 +1138,19 @@ def _compile(closed, xp, scalar, raw=False):
     code = compile(src, filename, "exec")
     exec(code, g.ns)
     fn = g.ns[fn_name]
-    # Tracebacks through generated code show its lines, while it lives.
+    # Tracebacks through generated code show its lines: the last
+    # _LINECACHE_KEPT sources stay in linecache.  (Not removed when the
+    # function dies: a finalizer run by the garbage collector inside
+    # linecache.checkcache's loop over the cache made it raise KeyError.)
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
-    weakref.finalize(fn, linecache.cache.pop, filename, None)
+    _linecache_names.append(filename)
+    if len(_linecache_names) > _LINECACHE_KEPT:
+        linecache.cache.pop(_linecache_names.popleft(), None)
     return src, fn
+
+
+_LINECACHE_KEPT = 512
+_linecache_names: collections.deque = collections.deque()
 
 
 def generate(closed: ClosedJaxpr, xp=np, scalar: bool | None = None) -> Executable:
