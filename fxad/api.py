@@ -209,7 +209,6 @@ class _FlatFun:
         return tree[0] if single else tree
 
 
-
 # ---------------------------------------------------------------------------
 # Transformations of a jitted function
 #

@@ -171,9 +171,9 @@ class BatchTracer(Tracer):
 class OneHotTracer(BatchTracer):
     """A ``BatchTracer`` whose ``val`` is a ``OneHot`` (batch axis 0).  Its own
     type keeps the check off the common path: ``BatchTrace`` looks for it
-    only among operands that are not plain ``BatchTracer``s.  The first
-    primitive that needs the dense array turns it into a plain
-    ``BatchTracer`` of it."""
+    only among operands that are not plain ``BatchTracer``s.  A primitive
+    without a rule for it sees a plain ``BatchTracer`` of the dense array
+    (made once per value)."""
 
     __slots__ = ()
 
@@ -261,13 +261,11 @@ class BatchTrace(Trace):
                 if type(out) is OneHot:
                     return OneHotTracer(self, out, 0)
                 return out if out_dim is not_mapped else BatchTracer(self, out, out_dim)
-        for x in args:
-            if type(x) is OneHotTracer and x._trace is self:
-                # Dense from now on, for every later use of this tracer too
-                # (the same value; the classes have the same layout).
-                x.val = x.val.dense()
-                x.__class__ = BatchTracer
-        return self.process_primitive(prim, args, params)
+        # The dense batch instead (``OneHot.dense`` makes it once per value,
+        # however many primitives without a rule use it).
+        dense = [BatchTracer(self, x.val.dense(), 0)
+                 if type(x) is OneHotTracer and x._trace is self else x for x in args]
+        return self.process_primitive(prim, dense, params)
 
 
 # ---------------------------------------------------------------------------
