@@ -20,6 +20,7 @@ confusion): each tangent is tied to its own trace object.
 from __future__ import annotations
 
 import gc
+import math
 import threading
 from collections.abc import Callable
 
@@ -145,7 +146,7 @@ class ShapedArray:
     identity, at C speed, on every traced operation.
     """
 
-    __slots__ = ("shape", "dtype", "weak_type", "ndim", "__weakref__")
+    __slots__ = ("shape", "dtype", "weak_type", "ndim", "size", "__weakref__")
 
     def __new__(cls, shape, dtype, weak_type=False):
         try:
@@ -163,6 +164,7 @@ class ShapedArray:
             aval.dtype = dtype
             aval.weak_type = weak_type
             aval.ndim = len(shape)
+            aval.size = math.prod(shape)  # a Python int (np.prod costs microseconds)
             _aval_cache[key] = aval
         return aval
 
@@ -174,10 +176,6 @@ class ShapedArray:
 
     def __deepcopy__(self, memo):
         return self
-
-    @property
-    def size(self):
-        return int(np.prod(self.shape, dtype=np.int64))
 
     def strip_weak_type(self):
         return shaped(self.shape, self.dtype) if self.weak_type else self

@@ -419,6 +419,18 @@ def _linearize_flat(fun, primals):
     return primals_out, linear, out_zero
 
 
+def _residual_aval(x):
+    """The aval of a residual operand recorded on a ``LinearTape``."""
+    t = type(x)
+    if t is np.ndarray:
+        a = _aval_cache.get((x.shape, x.dtype, False))
+        return a if a is not None else shaped(x.shape, x.dtype)
+    if isinstance(x, Tracer):
+        a = x.aval
+        return a.strip_weak_type() if a.weak_type else a
+    return get_aval(x)
+
+
 class LinearTape(Trace):
     """``linearize``'s staging trace: the tangent equations that the JVP
     rules apply to its tracers are recorded as flat records, not as IR.
@@ -464,33 +476,60 @@ class LinearTape(Trace):
         """Record ``prim`` applied to ``args`` (the non-tracers are residuals);
         with ``split``, a primitive with a partial-eval rule and some known
         operands is split by the rule instead (one call frame for the common
-        case: this is every staged tangent operation)."""
-        ins = []
-        slots = []
-        avals = []
-        for x in args:
+        case: this is every staged tangent operation).  One and two operands,
+        nearly every record, are unrolled."""
+        n = len(args)
+        if n == 1:  # then it is this tape's tracer
+            x = args[0]
+            a = x.aval
+            u = _shared_undefined.get(a)
+            ins = (undefined_of(a) if u is None else u,)
+            slots = (x.ir_var,)
+            avals = (a,)
+        elif n == 2:
+            x, y = args
             if type(x) is JaxprTracer and x._trace is self:
-                a = x.aval
-                u = _shared_undefined.get(a)
-                ins.append(undefined_of(a) if u is None else u)
-                slots.append(x.ir_var)
-                avals.append(a)
-                continue
-            if split and prim in partial_eval_rules:
-                return partial_eval_rules[prim](self, args, params)
-            ins.append(x)
-            slots.append(-1)
-            t = type(x)
-            if t is np.float64:
-                avals.append(_F64_SCALAR_AVAL)
-            elif t is np.ndarray:
-                a = _aval_cache.get((x.shape, x.dtype, False))
-                avals.append(a if a is not None else shaped(x.shape, x.dtype))
-            elif isinstance(x, Tracer):
-                a = x.aval
-                avals.append(a.strip_weak_type() if a.weak_type else a)
-            else:
-                avals.append(get_aval(x))
+                ax = x.aval
+                ux = _shared_undefined.get(ax)
+                if ux is None:
+                    ux = undefined_of(ax)
+                if type(y) is JaxprTracer and y._trace is self:
+                    ay = y.aval
+                    uy = _shared_undefined.get(ay)
+                    ins = (ux, undefined_of(ay) if uy is None else uy)
+                    slots = (x.ir_var, y.ir_var)
+                else:
+                    if split and prim in partial_eval_rules:
+                        return partial_eval_rules[prim](self, args, params)
+                    ay = _F64_SCALAR_AVAL if type(y) is np.float64 else _residual_aval(y)
+                    ins = (ux, y)
+                    slots = (x.ir_var, -1)
+            else:  # then y is this tape's tracer
+                if split and prim in partial_eval_rules:
+                    return partial_eval_rules[prim](self, args, params)
+                ax = _F64_SCALAR_AVAL if type(x) is np.float64 else _residual_aval(x)
+                ay = y.aval
+                uy = _shared_undefined.get(ay)
+                ins = (x, undefined_of(ay) if uy is None else uy)
+                slots = (-1, y.ir_var)
+            avals = (ax, ay)
+        else:
+            ins = []
+            slots = []
+            avals = []
+            for x in args:
+                if type(x) is JaxprTracer and x._trace is self:
+                    a = x.aval
+                    u = _shared_undefined.get(a)
+                    ins.append(undefined_of(a) if u is None else u)
+                    slots.append(x.ir_var)
+                    avals.append(a)
+                    continue
+                if split and prim in partial_eval_rules:
+                    return partial_eval_rules[prim](self, args, params)
+                ins.append(x)
+                slots.append(-1)
+                avals.append(_residual_aval(x))
         out = prim.abstract_eval(*avals, **params) if params else prim.abstract_eval(*avals)
         tape_avals = self.avals
         s = len(tape_avals)
@@ -598,8 +637,9 @@ class LinearProgram:
             if rule is None:
                 _no_transpose_rule(prim)
             cts_in = rule(ct, *ins, **params) if params else rule(ct, *ins)
-            # strict: a rule giving the wrong number of cotangents is an error.
-            for s, c in zip(slots, cts_in, strict=True):
+            if len(cts_in) != len(slots):
+                _wrong_cotangent_count(prim, cts_in, slots)
+            for s, c in zip(slots, cts_in):
                 if s < 0 or c is None or type(c) is Zero:
                     continue
                 prev = cts[s]
@@ -651,6 +691,13 @@ class LinearProgram:
 
     def __str__(self):
         return str(self.closed)
+
+
+def _wrong_cotangent_count(prim, cts_in, slots):
+    raise ValueError(
+        f"fxad: the transpose rule of '{prim.name}' returned {len(cts_in)} cotangent(s) "
+        f"for {len(slots)} operand(s); a transpose rule returns one per operand "
+        "(None for a non-linear one).")
 
 
 def _no_transpose_rule(prim):

@@ -16,6 +16,8 @@ shaped output broadcast its tangent and sum its cotangent back (``_bcast`` and
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from fxad.core import (
@@ -380,6 +382,7 @@ def def_strict(prim, fast=None):
     """Apply ``prim``'s staging-time rule (its abstract eval) on every
     concrete bind; ``fast(*args) -> bool`` may accept valid operands first."""
     accepted: set = set()
+    _strict_fast[prim] = fast
 
     def full(*args, **params):
         try:
@@ -444,6 +447,48 @@ def def_strict(prim, fast=None):
 
     prim.def_check(check)
     return prim
+
+
+#: ``prim -> fast`` of ``def_strict`` (``eager_entry`` reads it).
+_strict_fast: dict = {}
+
+
+def eager_entry(fn, prim):
+    """``fn``, a lax function whose body is ``bind(prim, x)`` or ``bind(prim,
+    x, y)``, with the eager call inline: NumPy operands (arrays or float64
+    scalars) that ``prim``'s strict check accepts at once go straight to
+    ``prim.impl``, one Python call instead of three (the function, ``bind``,
+    the check), which is the same result ``bind`` gives them.  Anything
+    else, tracers first, goes to ``bind``.  JVP and transpose rules call
+    these functions on concrete values several times per operation."""
+    nd, f64 = np.ndarray, np.float64
+    fast = _strict_fast.get(prim, "unchecked" if prim.check is None else None)
+    n = fn.__code__.co_argcount
+    if n == 2 and fast is _same_dtype_shape:
+        def entry(x, y):
+            tx = type(x)
+            if tx is nd or tx is f64:
+                ty = type(y)
+                if (ty is nd or ty is f64) and x.dtype is y.dtype and \
+                        (x.shape == y.shape or not y.shape or not x.shape):
+                    return prim.impl(x, y)
+            return bind(prim, x, y)
+    elif n == 1 and fast is _inexact_operand:
+        def entry(x):
+            tx = type(x)
+            if tx is f64 or (tx is nd and x.dtype.kind in "fc"):
+                return prim.impl(x)
+            return bind(prim, x)
+    elif n == 1 and fast == "unchecked":
+        def entry(x):
+            tx = type(x)
+            if tx is nd or tx is f64:
+                return prim.impl(x)
+            return bind(prim, x)
+    else:
+        raise TypeError(f"eager_entry: no inline eager path for {prim} ({fn.__name__})")
+    functools.update_wrapper(entry, fn)
+    return entry
 
 
 # Python scalars' dtypes (get_aval's), looked up without an exception.
@@ -3465,6 +3510,21 @@ def _dot_general_onehot(args, dims, *, dimension_numbers):
 
 onehot_rules[dot_general_p] = _dot_general_onehot
 
+
+# The elementwise functions above, with their eager calls inline (see
+# ``eager_entry``); rebound here, once every primitive and rule is defined.
+for _fn, _p in [
+    (neg, neg_p), (add, add_p), (sub, sub_p), (mul, mul_p), (div, div_p), (pow, pow_p),
+    (max, max_p), (min, min_p),
+    (exp, exp_p), (exp2, exp2_p), (log, log_p), (log2, log2_p), (log10, log10_p),
+    (log1p, log1p_p), (expm1, expm1_p), (cbrt, cbrt_p), (sqrt, sqrt_p),
+    (sin, sin_p), (cos, cos_p), (tan, tan_p), (asin, asin_p), (acos, acos_p),
+    (atan, atan_p), (sinh, sinh_p), (cosh, cosh_p), (tanh, tanh_p), (asinh, asinh_p),
+    (acosh, acosh_p), (atanh, atanh_p), (abs, abs_p), (sign, sign_p),
+    (eq, eq_p), (ne, ne_p), (lt, lt_p), (le, le_p), (gt, gt_p), (ge, ge_p),
+]:
+    globals()[_fn.__name__] = eager_entry(_fn, _p)
+del _fn, _p
 
 __all__ = [n for n in dir() if not n.startswith("_")]
 _ = (linear_primitives, nondiff_primitives)
