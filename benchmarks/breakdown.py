@@ -14,7 +14,8 @@ its caller):
 
 * NumPy layer: ``fxad/numpy`` (the user's ``fnp.sin``, the operators);
 * bind + eager checks: ``core.bind`` and what it runs on concrete values
-  (the primitive's strictness check, its impl);
+  (the primitive's strictness check, its impl), and the lax functions' inline
+  eager calls (``lax.eager_entry``);
 * JVP trace: ``JVPTrace.process_primitive``, the tracers, symbolic zeros;
 * JVP rules: what a JVP rule runs (its lax calls, up to their bind);
 * staging: recording the tangent equations (``LinearTape``; before issue
@@ -62,6 +63,8 @@ def _classify(code):
         return None
     if f.endswith("/fxad/interpreters/partial_eval.py"):
         return "staging"
+    if f.endswith("/fxad/lax/lax.py") and qual.startswith("eager_entry."):
+        return "bind + eager checks"  # a lax function's inline eager call
     return None
 
 

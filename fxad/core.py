@@ -249,7 +249,8 @@ class Primitive:
     parameters keyword-only: ``bind(prim, *arrays, **params)``.
     """
 
-    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "check", "__weakref__")
+    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "check", "entry",
+                 "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
         self.name = name
@@ -261,6 +262,11 @@ class Primitive:
         #: equally strict eagerly, under grad and vmap (whose rules end in
         #: concrete binds) and under jit (see ``lax.def_strict``).
         self.check: Callable | None = None
+        #: ``entry(*args)``: ``bind(self, *args)`` without parameters, with
+        #: the common operands dispatched inline (``lax.eager_entry``, which
+        #: the rule helpers call for a rule's primal); None where there is
+        #: none.
+        self.entry: Callable | None = None
 
     def def_impl(self, impl):
         self.impl = impl

@@ -65,10 +65,11 @@ def test_deep_reverse_mode_is_linear_in_bytecodes():
 
 
 def test_deep_reverse_mode_is_linear_in_memory_and_does_not_recurse():
-    # Sizes past the small-graph regime (slot numbers up to 256 are Python's
-    # cached ints, so a small tape allocates less per step), and well past
-    # the recursion limit.
-    steps = 20_000
+    # Sizes past the small-graph regime, and well past the recursion limit:
+    # CPython keeps up to 2000 freed tuples of each small size (and cached
+    # ints up to 256), which the first few thousand records reuse without a
+    # new allocation, so a tape of 2000 steps allocates less per step.
+    steps = 40_000
     assert steps > 10 * sys.getrecursionlimit()
     f1, a1 = opcount.deep_grad(steps // 10)
     f2, a2 = opcount.deep_grad(steps)

@@ -623,27 +623,34 @@ class LinearProgram:
             prev = cts[s]
             cts[s] = ct if prev is None else bind(add, prev, ct)
         avals = self.avals
+        nd = np.ndarray
         for prim, params, ins, slots, out, rule in reversed(self.records):
-            if type(out) is list:
-                ct = [cts[s] for s in out]
-                if all(c is None for c in ct):
-                    continue
-                ct = [zero_of(avals[s]) if c is None else c for c, s in zip(ct, out)]
-            else:
+            if type(out) is int:
                 ct = cts[out]
                 if ct is None:
                     continue
                 cts[out] = None  # read once: let it go
+            else:
+                ct = [cts[s] for s in out]
+                if all(c is None for c in ct):
+                    continue
+                ct = [zero_of(avals[s]) if c is None else c for c, s in zip(ct, out)]
             if rule is None:
                 _no_transpose_rule(prim)
             cts_in = rule(ct, *ins, **params) if params else rule(ct, *ins)
             if len(cts_in) != len(slots):
                 _wrong_cotangent_count(prim, cts_in, slots)
+            # Accumulate: ``add_any`` (its impl, np.add, on two NumPy arrays).
             for s, c in zip(slots, cts_in):
                 if s < 0 or c is None or type(c) is Zero:
                     continue
                 prev = cts[s]
-                cts[s] = c if prev is None else bind(add, prev, c)
+                if prev is None:
+                    cts[s] = c
+                elif type(prev) is nd and type(c) is nd:
+                    cts[s] = add.impl(prev, c)
+                else:
+                    cts[s] = bind(add, prev, c)
         return [zero_of(avals[s]) if cts[s] is None else cts[s] for s in self.in_slots]
 
     @property
@@ -877,7 +884,8 @@ def defjvp(prim, *jvp_fns):
     input with no derivative).  Zero tangents cost nothing."""
 
     def rule(primals, tangents, **params):
-        ans = core.bind(prim, *primals, **params)
+        entry = prim.entry
+        ans = core.bind(prim, *primals, **params) if params or entry is None else entry(*primals)
         acc = None
         for fn, t in zip(jvp_fns, tangents):
             if fn is None or type(t) is Zero:
@@ -895,7 +903,8 @@ def defjvp2(prim, *jvp_fns):
     primal output, so rules can reuse it (``exp``'s derivative is its answer)."""
 
     def rule(primals, tangents, **params):
-        ans = core.bind(prim, *primals, **params)
+        entry = prim.entry
+        ans = core.bind(prim, *primals, **params) if params or entry is None else entry(*primals)
         acc = None
         for fn, t in zip(jvp_fns, tangents):
             if fn is None or type(t) is Zero:

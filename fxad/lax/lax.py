@@ -455,39 +455,58 @@ _strict_fast: dict = {}
 
 def eager_entry(fn, prim):
     """``fn``, a lax function whose body is ``bind(prim, x)`` or ``bind(prim,
-    x, y)``, with the eager call inline: NumPy operands (arrays or float64
-    scalars) that ``prim``'s strict check accepts at once go straight to
-    ``prim.impl``, one Python call instead of three (the function, ``bind``,
-    the check), which is the same result ``bind`` gives them.  Anything
-    else, tracers first, goes to ``bind``.  JVP and transpose rules call
-    these functions on concrete values several times per operation."""
+    x, y)``, with ``bind`` inlined for the operands met on every traced
+    operation: NumPy operands (arrays or float64 scalars) that ``prim``'s
+    strict check accepts at once go straight to ``prim.impl``, and one
+    tracer (with a NumPy operand beside it) straight to its trace's
+    ``process_primitive``, one Python call instead of three (the function,
+    ``bind``, the check).  The results are ``bind``'s; anything else goes to
+    ``bind``.  JVP and transpose rules call these functions several times
+    per operation."""
     nd, f64 = np.ndarray, np.float64
     fast = _strict_fast.get(prim, "unchecked" if prim.check is None else None)
     n = fn.__code__.co_argcount
     if n == 2 and fast is _same_dtype_shape:
         def entry(x, y):
             tx = type(x)
-            if tx is nd or tx is f64:
-                ty = type(y)
-                if (ty is nd or ty is f64) and x.dtype is y.dtype and \
-                        (x.shape == y.shape or not y.shape or not x.shape):
-                    return prim.impl(x, y)
+            ty = type(y)
+            if ty is nd or ty is f64:
+                if tx is nd or tx is f64:
+                    if x.dtype is y.dtype and (x.shape == y.shape or not y.shape or not x.shape):
+                        return prim.impl(x, y)
+                elif isinstance(x, Tracer):
+                    t = x._trace
+                    if t.active:
+                        return t.process_primitive(prim, (x, y), {})
+            elif (tx is nd or tx is f64) and isinstance(y, Tracer):
+                t = y._trace
+                if t.active:
+                    return t.process_primitive(prim, (x, y), {})
             return bind(prim, x, y)
     elif n == 1 and fast is _inexact_operand:
         def entry(x):
             tx = type(x)
             if tx is f64 or (tx is nd and x.dtype.kind in "fc"):
                 return prim.impl(x)
+            if isinstance(x, Tracer):
+                t = x._trace
+                if t.active:
+                    return t.process_primitive(prim, (x,), {})
             return bind(prim, x)
     elif n == 1 and fast == "unchecked":
         def entry(x):
             tx = type(x)
             if tx is nd or tx is f64:
                 return prim.impl(x)
+            if isinstance(x, Tracer):
+                t = x._trace
+                if t.active:
+                    return t.process_primitive(prim, (x,), {})
             return bind(prim, x)
     else:
         raise TypeError(f"eager_entry: no inline eager path for {prim} ({fn.__name__})")
     functools.update_wrapper(entry, fn)
+    prim.entry = entry
     return entry
 
 
@@ -538,7 +557,7 @@ def _real_float_operand(x):
 
 def _unop_abstract_eval(name, float_only=True):
     def abstract_eval(x):
-        if float_only and not np.issubdtype(x.dtype, np.inexact):
+        if float_only and x.dtype.kind not in "fc":  # np.inexact, without issubdtype's cost
             raise TypeError(f"lax.{name} requires a floating-point input, got {x.dtype.name}")
         return x
 
