@@ -47,6 +47,7 @@ import numpy as np
 from fxad import core, tree_util
 from fxad.api import _to_value
 from fxad.core import ClosedJaxpr, JaxprEqn, Tracer, get_aval, is_float_dtype, new_primitive
+from fxad.errors import ForwardModeError
 from fxad.interpreters import ad, batching, calls, codegen
 from fxad.interpreters import optimize as _opt
 from fxad.interpreters.ad import Zero, instantiate, is_undefined, tangent_aval
@@ -580,7 +581,7 @@ _opt.dce_rules[custom_vjp_call_p] = _custom_vjp_call_dce
 
 
 def _forward_mode_error(name):
-    return TypeError(
+    return ForwardModeError(
         f"can't apply forward-mode autodiff (jvp) to a custom_vjp function. ({name} is a "
         "custom_vjp function: it defines only reverse mode. Use grad, vjp or jacrev on it; "
         "for forward mode define it with fxad.custom_jvp instead.)")

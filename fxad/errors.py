@@ -6,7 +6,7 @@ import linecache
 import re
 import sys
 
-__all__ = ["ConcretizationTypeError", "UnexpectedTracerError"]
+__all__ = ["ConcretizationTypeError", "ForwardModeError", "UnexpectedTracerError"]
 
 
 class ConcretizationTypeError(TypeError):
@@ -16,6 +16,17 @@ class ConcretizationTypeError(TypeError):
     ``numpy.asarray`` meets a tracer whose value is abstract (inside
     ``make_jaxpr`` or ``jit``), or whose derivative would be silently dropped
     (inside ``grad``/``jvp``).
+    """
+
+
+class ForwardModeError(TypeError):
+    """Forward mode (``jvp``, ``jacfwd``) met a function that defines only
+    reverse mode (a ``custom_vjp`` function).
+
+    A ``TypeError``, as JAX raises.  Differentiate it with ``grad``, ``vjp``
+    or ``jacrev``, or define it with ``fxad.custom_jvp``; a nested ``grad``
+    that chose forward mode for a scalar argument falls back to reverse mode
+    on it.
     """
 
 

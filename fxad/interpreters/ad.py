@@ -623,7 +623,7 @@ class LinearProgram:
             prev = cts[s]
             cts[s] = ct if prev is None else bind(add, prev, ct)
         avals = self.avals
-        nd = np.ndarray
+        nd, f64 = np.ndarray, np.float64
         for prim, params, ins, slots, out, rule in reversed(self.records):
             if type(out) is int:
                 ct = cts[out]
@@ -649,6 +649,8 @@ class LinearProgram:
                     cts[s] = c
                 elif type(prev) is nd and type(c) is nd:
                     cts[s] = add.impl(prev, c)
+                elif type(prev) is f64 and type(c) is f64:
+                    cts[s] = prev + c  # NumPy's scalar math: np.add's result, faster
                 else:
                     cts[s] = bind(add, prev, c)
         return [zero_of(avals[s]) if cts[s] is None else cts[s] for s in self.in_slots]

@@ -17,6 +17,7 @@ shaped output broadcast its tangent and sum its cotangent back (``_bcast`` and
 from __future__ import annotations
 
 import functools
+import operator
 
 import numpy as np
 
@@ -453,7 +454,7 @@ def def_strict(prim, fast=None):
 _strict_fast: dict = {}
 
 
-def eager_entry(fn, prim):
+def eager_entry(fn, prim, scalar=None, unit=False):
     """``fn``, a lax function whose body is ``bind(prim, x)`` or ``bind(prim,
     x, y)``, with ``bind`` inlined for the operands met on every traced
     operation: NumPy operands (arrays or float64 scalars) that ``prim``'s
@@ -462,8 +463,23 @@ def eager_entry(fn, prim):
     ``process_primitive``, one Python call instead of three (the function,
     ``bind``, the check).  The results are ``bind``'s; anything else goes to
     ``bind``.  JVP and transpose rules call these functions several times
-    per operation."""
+    per operation.
+
+    ``scalar``, for the IEEE basic operations (``+ - * /`` and negation), is
+    the Python operator, which on NumPy float64 scalars is NumPy's scalar
+    math: the same correctly rounded result, warnings and special values as
+    the ufunc, at a twentieth of a ufunc call's cost (about 30 ns against
+    500 ns).  Python floats meet it as float64 scalars, as the ufunc sees
+    them.
+
+    ``unit`` (``mul``): the float64 scalar 1.0 times a float64 tracer (not
+    weakly typed) is that tracer, exactly (IEEE: ``1 * v`` is ``v`` for
+    every ``v``), with nothing traced: a gradient taken in forward mode
+    under an outer derivative (``api._forward_value_and_grad``) seeds its
+    tangent with 1.0, and every JVP rule multiplies the tangent by a
+    derivative that the outer levels trace."""
     nd, f64 = np.ndarray, np.float64
+    _F64 = np.dtype(np.float64)
     fast = _strict_fast.get(prim, "unchecked" if prim.check is None else None)
     n = fn.__code__.co_argcount
     if n == 2 and fast is _same_dtype_shape:
@@ -472,16 +488,30 @@ def eager_entry(fn, prim):
             ty = type(y)
             if ty is nd or ty is f64:
                 if tx is nd or tx is f64:
+                    if tx is f64 and ty is f64 and scalar is not None:
+                        return scalar(x, y)
                     if x.dtype is y.dtype and (x.shape == y.shape or not y.shape or not x.shape):
                         return prim.impl(x, y)
                 elif isinstance(x, Tracer):
                     t = x._trace
                     if t.active:
+                        if unit and ty is f64 and y == 1.0:
+                            a = x.aval
+                            if a.dtype is _F64 and not a.weak_type:
+                                return x
                         return t.process_primitive(prim, (x, y), {})
+                elif tx is float and ty is f64 and scalar is not None:
+                    return scalar(f64(x), y)
             elif (tx is nd or tx is f64) and isinstance(y, Tracer):
                 t = y._trace
                 if t.active:
+                    if unit and tx is f64 and x == 1.0:
+                        a = y.aval
+                        if a.dtype is _F64 and not a.weak_type:
+                            return y
                     return t.process_primitive(prim, (x, y), {})
+            elif ty is float and (tx is float or tx is f64) and scalar is not None:
+                return scalar(f64(x), f64(y))
             return bind(prim, x, y)
     elif n == 1 and fast is _inexact_operand:
         def entry(x):
@@ -496,6 +526,8 @@ def eager_entry(fn, prim):
     elif n == 1 and fast == "unchecked":
         def entry(x):
             tx = type(x)
+            if tx is f64 and scalar is not None:
+                return scalar(x)
             if tx is nd or tx is f64:
                 return prim.impl(x)
             if isinstance(x, Tracer):
@@ -793,7 +825,9 @@ def _div_transpose(ct, x, y):
 
 
 def _div_impl(x, y):
-    if np.issubdtype(np.result_type(x), np.integer):
+    t = type(x)
+    kind = x.dtype.kind if t is np.ndarray or t is np.float64 else np.result_type(x).kind
+    if kind in "iu":
         return np.floor_divide(x, y)  # lax.div on integers rounds; used by floor_divide
     return np.true_divide(x, y)
 
@@ -3532,9 +3566,14 @@ onehot_rules[dot_general_p] = _dot_general_onehot
 
 # The elementwise functions above, with their eager calls inline (see
 # ``eager_entry``); rebound here, once every primitive and rule is defined.
+for _fn, _p, _scalar in [
+    (neg, neg_p, operator.neg), (add, add_p, operator.add), (sub, sub_p, operator.sub),
+    (div, div_p, operator.truediv),
+]:
+    globals()[_fn.__name__] = eager_entry(_fn, _p, _scalar)
+mul = eager_entry(mul, mul_p, operator.mul, unit=True)
 for _fn, _p in [
-    (neg, neg_p), (add, add_p), (sub, sub_p), (mul, mul_p), (div, div_p), (pow, pow_p),
-    (max, max_p), (min, min_p),
+    (pow, pow_p), (max, max_p), (min, min_p),
     (exp, exp_p), (exp2, exp2_p), (log, log_p), (log2, log2_p), (log10, log10_p),
     (log1p, log1p_p), (expm1, expm1_p), (cbrt, cbrt_p), (sqrt, sqrt_p),
     (sin, sin_p), (cos, cos_p), (tan, tan_p), (asin, asin_p), (acos, acos_p),
@@ -3543,7 +3582,7 @@ for _fn, _p in [
     (eq, eq_p), (ne, ne_p), (lt, lt_p), (le, le_p), (gt, gt_p), (ge, ge_p),
 ]:
     globals()[_fn.__name__] = eager_entry(_fn, _p)
-del _fn, _p
+del _fn, _p, _scalar
 
 __all__ = [n for n in dir() if not n.startswith("_")]
 _ = (linear_primitives, nondiff_primitives)

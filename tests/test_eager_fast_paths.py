@@ -1,0 +1,255 @@
+"""The eager fast paths of issue 11's third round give the results of the
+general paths they bypass.
+
+* ``lax.eager_entry``: a lax function called on NumPy operands goes straight
+  to the primitive's impl (or, on float64 scalars, to NumPy's scalar math for
+  ``+ - * /`` and negation), and one tracer straight to its trace; the
+  results, dtypes, warnings and errors are ``bind``'s.
+* ``mul`` by the float64 scalar 1.0 of a float64 tracer is the tracer.
+* A ``grad`` of one real scalar argument that an outer derivative traces
+  runs in forward mode (``api._forward_value_and_grad``), with reverse
+  mode's values, shapes and dtypes, and falls back to reverse mode on a
+  ``custom_vjp`` function.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fxad
+import fxad.api
+import fxad.numpy as fnp
+from fxad import core, lax
+from fxad.errors import ForwardModeError
+from fxad.test_util import check_grads
+
+SCALAR_OPS = {"add": (lax.add, np.add), "sub": (lax.sub, np.subtract),
+              "mul": (lax.mul, np.multiply), "div": (lax.div, np.true_divide)}
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, 3.0, 1e308, -1e308, 5e-324, -5e-324, 2.2250738585072014e-308,
+           np.inf, -np.inf, np.nan]
+
+
+def _same_bits(a, b):
+    assert type(a) is type(b), (type(a), type(b))
+    assert np.asarray(a).dtype == np.asarray(b).dtype
+    assert np.asarray(a).tobytes() == np.asarray(b).tobytes() or (np.isnan(a) and np.isnan(b))
+
+
+def _quiet(fn, *args):
+    with np.errstate(all="ignore"):
+        return fn(*args)
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR_OPS))
+@pytest.mark.parametrize("x", SPECIAL)
+@pytest.mark.parametrize("y", SPECIAL)
+def test_scalar_math_is_the_ufunc_bit_for_bit(name, x, y):
+    op, ufunc = SCALAR_OPS[name]
+    want = _quiet(ufunc, np.float64(x), np.float64(y))
+    _same_bits(_quiet(op, np.float64(x), np.float64(y)), want)
+    # Python floats meet it as float64 scalars, as the ufunc sees them.
+    _same_bits(_quiet(op, x, y), want)
+    _same_bits(_quiet(op, x, np.float64(y)), want)
+    _same_bits(_quiet(op, np.float64(x), y), want)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True), st.floats(allow_nan=True,
+                                                                  allow_infinity=True),
+       st.sampled_from(sorted(SCALAR_OPS)))
+def test_scalar_math_matches_the_ufunc_on_any_floats(x, y, name):
+    op, ufunc = SCALAR_OPS[name]
+    _same_bits(_quiet(op, np.float64(x), np.float64(y)), _quiet(ufunc, np.float64(x),
+                                                                 np.float64(y)))
+
+
+@pytest.mark.parametrize("x", SPECIAL)
+def test_scalar_neg_is_the_ufunc(x):
+    _same_bits(lax.neg(np.float64(x)), np.negative(np.float64(x)))
+
+
+def test_scalar_math_warns_as_numpy_does():
+    # The same warning class as the ufunc (pytest turns warnings into errors).
+    for op, args in [(lax.div, (np.float64(1.0), np.float64(0.0))),
+                     (lax.mul, (np.float64(1e308), np.float64(10.0))),
+                     (lax.div, (1.0, 0.0)), (lax.sub, (np.float64(np.inf), np.float64(np.inf)))]:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            out = op(*args)
+        assert any(issubclass(w.category, RuntimeWarning) for w in seen), (op, args)
+        assert type(out) is np.float64
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR_OPS))
+def test_entry_keeps_the_strict_checks(name):
+    op, _ = SCALAR_OPS[name]
+    with pytest.raises(TypeError, match="dtype"):
+        op(np.float32(1.0), np.float64(2.0))
+    with pytest.raises(TypeError):
+        op(np.ones(3), np.ones(4))
+    with pytest.raises(TypeError, match="dtype"):
+        op(np.ones(3, np.float32), np.ones(3))
+    with pytest.raises(TypeError):
+        lax.sin(np.arange(3))  # an integer operand of a float-only primitive
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR_OPS))
+def test_entry_arrays_equal_bind(name):
+    op, ufunc = SCALAR_OPS[name]
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=5), rng.normal(size=5)
+    for a, b in [(x, y), (x, np.float64(2.0)), (np.float64(2.0), y)]:
+        got = op(a, b)
+        want = core.bind(getattr(lax, name + "_p"), a, b)
+        assert type(got) is type(want)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(got, ufunc(a, b))
+
+
+def test_entry_sends_a_tracer_to_its_trace():
+    jaxpr = fxad.make_jaxpr(lambda x: lax.mul(lax.sin(x), np.float64(0.5)))(np.ones(3))
+    assert [e.primitive.name for e in jaxpr.jaxpr.eqns] == ["sin", "mul"]
+    with pytest.raises(TypeError, match="dtype"):  # abstract eval still runs
+        fxad.make_jaxpr(lambda x: lax.mul(x, np.float32(0.5)))(np.ones(3))
+
+
+def test_an_escaped_tracer_through_an_entry_is_still_an_error():
+    box = []
+
+    def f(x):
+        box.append(x)
+        return x
+
+    fxad.grad(f)(1.0)
+    with pytest.raises(fxad.errors.UnexpectedTracerError):
+        lax.mul(box[0], np.float64(2.0))
+    with pytest.raises(fxad.errors.UnexpectedTracerError):
+        lax.sin(box[0])
+    assert core.trace_state.stack == []
+
+
+def test_mul_by_one_of_a_float64_tracer_is_the_tracer():
+    one = np.float64(1.0)
+    jaxpr = fxad.make_jaxpr(lambda x: lax.mul(one, lax.mul(lax.sin(x), one)))(np.ones(3))
+    assert [e.primitive.name for e in jaxpr.jaxpr.eqns] == ["sin"]
+    # Not for a weakly typed or a float32 tracer, nor for 1.0 of another
+    # type: those keep their product (its dtype is the point there).
+    jaxpr = fxad.make_jaxpr(lambda x: lax.mul(x, np.float32(1.0)))(np.float32(2.0))
+    assert [e.primitive.name for e in jaxpr.jaxpr.eqns] == ["mul"]
+    jaxpr = fxad.make_jaxpr(lambda x: lax.mul(x, np.float64(1.0)))(2.0)  # weak x
+    assert [e.primitive.name for e in jaxpr.jaxpr.eqns] == ["mul"]
+    # A concrete array is not returned as its own product (no aliasing).
+    a = np.ones(3)
+    assert lax.mul(a, one) is not a
+
+
+# ---------------------------------------------------------------------------
+# Forward mode for a scalar grad under an outer derivative
+
+
+def _count_linearizes(monkeypatch):
+    calls = []
+    real = fxad.api.linearize_flat
+
+    def counting(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(fxad.api, "linearize_flat", counting)
+    return calls
+
+
+def test_nested_scalar_grad_runs_forward_mode(monkeypatch):
+    calls = _count_linearizes(monkeypatch)
+    g4 = fxad.grad(fxad.grad(fxad.grad(fxad.grad(fnp.tanh))))
+    x = 0.3
+    t = np.tanh(x)
+    s = 1.0 - t * t
+    np.testing.assert_allclose(g4(x), 16.0 * t * s * s - 8.0 * t ** 3 * s, rtol=1e-13)
+    assert len(calls) == 1  # the outermost grad only
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: fnp.sin(x) * fnp.exp(x / 3.0),
+    lambda x: fnp.tanh(x) ** 3 - 1.0 / (1.0 + x * x),
+    lambda x: fnp.log1p(x * x) * fnp.cos(2.0 * x),
+])
+def test_nested_scalar_grads_agree_with_reverse_over_reverse(f):
+    x = np.float64(0.7)
+    fwd = fxad.grad(fxad.grad(f))(x)
+    # jacrev of jacrev: reverse mode at both levels, never the forward path.
+    rev = fxad.jacrev(fxad.jacrev(lambda v: f(v[0])[None]))(np.array([x]))[0, 0, 0]
+    np.testing.assert_allclose(fwd, rev, rtol=1e-13)
+    check_grads(fxad.grad(f), (x,), order=2)
+
+
+def test_forward_grad_keeps_the_argument_dtype_and_shape():
+    g = fxad.grad(fxad.grad(lambda x: x.astype(np.float64) ** 3))(np.float32(2.0))
+    assert g.dtype == np.float32 and g.shape == ()
+    np.testing.assert_allclose(g, 12.0)
+    # A one-element output, as reverse mode accepts.
+    g = fxad.grad(fxad.grad(lambda x: fnp.reshape(x ** 3, (1, 1))))(2.0)
+    assert np.shape(g) == () and float(g) == 12.0
+    # An output that does not depend on the argument: a zero of its dtype.
+    g = fxad.grad(lambda x: fxad.grad(lambda y: 3.0 * x)(x) + x)(2.0)
+    assert float(g) == 1.0
+    vg = fxad.grad(lambda x: fxad.value_and_grad(lambda y: y ** 3)(x)[1])(2.0)
+    assert float(vg) == 12.0
+
+
+def test_forward_grad_with_aux_and_argnums():
+    def inner(a, y):
+        return a * y ** 3, {"y2": y * y}
+
+    def outer(x):
+        g, aux = fxad.grad(inner, argnums=1, has_aux=True)(2.0, x)
+        return g + aux["y2"]
+
+    # d/dx (6 x^2 + x^2) = 14 x
+    np.testing.assert_allclose(fxad.grad(outer)(1.5), 21.0)
+
+
+def test_forward_grad_under_jvp_and_jit():
+    f = fnp.sin
+    y, y_dot = fxad.jvp(fxad.grad(f), (0.5,), (2.0,))
+    np.testing.assert_allclose([y, y_dot], [np.cos(0.5), -2.0 * np.sin(0.5)], rtol=1e-15)
+    h = fxad.grad(fxad.grad(f))
+    np.testing.assert_allclose(fxad.jit(h)(0.5), h(0.5), rtol=1e-15)
+    assert fxad.jit(h)(0.5).dtype == h(0.5).dtype
+
+
+def test_forward_grad_errors_are_reverse_modes():
+    with pytest.raises(TypeError, match="scalar"):
+        fxad.grad(lambda x: fxad.grad(lambda y: y * fnp.ones(3))(x))(1.0)
+    with pytest.raises(TypeError, match="real-valued outputs"):
+        fxad.grad(lambda x: fxad.grad(lambda y: y * 1j)(x).real)(1.0)
+    assert core.trace_state.stack == []
+
+
+def test_custom_vjp_inside_falls_back_to_reverse_mode(monkeypatch):
+    @fxad.custom_vjp
+    def h(x):
+        return fnp.sin(x)
+
+    h.defvjp(lambda x: (fnp.sin(x), x), lambda x, g: (g * 2.0 * fnp.cos(x),))
+    calls = _count_linearizes(monkeypatch)
+    # The bwd rule doubles the derivative: d/dx (2 cos x) = -2 sin x.
+    np.testing.assert_allclose(fxad.grad(fxad.grad(h))(0.3), -2.0 * np.sin(0.3), rtol=1e-15)
+    assert len(calls) == 2  # outer, then the inner's reverse-mode fallback
+    with pytest.raises(ForwardModeError):
+        fxad.jvp(h, (0.3,), (1.0,))
+    assert isinstance(ForwardModeError("x"), TypeError)
+    assert core.trace_state.stack == []
+
+
+def test_vector_and_multi_argument_grads_stay_reverse(monkeypatch):
+    calls = _count_linearizes(monkeypatch)
+    fxad.grad(lambda x: fxad.grad(lambda v: fnp.sum(v ** 3))(x * fnp.ones(2)).sum())(1.0)
+    assert len(calls) == 2
+    calls.clear()
+    fxad.grad(lambda x: fxad.grad(lambda a, b: a * b, argnums=(0, 1))(x, x)[0])(1.0)
+    assert len(calls) == 2
