@@ -519,9 +519,14 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
         return jitted
     where = "value_and_grad"
 
+    checked_argnums: dict = {}  # nargs -> _argnums_tuple's answer
+
     @functools.wraps(fun)
     def value_and_grad_f(*args, **kwargs):
-        single, nums = _argnums_tuple(argnums, len(args), where)
+        found = checked_argnums.get(len(args))
+        if found is None:
+            found = checked_argnums[len(args)] = _argnums_tuple(argnums, len(args), where)
+        single, nums = found
         if single and not holomorphic:
             x = args[nums[0]]
             if type(x) is ad.JVPTracer:

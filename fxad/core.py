@@ -166,6 +166,8 @@ class ShapedArray:
             aval.ndim = len(shape)
             aval.size = math.prod(shape)  # a Python int (np.prod costs microseconds)
             _aval_cache[key] = aval
+            if dtype is _F64 and not weak_type:
+                f64_avals[shape] = aval
         return aval
 
     def __reduce__(self):  # pickling and copying give the interned object
@@ -190,6 +192,10 @@ class ShapedArray:
 
 
 _aval_cache: dict = {}
+_F64 = np.dtype(np.float64)
+#: shape -> the float64 aval of that shape (not weak): the traced
+#: operations' most frequent lookup, without hashing a dtype.
+f64_avals: dict = {}
 
 
 def shaped(shape, dtype, weak_type=False) -> ShapedArray:

@@ -24,6 +24,7 @@ import numpy as np
 
 from fxad import core
 from fxad.core import (
+    _F64,
     _F64_SCALAR_AVAL,
     ClosedJaxpr,
     Jaxpr,
@@ -32,7 +33,7 @@ from fxad.core import (
     Trace,
     Tracer,
     Var,
-    _aval_cache,
+    f64_avals,
     get_aval,
     new_primitive,
     new_trace,
@@ -233,10 +234,12 @@ class JVPTracer(Tracer):
         # the common NumPy types (interned avals, so one dict lookup).
         t = type(primal)
         if t is np.ndarray:
-            a = _aval_cache.get((primal.shape, primal.dtype, False))
+            a = f64_avals.get(primal.shape) if primal.dtype is _F64 else None
             self.aval = a if a is not None else shaped(primal.shape, primal.dtype)
         elif t is np.float64:
             self.aval = _F64_SCALAR_AVAL
+        elif isinstance(primal, Tracer):
+            self.aval = primal.aval
         else:
             self.aval = get_aval(primal)
 
@@ -423,7 +426,7 @@ def _residual_aval(x):
     """The aval of a residual operand recorded on a ``LinearTape``."""
     t = type(x)
     if t is np.ndarray:
-        a = _aval_cache.get((x.shape, x.dtype, False))
+        a = f64_avals.get(x.shape) if x.dtype is _F64 else None
         return a if a is not None else shaped(x.shape, x.dtype)
     if isinstance(x, Tracer):
         a = x.aval
@@ -896,6 +899,18 @@ def defjvp(prim, *jvp_fns):
             acc = v if acc is None else add_any(acc, v)
         return ans, (Zero.from_value(ans) if acc is None else acc)
 
+    if len(jvp_fns) == 1 and jvp_fns[0] is not None:  # unary: the loop unrolled
+        fn = jvp_fns[0]
+
+        def rule(primals, tangents, **params):  # noqa: F811
+            entry = prim.entry
+            ans = core.bind(prim, *primals, **params) if params or entry is None \
+                else entry(*primals)
+            t = tangents[0]
+            if type(t) is Zero:
+                return ans, Zero.from_value(ans)
+            return ans, fn(t, *primals, **params)
+
     jvp_rules[prim] = rule
     return rule
 
@@ -914,6 +929,18 @@ def defjvp2(prim, *jvp_fns):
             v = fn(t, ans, *primals, **params)
             acc = v if acc is None else add_any(acc, v)
         return ans, (Zero.from_value(ans) if acc is None else acc)
+
+    if len(jvp_fns) == 1 and jvp_fns[0] is not None:  # unary: the loop unrolled
+        fn = jvp_fns[0]
+
+        def rule(primals, tangents, **params):  # noqa: F811
+            entry = prim.entry
+            ans = core.bind(prim, *primals, **params) if params or entry is None \
+                else entry(*primals)
+            t = tangents[0]
+            if type(t) is Zero:
+                return ans, Zero.from_value(ans)
+            return ans, fn(t, ans, *primals, **params)
 
     jvp_rules[prim] = rule
     return rule

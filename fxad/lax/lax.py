@@ -97,9 +97,13 @@ def _bcast(t, shape):
 
 def _unbcast(ct, aval):
     """Sum a cotangent back to the shape of a 0-d operand it was broadcast from."""
-    if ct is None or type(ct) is Zero:
+    t = type(ct)
+    if t is np.ndarray or t is np.float64:
+        shape = ct.shape
+    elif ct is None or t is Zero:
         return ct
-    shape = _shape(ct)
+    else:
+        shape = _aval(ct).shape
     if shape == aval.shape:
         return ct
     return reduce_sum(ct, tuple(range(len(shape))))
@@ -487,10 +491,17 @@ def eager_entry(fn, prim, scalar=None, unit=False):
             tx = type(x)
             ty = type(y)
             if ty is nd or ty is f64:
-                if tx is nd or tx is f64:
-                    if tx is f64 and ty is f64 and scalar is not None:
-                        return scalar(x, y)
-                    if x.dtype is y.dtype and (x.shape == y.shape or not y.shape or not x.shape):
+                if tx is f64:
+                    if ty is f64:
+                        return prim.impl(x, y) if scalar is None else scalar(x, y)
+                    if y.dtype is _F64:  # a 0-d operand broadcasts
+                        return prim.impl(x, y)
+                elif tx is nd:
+                    if ty is f64:
+                        if x.dtype is _F64:
+                            return prim.impl(x, y)
+                    elif x.dtype is y.dtype and (x.shape == y.shape or not y.shape
+                                                 or not x.shape):
                         return prim.impl(x, y)
                 elif isinstance(x, Tracer):
                     t = x._trace

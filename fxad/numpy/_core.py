@@ -55,8 +55,12 @@ def _unary(np_fn, lax_fn, float_only=True, name=None, int_identity=False):
                 x = array_like(x)
                 if not isinstance(x, Tracer):
                     raise
-        if x.aval.weak_type:  # NumPy's result is a NumPy scalar, not weak
+        a = x.aval
+        if a.weak_type:  # NumPy's result is a NumPy scalar, not weak
             x = strong(x)
+            a = x.aval
+        if a.dtype.kind in "fc":  # op's common case, without its frame
+            return lax_fn(x)
         return op(x)
 
     fn.__name__ = op.__name__ = name or np_fn.__name__
@@ -94,12 +98,12 @@ def _binary(np_fn, lax_fn, float_only=False, name=None, to_float=to_inexact):
             a = x.aval
             k = a.dtype.kind
             if k in "fc" or (k == "i" and type(y) is int and not float_only):
-                return lax_fn(x, _py_operand(y, a))
+                return lax_fn(x, _py_operand(y, a) if a.weak_type else a.dtype.type(y))
         elif ty and (type(x) is float or type(x) is int):
             a = y.aval
             k = a.dtype.kind
             if k in "fc" or (k == "i" and type(x) is int and not float_only):
-                return lax_fn(_py_operand(x, a), y)
+                return lax_fn(_py_operand(x, a) if a.weak_type else a.dtype.type(x), y)
         elif tx and ty:
             ax, ay = x.aval, y.aval
             if ax.dtype == ay.dtype and ax.dtype.kind in "fc" and (
