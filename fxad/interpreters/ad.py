@@ -100,6 +100,7 @@ def zero_of(aval):
     return z
 
 
+_new = object.__new__
 _F64_SCALAR_ZERO = zero_of(_F64_SCALAR_AVAL)  # an np.float64 operand's tangent
 
 
@@ -316,7 +317,22 @@ class JVPTrace(Trace):
                     for o, t in safe_zip(out, out_dot)]
         if type(out_dot) is Zero:
             return out
-        return JVPTracer(self, out, out_dot)
+        # JVPTracer(self, out, out_dot), its __init__ inline (every operation).
+        tracer = _new(JVPTracer)
+        tracer._trace = self
+        tracer.primal = out
+        tracer.tangent = out_dot
+        t = type(out)
+        if t is np.ndarray:
+            a = f64_avals.get(out.shape) if out.dtype is _F64 else None
+            tracer.aval = a if a is not None else shaped(out.shape, out.dtype)
+        elif t is np.float64:
+            tracer.aval = _F64_SCALAR_AVAL
+        elif isinstance(out, Tracer):
+            tracer.aval = out.aval
+        else:
+            tracer.aval = get_aval(out)
+        return tracer
 
 
 def jvp_flat(fun, primals, tangents):
@@ -543,7 +559,11 @@ class LinearTape(Trace):
             return [JaxprTracer(self, a, k) for a, k in zip(out, out_slots)]
         tape_avals.append(out)
         self.records.append((prim, params, ins, slots, s, transpose_rules.get(prim)))
-        return JaxprTracer(self, out, s)
+        tracer = _new(JaxprTracer)  # JaxprTracer(self, out, s) without its __init__ frame
+        tracer._trace = self
+        tracer.aval = out
+        tracer.ir_var = s
+        return tracer
 
     def stage(self, prim, args, params):
         """Record ``prim`` applied to ``args`` whole, even where a partial-eval
