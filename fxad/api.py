@@ -16,10 +16,11 @@ import numpy as np
 
 import fxad.numpy as fnp
 from fxad import core, tree_util
-from fxad.core import ClosedJaxpr, Tracer, get_aval
+from fxad.core import _F64_SCALAR_AVAL, ClosedJaxpr, Tracer, get_aval
 from fxad.errors import ForwardModeError
 from fxad.interpreters import ad, batching
 from fxad.interpreters.ad import Zero, backward_pass, instantiate, jvp_flat, linearize_flat
+from fxad.interpreters.ad import _linearize_flat as _linearize_unpaused
 from fxad.interpreters.partial_eval import trace_to_jaxpr
 from fxad.lax.lax import vmap_flat
 
@@ -160,10 +161,15 @@ class _FlatFun:
         self.argnums = argnums
         self.has_aux = has_aux
         self.where = where
-        dyn = tuple(args[i] for i in argnums)
+        dyn = (args[argnums[0]],) if len(argnums) == 1 else tuple([args[i] for i in argnums])
         # The common call, plain float/array/tracer arguments, skips the
         # pytree walks (grad's fixed cost, paid at every nesting level).
-        self.plain = all(type(x) in _PLAIN_LEAVES or isinstance(x, Tracer) for x in dyn)
+        plain = True
+        for x in dyn:
+            if type(x) not in _PLAIN_LEAVES and not isinstance(x, Tracer):
+                plain = False
+                break
+        self.plain = plain
         if self.plain:
             self.in_leaves = list(dyn)
             self.in_tree = _tuple_treedef(len(dyn))
@@ -418,6 +424,10 @@ _LEAF_TREEDEF = tree_util.tree_structure(0.0)
 
 
 def _check_scalar_output(out_leaves, out_tree, where):
+    if len(out_leaves) == 1 and out_tree is _LEAF_TREEDEF:
+        x = out_leaves[0]
+        if type(x) is ad.JVPTracer and x.aval is _F64_SCALAR_AVAL:  # the common case
+            return x.aval
     if len(out_leaves) != 1 or out_tree != _LEAF_TREEDEF:
         raise TypeError(
             f"{where} requires a scalar (0-d array) output, but the function returned "
@@ -545,17 +555,25 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
 
         # The collector stays off from linearize to the end of the backward
         # pass, and the linear program is freed before it is turned back on.
+        # (linearize_flat and transpose pause it too: their unpaused bodies
+        # are called here.)
         with core.gc_paused():
-            po, linear, _ = linearize_flat(scalar_fun, flat.in_leaves)
+            po, linear, _ = _linearize_unpaused(scalar_fun, flat.in_leaves)
             aval = get_aval(po[0])
-            _check_holomorphic_outputs([aval], "grad", holomorphic)
+            if holomorphic or aval.dtype.kind == "c":
+                _check_holomorphic_outputs([aval], "grad", holomorphic)
             ct = np.ones(aval.shape, aval.dtype) if aval.shape else aval.dtype.type(1)
-            cts_in = linear.transpose([ct])
+            cts_in = linear._transpose([ct])
             del linear
-        in_avals = [get_aval(x) for x in flat.in_leaves]
-        g = [_to_output(_ct_value(c, a)) for c, a in zip(cts_in, in_avals)]
+        g = []
+        for c, x in zip(cts_in, flat.in_leaves):
+            if type(c) is not np.float64:  # a 0-d gradient is a NumPy scalar already
+                c = _to_output(_ct_value(c, get_aval(x)))
+            g.append(c)
         g = flat.unflatten_in(g, single)
-        value = _to_output(po[0])
+        value = po[0]
+        if type(value) is not np.float64:
+            value = _to_output(value)
         if has_aux:
             return (value, flat.take_aux()), g
         return value, g

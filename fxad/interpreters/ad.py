@@ -640,7 +640,10 @@ class LinearProgram:
         cts = [None] * len(self.avals)
         add = add_any_p
         bind = core.bind
-        for s, ct in safe_zip(self.out_slots, cts_out):
+        if len(cts_out) != len(self.out_slots):
+            raise ValueError(f"fxad: {len(cts_out)} cotangents for a linear program of "
+                             f"{len(self.out_slots)} outputs")
+        for s, ct in zip(self.out_slots, cts_out):
             if s < 0 or ct is None or type(ct) is Zero:
                 continue
             prev = cts[s]
