@@ -17,11 +17,11 @@ import numpy as np
 import fxad.numpy as fnp
 from fxad import core, tree_util
 from fxad.core import _F64_SCALAR_AVAL, ClosedJaxpr, Tracer, get_aval
-from fxad.errors import ForwardModeError
+from fxad.errors import ForwardModeError, forward_refusals
 from fxad.interpreters import ad, batching
 from fxad.interpreters.ad import Zero, backward_pass, instantiate, jvp_flat, linearize_flat
 from fxad.interpreters.ad import _linearize_flat as _linearize_unpaused
-from fxad.interpreters.partial_eval import trace_to_jaxpr
+from fxad.interpreters.partial_eval import JaxprTracer, trace_to_jaxpr
 from fxad.lax.lax import vmap_flat
 
 __all__ = [
@@ -473,15 +473,31 @@ def _check_holomorphic_outputs(avals, where, holomorphic):
                 "directly, or differentiate the real part (or abs) of the output.")
 
 
+def _under_reverse_derivative(x):
+    """Whether the JVPTracer ``x`` is an outer reverse-mode derivative's
+    (``grad``, ``vjp``, ``linearize``: its tangent is on a ``LinearTape``)
+    or a forward-mode gradient's (``ad.GradJVPTrace``)."""
+    if type(x._trace) is ad.GradJVPTrace:
+        return True
+    t = x.tangent
+    return type(t) is JaxprTracer and type(t._trace) is ad.LinearTape
+
+
 def _forward_value_and_grad(fun, args, kwargs, i, has_aux, aval):
     """``value_and_grad`` for one real scalar argument that an outer
-    derivative is tracing (grad of grad, jvp of grad): the derivative is
+    reverse-mode derivative is tracing (grad of grad): the derivative is
     one forward pass with tangent 1 (``jvp``), with no tape and no backward
     pass for the outer levels to trace through, which is the cheaper mode
     for a scalar input (a fourth derivative runs about twice as fast).  The
-    same value, shape and dtype as reverse mode gives; None when forward
-    mode is refused (a ``custom_vjp`` function inside), and the caller then
-    takes reverse mode (the function runs again)."""
+    same derivative, shape and dtype as reverse mode gives (the value can
+    differ where reverse mode multiplies an infinite derivative by a zero
+    cotangent: ``where(x > 0, sqrt(x), 0)`` at 0 is nan in reverse mode, 0
+    here).  Only under a reverse-mode derivative, whose own transpose then
+    meets what reverse mode refuses (a ``while_loop``), so that nothing
+    works here that ``grad`` refuses elsewhere.  None when forward mode is
+    refused (a ``custom_vjp`` function inside, even where the user's code
+    caught the error), and the caller then takes reverse mode (the function
+    runs again)."""
     flat = _FlatFun(fun, args, kwargs, (i,), has_aux, "grad")
 
     def scalar_fun(x):
@@ -489,9 +505,15 @@ def _forward_value_and_grad(fun, args, kwargs, i, has_aux, aval):
         _check_scalar_output(outs, flat.out_tree, "grad")
         return outs
 
+    seed = ad.UNIT_SEED if aval.dtype == np.float64 else aval.dtype.type(1)
+    made = forward_refusals.made
     try:
-        po, to = jvp_flat(scalar_fun, flat.in_leaves, [aval.dtype.type(1)])
+        po, to = jvp_flat(scalar_fun, flat.in_leaves, [seed], ad.GradJVPTrace)
     except ForwardModeError:
+        forward_refusals.made = made  # handled here: outer levels need not fall back
+        return None
+    if forward_refusals.made != made:  # raised inside, caught by the user's code
+        forward_refusals.made = made
         return None
     out_aval = get_aval(po[0])
     _check_holomorphic_outputs([out_aval], "grad", False)
@@ -539,7 +561,7 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
         single, nums = found
         if single and not holomorphic:
             x = args[nums[0]]
-            if type(x) is ad.JVPTracer:
+            if type(x) is ad.JVPTracer and _under_reverse_derivative(x):
                 a = x.aval
                 if a.shape == () and a.dtype.kind == "f":
                     out = _forward_value_and_grad(fun, args, kwargs, nums[0], has_aux, a)

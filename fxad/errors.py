@@ -5,6 +5,7 @@ from __future__ import annotations
 import linecache
 import re
 import sys
+import threading
 
 __all__ = ["ConcretizationTypeError", "ForwardModeError", "UnexpectedTracerError"]
 
@@ -26,8 +27,20 @@ class ForwardModeError(TypeError):
     A ``TypeError``, as JAX raises.  Differentiate it with ``grad``, ``vjp``
     or ``jacrev``, or define it with ``fxad.custom_jvp``; a nested ``grad``
     that chose forward mode for a scalar argument falls back to reverse mode
-    on it.
+    on it (it counts the errors made in this thread, ``forward_refusals``,
+    so that one caught by the user's own ``except TypeError`` is seen too).
     """
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        forward_refusals.made += 1
+
+
+class _Refusals(threading.local):
+    made = 0  # how many ForwardModeErrors this thread has made
+
+
+forward_refusals = _Refusals()
 
 
 class UnexpectedTracerError(RuntimeError):

@@ -132,19 +132,27 @@ def test_an_escaped_tracer_through_an_entry_is_still_an_error():
     assert core.trace_state.stack == []
 
 
-def test_mul_by_one_of_a_float64_tracer_is_the_tracer():
-    one = np.float64(1.0)
-    jaxpr = fxad.make_jaxpr(lambda x: lax.mul(one, lax.mul(lax.sin(x), one)))(np.ones(3))
+def test_mul_by_the_unit_seed_of_a_float64_tracer_is_the_tracer():
+    from fxad.interpreters.ad import UNIT_SEED
+
+    seed = UNIT_SEED
+    jaxpr = fxad.make_jaxpr(lambda x: lax.mul(seed, lax.mul(lax.sin(x), seed)))(np.ones(3))
     assert [e.primitive.name for e in jaxpr.jaxpr.eqns] == ["sin"]
-    # Not for a weakly typed or a float32 tracer, nor for 1.0 of another
-    # type: those keep their product (its dtype is the point there).
-    jaxpr = fxad.make_jaxpr(lambda x: lax.mul(x, np.float32(1.0)))(np.float32(2.0))
+    # Only the seed object: a user's 1.0 stays a product, so the output is
+    # a new array, never the input's (no aliasing of the user's values).
+    one = np.float64(1.0)
+    jaxpr = fxad.make_jaxpr(lambda x: lax.mul(x, one))(np.ones(3))
     assert [e.primitive.name for e in jaxpr.jaxpr.eqns] == ["mul"]
-    jaxpr = fxad.make_jaxpr(lambda x: lax.mul(x, np.float64(1.0)))(2.0)  # weak x
-    assert [e.primitive.name for e in jaxpr.jaxpr.eqns] == ["mul"]
-    # A concrete array is not returned as its own product (no aliasing).
     a = np.ones(3)
-    assert lax.mul(a, one) is not a
+    y = fxad.vmap(lambda x: x * 1.0)(a)
+    assert y is not a and not np.shares_memory(y, a)
+    p, t = fxad.jvp(lambda x: x * 1.0, (a,), (np.ones(3),))
+    assert not np.shares_memory(p, a)
+    # Not for a weakly typed or a float32 tracer.
+    jaxpr = fxad.make_jaxpr(lambda x: lax.mul(x, seed))(2.0)  # weak x
+    assert [e.primitive.name for e in jaxpr.jaxpr.eqns] == ["mul"]
+    # A concrete array is never returned as its own product.
+    assert lax.mul(a, seed) is not a
 
 
 # ---------------------------------------------------------------------------
@@ -253,3 +261,72 @@ def test_vector_and_multi_argument_grads_stay_reverse(monkeypatch):
     calls.clear()
     fxad.grad(lambda x: fxad.grad(lambda a, b: a * b, argnums=(0, 1))(x, x)[0])(1.0)
     assert len(calls) == 2
+
+
+def test_forward_mode_only_under_a_reverse_mode_derivative(monkeypatch):
+    # Under jvp or jacfwd of grad, the inner grad stays reverse mode, so
+    # what reverse mode refuses (a while_loop) is refused there too.
+    calls = _count_linearizes(monkeypatch)
+    fxad.jvp(fxad.grad(fnp.sin), (0.5,), (1.0,))
+    assert len(calls) == 1
+
+    def wl(x):
+        return fxad.lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * x),
+                                   (0, x))[1]
+
+    for outer in (lambda g: fxad.jvp(g, (1.5,), (1.0,)), lambda g: fxad.jacfwd(g)(1.5),
+                  lambda g: fxad.grad(g)(1.5)):
+        with pytest.raises(Exception, match="while"):
+            outer(fxad.grad(wl))
+        assert core.trace_state.stack == []
+
+
+def test_a_refusal_caught_by_the_users_code_still_falls_back(monkeypatch):
+    @fxad.custom_vjp
+    def cv(x):
+        return fnp.sin(x)
+
+    cv.defvjp(lambda x: (fnp.sin(x), x), lambda x, g: (g * fnp.cos(x),))
+
+    def h(x):
+        try:
+            return cv(x)
+        except TypeError:  # would swallow forward mode's refusal
+            return x ** 2
+
+    calls = _count_linearizes(monkeypatch)
+    np.testing.assert_allclose(fxad.grad(fxad.grad(h))(0.7), -np.sin(0.7), rtol=1e-15)
+    assert len(calls) == 2
+
+
+def test_nested_fallbacks_do_not_multiply(monkeypatch):
+    @fxad.custom_vjp
+    def cv(x):
+        return fnp.sin(x)
+
+    cv.defvjp(lambda x: (fnp.sin(x), x), lambda x, g: (g * fnp.cos(x),))
+    runs = []
+
+    def f(x):
+        runs.append(1)
+        return cv(x) * x
+
+    g3 = fxad.grad(fxad.grad(fxad.grad(f)))
+    x = 0.4
+    # d^3/dx^3 (x sin x) = -3 sin x - x cos x
+    np.testing.assert_allclose(g3(x), -3 * np.sin(x) - x * np.cos(x), rtol=1e-13)
+    assert len(runs) == 2  # one failed forward attempt, then reverse mode
+    runs.clear()
+    fxad.grad(g3)(x)  # d^4/dx^4 (x sin x) = x sin x - 4 cos x
+    assert len(runs) == 2
+    np.testing.assert_allclose(fxad.grad(g3)(x), x * np.sin(x) - 4 * np.cos(x), rtol=1e-13)
+
+
+def test_masked_infinite_derivative_documented_difference():
+    # Reverse mode multiplies sqrt's infinite derivative at 0 by the zero
+    # cotangent of the masked branch (nan); forward mode never forms it.
+    f = lambda x: fnp.where(x > 0, fnp.sqrt(x), 0.0)  # noqa: E731
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert np.isnan(fxad.grad(f)(0.0))
+        v, _ = fxad.value_and_grad(fxad.grad(f))(0.0)
+    assert float(v) == 0.0

@@ -335,10 +335,26 @@ class JVPTrace(Trace):
         return tracer
 
 
-def jvp_flat(fun, primals, tangents):
+class GradJVPTrace(JVPTrace):
+    """The forward pass of a gradient taken in forward mode (a ``grad`` of
+    one real scalar under an outer reverse-mode derivative: see
+    ``api._forward_value_and_grad``); a ``grad`` nested inside it also runs
+    in forward mode."""
+
+    __slots__ = ()
+
+
+#: The tangent seed of a gradient taken in forward mode: ``lax.mul`` of it
+#: (this object, by identity) and a float64 tracer is that tracer, with
+#: nothing traced (``1 * v`` is ``v`` exactly), since every JVP rule
+#: multiplies the seed by a derivative that the outer levels trace.
+UNIT_SEED = np.float64(1.0)
+
+
+def jvp_flat(fun, primals, tangents, trace_type=JVPTrace):
     """Forward mode on flat lists: returns ``(primals_out, tangents_out)``,
     with symbolic ``Zero`` for outputs that do not depend on the inputs."""
-    with new_trace(JVPTrace) as trace:
+    with new_trace(trace_type) as trace:
         in_tracers = [
             p if type(t) is Zero else JVPTracer(trace, p, t) for p, t in safe_zip(primals, tangents)
         ]

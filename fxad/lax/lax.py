@@ -36,6 +36,7 @@ from fxad.core import (
 )
 from fxad.interpreters import batching, codegen, optimize
 from fxad.interpreters.ad import (
+    UNIT_SEED,
     UndefinedPrimal,
     Zero,
     add_any,
@@ -476,12 +477,14 @@ def eager_entry(fn, prim, scalar=None, unit=False):
     500 ns).  Python floats meet it as float64 scalars, as the ufunc sees
     them.
 
-    ``unit`` (``mul``): the float64 scalar 1.0 times a float64 tracer (not
-    weakly typed) is that tracer, exactly (IEEE: ``1 * v`` is ``v`` for
-    every ``v``), with nothing traced: a gradient taken in forward mode
-    under an outer derivative (``api._forward_value_and_grad``) seeds its
-    tangent with 1.0, and every JVP rule multiplies the tangent by a
-    derivative that the outer levels trace."""
+    ``unit`` (``mul``): ``ad.UNIT_SEED`` (that float64 1.0, by identity)
+    times a float64 tracer (not weakly typed) is that tracer, exactly
+    (IEEE: ``1 * v`` is ``v`` for every ``v``), with nothing traced: a
+    gradient taken in forward mode under an outer derivative
+    (``api._forward_value_and_grad``) seeds its tangent with it, and every
+    JVP rule multiplies the tangent by a derivative that the outer levels
+    trace.  Only that object: a user's ``x * 1.0`` stays a product (a new
+    array, never an alias of ``x``'s value)."""
     nd, f64 = np.ndarray, np.float64
     _F64 = np.dtype(np.float64)
     fast = _strict_fast.get(prim, "unchecked" if prim.check is None else None)
@@ -506,7 +509,7 @@ def eager_entry(fn, prim, scalar=None, unit=False):
                 elif isinstance(x, Tracer):
                     t = x._trace
                     if t.active:
-                        if unit and ty is f64 and y == 1.0:
+                        if unit and y is UNIT_SEED:
                             a = x.aval
                             if a.dtype is _F64 and not a.weak_type:
                                 return x
@@ -516,7 +519,7 @@ def eager_entry(fn, prim, scalar=None, unit=False):
             elif (tx is nd or tx is f64) and isinstance(y, Tracer):
                 t = y._trace
                 if t.active:
-                    if unit and tx is f64 and x == 1.0:
+                    if unit and x is UNIT_SEED:
                         a = y.aval
                         if a.dtype is _F64 and not a.weak_type:
                             return y
