@@ -330,3 +330,15 @@ def test_masked_infinite_derivative_documented_difference():
         assert np.isnan(fxad.grad(f)(0.0))
         v, _ = fxad.value_and_grad(fxad.grad(f))(0.0)
     assert float(v) == 0.0
+
+
+def test_python_float_inputs_stay_weak_under_grad():
+    # linearize keeps a Python float's primal as a float64 scalar (the fast
+    # paths) and its tracer weakly typed (what promotion reads).
+    v, g = fxad.value_and_grad(lambda x: (x * np.ones(3, np.float32)).sum())(2.0)
+    assert v.dtype == np.float32 and float(v) == 6.0
+    assert type(g) is np.float64 and float(g) == 3.0
+    g = fxad.grad(lambda x, y: x * y)(2.0, np.float32(3.0))  # the product is float32,
+    assert type(g) is np.float64 and float(g) == 3.0  # the gradient a Python float's
+    v, g = fxad.value_and_grad(lambda x: x)(2.0)
+    assert type(v) is np.float64 and float(v) == 2.0 and float(g) == 1.0

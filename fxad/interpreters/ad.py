@@ -438,7 +438,17 @@ def _linearize_flat(fun, primals):
                 t = tape.new_arg(tangent_aval(aval))
                 t_in.append(t)
                 # Integer and boolean inputs have no tangent (their slot stays unused).
-                in_tracers.append(JVPTracer(trace, p, t) if aval.dtype.kind in "fc" else p)
+                if aval.dtype.kind not in "fc":
+                    in_tracers.append(p)
+                elif type(p) is float:
+                    # A Python float's primal as the float64 scalar it is, so
+                    # the rules take their NumPy fast paths; the tracer keeps
+                    # the weak aval, which is what promotion reads.
+                    x = JVPTracer(trace, np.float64(p), t)
+                    x.aval = aval
+                    in_tracers.append(x)
+                else:
+                    in_tracers.append(JVPTracer(trace, p, t))
             outs = fun(*in_tracers)
             primals_out, tangents_out, out_zero = [], [], []
             for o in outs:
