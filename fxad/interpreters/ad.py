@@ -133,7 +133,13 @@ def add_tangents(a, b):
 
 def add_any(x, y):
     """The sum AD itself forms (JAX's ``add_jaxvals``): tangent contributions and
-    accumulated cotangents; linear, elementwise, ``x`` and ``y`` of one aval."""
+    accumulated cotangents; linear, elementwise, ``x`` and ``y`` of one aval.
+    Two tracers of one trace (a product rule's two tangents) go straight to
+    it, as ``bind`` would send them."""
+    if isinstance(x, Tracer) and isinstance(y, Tracer):
+        t = x._trace
+        if t is y._trace and t.active:
+            return t.process_primitive(add_any_p, (x, y), {})
     return core.bind(add_any_p, x, y)
 
 

@@ -99,7 +99,9 @@ def _bcast(t, shape):
 def _unbcast(ct, aval):
     """Sum a cotangent back to the shape of a 0-d operand it was broadcast from."""
     t = type(ct)
-    if t is np.ndarray or t is np.float64:
+    if t is np.float64:  # 0-d: nothing was broadcast
+        return ct
+    if t is np.ndarray:
         shape = ct.shape
     elif ct is None or t is Zero:
         return ct
@@ -526,6 +528,10 @@ def eager_entry(fn, prim, scalar=None, unit=False):
                     return t.process_primitive(prim, (x, y), {})
             elif ty is float and (tx is float or tx is f64) and scalar is not None:
                 return scalar(f64(x), f64(y))
+            elif isinstance(x, Tracer) and isinstance(y, Tracer):
+                t = x._trace
+                if t is y._trace and t.active:  # two tracers of one trace
+                    return t.process_primitive(prim, (x, y), {})
             return bind(prim, x, y)
     elif n == 1 and fast is _inexact_operand:
         def entry(x):
