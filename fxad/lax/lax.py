@@ -457,6 +457,10 @@ def def_strict(prim, fast=None):
     return prim
 
 
+def _strong_f64(aval):
+    return aval.dtype == np.float64 and not aval.weak_type
+
+
 #: ``prim -> fast`` of ``def_strict`` (``eager_entry`` reads it).
 _strict_fast: dict = {}
 
@@ -511,20 +515,16 @@ def eager_entry(fn, prim, scalar=None, unit=False):
                 elif isinstance(x, Tracer):
                     t = x._trace
                     if t.active:
-                        if unit and y is UNIT_SEED:
-                            a = x.aval
-                            if a.dtype is _F64 and not a.weak_type:
-                                return x
+                        if unit and y is UNIT_SEED and _strong_f64(x.aval):
+                            return x
                         return t.process_primitive(prim, (x, y), {})
                 elif tx is float and ty is f64 and scalar is not None:
                     return scalar(f64(x), y)
             elif (tx is nd or tx is f64) and isinstance(y, Tracer):
                 t = y._trace
                 if t.active:
-                    if unit and x is UNIT_SEED:
-                        a = y.aval
-                        if a.dtype is _F64 and not a.weak_type:
-                            return y
+                    if unit and x is UNIT_SEED and _strong_f64(y.aval):
+                        return y
                     return t.process_primitive(prim, (x, y), {})
             elif ty is float and (tx is float or tx is f64) and scalar is not None:
                 return scalar(f64(x), f64(y))
@@ -533,22 +533,14 @@ def eager_entry(fn, prim, scalar=None, unit=False):
                 if t is y._trace and t.active:  # two tracers of one trace
                     return t.process_primitive(prim, (x, y), {})
             return bind(prim, x, y)
-    elif n == 1 and fast is _inexact_operand:
+    elif n == 1 and (fast is _inexact_operand or fast == "unchecked"):
+        checked = fast is _inexact_operand  # float operands only (a float64 scalar is one)
+
         def entry(x):
             tx = type(x)
-            if tx is f64 or (tx is nd and x.dtype.kind in "fc"):
-                return prim.impl(x)
-            if isinstance(x, Tracer):
-                t = x._trace
-                if t.active:
-                    return t.process_primitive(prim, (x,), {})
-            return bind(prim, x)
-    elif n == 1 and fast == "unchecked":
-        def entry(x):
-            tx = type(x)
-            if tx is f64 and scalar is not None:
-                return scalar(x)
-            if tx is nd or tx is f64:
+            if tx is f64:
+                return prim.impl(x) if scalar is None else scalar(x)
+            if tx is nd and (not checked or x.dtype.kind in "fc"):
                 return prim.impl(x)
             if isinstance(x, Tracer):
                 t = x._trace
