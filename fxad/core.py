@@ -19,6 +19,7 @@ confusion): each tangent is tied to its own trace object.
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
 import threading
@@ -221,10 +222,14 @@ _F64_SCALAR_AVAL = shaped((), np.dtype(np.float64))  # every np.float64's
 def get_aval(x) -> ShapedArray:
     """The abstract value of a tracer, a NumPy value or a Python scalar."""
     t = type(x)
-    if t is np.ndarray:
-        return shaped(x.shape, x.dtype)
     if t is np.float64:
         return _F64_SCALAR_AVAL
+    if t is np.ndarray:
+        if x.dtype is _F64:  # found by shape, without hashing the dtype
+            a = f64_avals.get(x.shape)
+            if a is not None:
+                return a
+        return shaped(x.shape, x.dtype)
     a = _PY_SCALAR_AVALS.get(t)
     if a is not None:
         return a
@@ -268,11 +273,11 @@ class Primitive:
         #: equally strict eagerly, under grad and vmap (whose rules end in
         #: concrete binds) and under jit (see ``lax.def_strict``).
         self.check: Callable | None = None
-        #: ``entry(*args)``: ``bind(self, *args)`` without parameters, with
-        #: the common operands dispatched inline (``lax.eager_entry``, which
-        #: the rule helpers call for a rule's primal); None where there is
-        #: none.
-        self.entry: Callable | None = None
+        #: ``entry(*args)``: ``bind(self, *args)`` without parameters; a
+        #: layer above may install one with the common operands dispatched
+        #: inline (``lax.eager_entry``).  The rule helpers call it for a
+        #: rule's primal.
+        self.entry: Callable = functools.partial(bind, self)
 
     def def_impl(self, impl):
         self.impl = impl

@@ -24,7 +24,6 @@ import numpy as np
 
 from fxad import core
 from fxad.core import (
-    _F64,
     _F64_SCALAR_AVAL,
     ClosedJaxpr,
     Jaxpr,
@@ -33,7 +32,6 @@ from fxad.core import (
     Trace,
     Tracer,
     Var,
-    f64_avals,
     get_aval,
     new_primitive,
     new_trace,
@@ -239,16 +237,7 @@ class JVPTracer(Tracer):
         self.tangent = tangent
         # The primal's aval, read by almost every rule: made now, inline for
         # the common NumPy types (interned avals, so one dict lookup).
-        t = type(primal)
-        if t is np.ndarray:
-            a = f64_avals.get(primal.shape) if primal.dtype is _F64 else None
-            self.aval = a if a is not None else shaped(primal.shape, primal.dtype)
-        elif t is np.float64:
-            self.aval = _F64_SCALAR_AVAL
-        elif isinstance(primal, Tracer):
-            self.aval = primal.aval
-        else:
-            self.aval = get_aval(primal)
+        self.aval = get_aval(primal)
 
     def to_concrete_value(self):
         p = self.primal
@@ -323,21 +312,12 @@ class JVPTrace(Trace):
                     for o, t in safe_zip(out, out_dot)]
         if type(out_dot) is Zero:
             return out
-        # JVPTracer(self, out, out_dot), its __init__ inline (every operation).
+        # JVPTracer(self, out, out_dot) without its __init__ frame (every operation).
         tracer = _new(JVPTracer)
         tracer._trace = self
         tracer.primal = out
         tracer.tangent = out_dot
-        t = type(out)
-        if t is np.ndarray:
-            a = f64_avals.get(out.shape) if out.dtype is _F64 else None
-            tracer.aval = a if a is not None else shaped(out.shape, out.dtype)
-        elif t is np.float64:
-            tracer.aval = _F64_SCALAR_AVAL
-        elif isinstance(out, Tracer):
-            tracer.aval = out.aval
-        else:
-            tracer.aval = get_aval(out)
+        tracer.aval = get_aval(out)
         return tracer
 
 
@@ -472,10 +452,6 @@ def _linearize_flat(fun, primals):
 
 def _residual_aval(x):
     """The aval of a residual operand recorded on a ``LinearTape``."""
-    t = type(x)
-    if t is np.ndarray:
-        a = f64_avals.get(x.shape) if x.dtype is _F64 else None
-        return a if a is not None else shaped(x.shape, x.dtype)
     if isinstance(x, Tracer):
         a = x.aval
         return a.strip_weak_type() if a.weak_type else a
@@ -672,10 +648,7 @@ class LinearProgram:
         cts = [None] * len(self.avals)
         add = add_any_p
         bind = core.bind
-        if len(cts_out) != len(self.out_slots):
-            raise ValueError(f"fxad: {len(cts_out)} cotangents for a linear program of "
-                             f"{len(self.out_slots)} outputs")
-        for s, ct in zip(self.out_slots, cts_out):
+        for s, ct in safe_zip(self.out_slots, cts_out):
             if s < 0 or ct is None or type(ct) is Zero:
                 continue
             prev = cts[s]
@@ -942,60 +915,39 @@ def defjvp(prim, *jvp_fns):
     """JVP rule from one function per input, ``fn(t, *primals, **params)``,
     each giving that input's contribution to the output tangent (None for an
     input with no derivative).  Zero tangents cost nothing."""
-
-    def rule(primals, tangents, **params):
-        entry = prim.entry
-        ans = core.bind(prim, *primals, **params) if params or entry is None else entry(*primals)
-        acc = None
-        for fn, t in zip(jvp_fns, tangents):
-            if fn is None or type(t) is Zero:
-                continue
-            v = fn(t, *primals, **params)
-            acc = v if acc is None else add_any(acc, v)
-        return ans, (Zero.from_value(ans) if acc is None else acc)
-
-    if len(jvp_fns) == 1 and jvp_fns[0] is not None:  # unary: the loop unrolled
-        fn = jvp_fns[0]
-
-        def rule(primals, tangents, **params):  # noqa: F811
-            entry = prim.entry
-            ans = core.bind(prim, *primals, **params) if params or entry is None \
-                else entry(*primals)
-            t = tangents[0]
-            if type(t) is Zero:
-                return ans, Zero.from_value(ans)
-            return ans, fn(t, *primals, **params)
-
-    jvp_rules[prim] = rule
-    return rule
+    return _defjvp(prim, jvp_fns, False)
 
 
 def defjvp2(prim, *jvp_fns):
     """Like ``defjvp`` but each ``fn(t, ans, *primals, **params)`` also gets the
     primal output, so rules can reuse it (``exp``'s derivative is its answer)."""
+    return _defjvp(prim, jvp_fns, True)
 
-    def rule(primals, tangents, **params):
-        entry = prim.entry
-        ans = core.bind(prim, *primals, **params) if params or entry is None else entry(*primals)
-        acc = None
-        for fn, t in zip(jvp_fns, tangents):
-            if fn is None or type(t) is Zero:
-                continue
-            v = fn(t, ans, *primals, **params)
-            acc = v if acc is None else add_any(acc, v)
-        return ans, (Zero.from_value(ans) if acc is None else acc)
 
-    if len(jvp_fns) == 1 and jvp_fns[0] is not None:  # unary: the loop unrolled
+def _defjvp(prim, jvp_fns, with_ans):
+    # The primal by ``prim.entry`` (``bind``, or a faster equivalent that
+    # the primitive's layer installed).
+    if len(jvp_fns) == 1 and jvp_fns[0] is not None:  # unary: no loop
         fn = jvp_fns[0]
 
-        def rule(primals, tangents, **params):  # noqa: F811
-            entry = prim.entry
-            ans = core.bind(prim, *primals, **params) if params or entry is None \
-                else entry(*primals)
+        def rule(primals, tangents, **params):
+            ans = core.bind(prim, *primals, **params) if params else prim.entry(*primals)
             t = tangents[0]
             if type(t) is Zero:
                 return ans, Zero.from_value(ans)
-            return ans, fn(t, ans, *primals, **params)
+            if with_ans:
+                return ans, fn(t, ans, *primals, **params)
+            return ans, fn(t, *primals, **params)
+    else:
+        def rule(primals, tangents, **params):
+            ans = core.bind(prim, *primals, **params) if params else prim.entry(*primals)
+            acc = None
+            for fn, t in zip(jvp_fns, tangents):
+                if fn is None or type(t) is Zero:
+                    continue
+                v = fn(t, ans, *primals, **params) if with_ans else fn(t, *primals, **params)
+                acc = v if acc is None else add_any(acc, v)
+            return ans, (Zero.from_value(ans) if acc is None else acc)
 
     jvp_rules[prim] = rule
     return rule

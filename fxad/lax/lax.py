@@ -22,6 +22,7 @@ import operator
 import numpy as np
 
 from fxad.core import (
+    _F64,
     _F64_SCALAR_AVAL,
     JaxprEqn,
     Literal,
@@ -458,7 +459,7 @@ def def_strict(prim, fast=None):
 
 
 def _strong_f64(aval):
-    return aval.dtype == np.float64 and not aval.weak_type
+    return aval.dtype is _F64 and not aval.weak_type
 
 
 #: ``prim -> fast`` of ``def_strict`` (``eager_entry`` reads it).
@@ -492,7 +493,6 @@ def eager_entry(fn, prim, scalar=None, unit=False):
     trace.  Only that object: a user's ``x * 1.0`` stays a product (a new
     array, never an alias of ``x``'s value)."""
     nd, f64 = np.ndarray, np.float64
-    _F64 = np.dtype(np.float64)
     fast = _strict_fast.get(prim, "unchecked" if prim.check is None else None)
     n = fn.__code__.co_argcount
     if n == 2 and fast is _same_dtype_shape:
