@@ -202,6 +202,9 @@ def _expr(v, names, producer, consts, bodies):
         return wrap(args[0], prec) + op + wrap(args[1], prec, strict), prec
     if prim is lax.neg_p:
         return "-" + wrap(args[0], _ATOM), 3
+    if prim is lax.sum_of_products_p:  # the product rule's tx*y + x*ty, as one equation
+        return " + ".join(wrap(args[i], 2) + "*" + wrap(args[i + 1], 2)
+                          for i in range(0, len(args), 2)), 1
     held = _body_params(eqn.params)
     if held:
         # The bodies are listed under the jaxpr; the other params are in it.

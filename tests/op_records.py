@@ -325,6 +325,13 @@ def _integer_pow_ref(x, *, y):
     return np.power(x, y)[()] if x.ndim == 0 else np.power(x, y)
 
 
+def _sum_of_products_ref(*xs):
+    out = np.multiply(xs[0], xs[1])
+    for i in range(2, len(xs), 2):
+        out = np.add(out, np.multiply(xs[i], xs[i + 1]))
+    return out
+
+
 def _div_ref(x, y):
     if np.asarray(x).dtype.kind in "iu":
         return np.floor_divide(x, y)  # fxad's lax.div on integers floors (see test_lax)
@@ -497,6 +504,13 @@ RECORDS: list[OpRecord] = [
                    + binary(dtype=C128, shapes=[((3,), (3,)), ((), (3,))])
                    + binary(dtype=F32, shapes=[((2, 3), ())])),
              linear=((0,), (1,))),
+    # The product rule's tangent tx*y + x*ty as one equation: linear in one
+    # factor of every pair (cases of 6 operands say their own groups).
+    OpRecord("sum_of_products", lambda *xs: lax.sum_of_products(*xs), _sum_of_products_ref, (
+        C((), (), (), ()), C((3,), (3,), (3,), (3,)), C((2, 3), (), (), (2, 3)),
+        C((3,), (3,), (), (3,), (3,), (3,), linear=((0, 2, 4), (1, 3, 5), (0, 3, 5))),
+        C(*[Arg((3,), dtype=F32)] * 4), C(*[Arg((2,), dtype=C128)] * 4),
+    ), linear=((0, 2), (1, 3), (0, 3), (1, 2))),
     OpRecord("div", lambda x, y: lax.div(x, y), _div_ref,
              tuple(binary("normal", "nonzero")
                    + binary("normal", "nonzero", F32, shapes=[((3,), (3,))])

@@ -156,6 +156,52 @@ def test_mul_by_shared_operands():
     _same(sym, ref)
 
 
+def test_sum_of_products():
+    a = _onehot((2, 3), offset=1, size=7, seed=1)
+    b = OneHot(np.random.default_rng(2).normal(size=(2, 3)), 1, 7)  # a's positions
+    c = OneHot(np.random.default_rng(3).normal(size=(2, 3)), 0, 7)  # other positions
+    rng = np.random.default_rng(6)
+    y, z = rng.normal(size=(2, 3)), np.float64(-1.5)
+    sop = lax.sum_of_products
+    # OneHots at the same positions by shared operands (either factor): one OneHot
+    for fun in (lambda p, q: sop(p, y, z, q), lambda p, q: sop(y, p, q, z),
+                lambda p, q: sop(p, y, q, z, p, z)):
+        sym, ref, calls = _both(fun, [a, b])
+        _same(sym, ref)
+        assert calls == ["sum_of_products"]
+    nm = batching.not_mapped
+    out, d = onehot_rules[lax.sum_of_products_p]([a, y, z, b], [0, nm, nm, 0])
+    assert type(out) is OneHot and d == 0 and (out.offset, out.size) == (1, 7)
+    _same(out.scale, a.scale * y + z * b.scale)
+    # a OneHot beside a dense product of mapped operands (the product rule's
+    # tangent under jacfwd): the OneHot is added into the dense batch
+    dense = rng.normal(size=(7, 2, 3))
+    for order in (0, 1):
+        def f(p, d, order=order):
+            return [sop(p, y, d, d) if order == 0 else sop(d, y, z, p)]
+
+        (sym,), _ = batch_flat(f, [a, dense], [0, 0], 7)
+        (ref,), _ = batch_flat(f, [a.dense(), dense], [0, 0], 7)
+        _same(sym, ref)
+    out, d = onehot_rules[lax.sum_of_products_p]([dense, y, z, a], [0, nm, nm, 0])
+    assert type(out) is np.ndarray and d == 0
+    _same(out, dense * y + z * a.dense())
+    # declines, with the dense batch's value: other positions, a mapped
+    # factor of the OneHot, another dtype, a dense product not at axis 0
+    for fun in (lambda p, q: sop(p, y, q, z), lambda p, q: sop(p, q, q, y)):
+        sym, ref, _ = _both(fun, [a, c])
+        _same(sym, ref)
+    (sym,), d1 = batch_flat(lambda p, d: [sop(p, y, d, y)], [a, dense.transpose(1, 0, 2).copy()],
+                            [0, 1], 7)
+    (ref,), d2 = batch_flat(lambda p, d: [sop(p, y, d, y)],
+                            [a.dense(), dense.transpose(1, 0, 2).copy()], [0, 1], 7)
+    _same(np.moveaxis(sym, d1[0], 0), np.moveaxis(ref, d2[0], 0))
+    oh32 = _onehot((3,), np.float32)
+    y32 = np.ones(3, np.float32)
+    sym, ref, _ = _both(lambda p: sop(p, y32, y32, y32), [oh32])
+    _same(sym, ref)
+
+
 @pytest.mark.parametrize("axes", [(0, 1), (1, 0), (1,), (0,)])
 def test_reduce_sum(axes):
     sym, ref, _ = _both(lambda x: lax.reduce_sum(x, axes), [_onehot((2, 3), offset=2, size=9)])
@@ -234,7 +280,7 @@ def test_an_inner_vmap_sees_an_outer_onehot_as_shared():
 def test_every_onehot_rule_is_tested_here():
     names = {p.name for p in onehot_rules}
     assert names == {"reshape", "neg", "convert_element_type", "add", "sub", "add_any", "mul",
-                     "reduce_sum", "dot_general"}
+                     "sum_of_products", "reduce_sum", "dot_general"}
 
 
 # ---------------------------------------------------------------------------

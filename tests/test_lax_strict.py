@@ -190,3 +190,67 @@ def test_every_primitive_with_a_staging_rule_is_strict_in_every_mode():
         f"primitives without a def_strict check: {sorted(unchecked - NO_RULE)}; call "
         "fxad.lax.def_strict(prim) in their block (or list them in NO_RULE if their "
         "abstract eval can never raise)")
+
+
+SOP_BAD = {
+    "odd": ([(3,)] * 3, None,
+            "lax.sum_of_products takes its operands in pairs (x1, y1, x2, y2, ...), got 3 "
+            "operand(s)"),
+    "dtype": ([(3,)] * 4, (F64, F64, F32, F64),
+              "lax.sum_of_products requires arguments of one dtype, got float64, float64, "
+              "float32, float64"),
+    "shape": ([(2, 3), (2, 3), (), (3,)], None,
+              "lax.sum_of_products requires operands of one shape or 0-d, got f64[2,3], "
+              "f64[2,3], f64[], f64[3]"),
+}
+
+
+@pytest.mark.parametrize("mode", ["eager", "vmap", "jit", "grad"])
+@pytest.mark.parametrize("kind", sorted(SOP_BAD))
+def test_sum_of_products_rejects_what_staging_rejects(kind, mode):
+    shapes, dtypes, want = SOP_BAD[kind]
+    if mode == "grad" and dtypes is not None:
+        return  # the differentiated operand is the last, float64: the dtype case is vmap's
+    args = [(np.arange(int(np.prod(s))).reshape(s) % 3 + 1).astype(d)
+            for s, d in zip(shapes, dtypes or [F64] * len(shapes))]
+    msg = _error(mode, lax.sum_of_products, args)
+    assert msg.startswith(want), msg
+    assert msg == _error("jit", lax.sum_of_products, args)
+
+
+@pytest.mark.parametrize("mode", ["eager", "vmap", "jit", "grad"])
+def test_sum_of_products_accepts_one_shape_and_0d_operands(mode):
+    x = np.array([1.0, 2.0, 3.0])
+    s = np.float64(2.0)
+    for args in ((x, x, x, x), (x, s, s, x), (s, s, s, s), (s, x, x, s, x, x)):
+        expected = np.multiply(args[0], args[1])
+        for i in range(2, len(args), 2):
+            expected = expected + np.multiply(args[i], args[i + 1])
+        got = _run(mode, lax.sum_of_products, args)
+        if mode == "grad":  # d/d(last) of sum(...) with the last a product's factor
+            np.testing.assert_array_equal(got, np.ones(np.shape(args[-1])))
+            continue
+        if mode == "vmap":
+            expected = np.stack([expected, expected])
+        assert np.asarray(got).dtype == np.float64
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_sum_of_products_transpose_rejects_nonlinear_uses():
+    from fxad.core import shaped
+    from fxad.interpreters.ad import UndefinedPrimal, transpose_rules
+
+    rule = transpose_rules[lax.sum_of_products_p]
+    u = UndefinedPrimal(shaped((3,), np.dtype(F64)))
+    c = np.ones(3)
+    with pytest.raises(TypeError, match="not linear in both factors of a product"):
+        rule(c, u, u, c, u)
+    with pytest.raises(TypeError, match="a product of two constants makes it affine"):
+        rule(c, u, c, c, c)
+    # a linear use: each linear factor's cotangent is ct times its partner
+    ct = np.array([1.0, 2.0, 3.0])
+    y, z = np.array([4.0, 5.0, 6.0]), np.float64(-2.0)
+    cts = rule(ct, u, y, UndefinedPrimal(shaped((), np.dtype(F64))), z)
+    assert cts[1] is None and cts[3] is None
+    np.testing.assert_array_equal(cts[0], ct * y)
+    np.testing.assert_array_equal(cts[2], np.sum(ct * z))

@@ -541,9 +541,14 @@ class LinearTape(Trace):
                 slots = (-1, y.ir_var)
             avals = (ax, ay)
         else:
+            if split and prim in partial_eval_rules:
+                for x in args:
+                    if type(x) is not JaxprTracer or x._trace is not self:
+                        return partial_eval_rules[prim](self, args, params)
             ins = []
             slots = []
             avals = []
+            f64 = np.float64
             for x in args:
                 if type(x) is JaxprTracer and x._trace is self:
                     a = x.aval
@@ -551,12 +556,10 @@ class LinearTape(Trace):
                     ins.append(undefined_of(a) if u is None else u)
                     slots.append(x.ir_var)
                     avals.append(a)
-                    continue
-                if split and prim in partial_eval_rules:
-                    return partial_eval_rules[prim](self, args, params)
-                ins.append(x)
-                slots.append(-1)
-                avals.append(_residual_aval(x))
+                else:
+                    ins.append(x)
+                    slots.append(-1)
+                    avals.append(_F64_SCALAR_AVAL if type(x) is f64 else _residual_aval(x))
         out = prim.abstract_eval(*avals, **params) if params else prim.abstract_eval(*avals)
         tape_avals = self.avals
         s = len(tape_avals)

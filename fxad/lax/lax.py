@@ -40,7 +40,6 @@ from fxad.interpreters.ad import (
     UNIT_SEED,
     UndefinedPrimal,
     Zero,
-    add_any,
     defjvp,
     defjvp2,
     defjvp_zero,
@@ -774,7 +773,15 @@ def _mul_jvp(primals, tangents):
         # x * x: one tangent equation, t * 2x (equal to t*x + x*t: doubling
         # is exact), so the backward pass has one product and no sum.
         return ans, mul(tx, add(x, x))
-    return ans, add_any(mul(tx, y), mul(x, ty))
+    # The product rule's two terms as one equation (see sum_of_products).
+    # Two tangents of one trace beside primals from below it go straight to
+    # that trace, as bind would send them.
+    if isinstance(tx, Tracer) and isinstance(ty, Tracer) and not isinstance(x, Tracer) \
+            and not isinstance(y, Tracer):
+        t = tx._trace
+        if t is ty._trace and t.active:
+            return ans, t.process_primitive(sum_of_products_p, (tx, y, x, ty), {})
+    return ans, bind(sum_of_products_p, tx, y, x, ty)
 
 
 def _mul_transpose(ct, x, y):
@@ -821,6 +828,177 @@ def _mul_onehot(args, dims):
 
 
 onehot_rules[mul_p] = _mul_onehot
+
+
+def sum_of_products(*operands):
+    """``x1*y1 + x2*y2 + ...`` over the operands taken in pairs ``(x1, y1, x2, y2, ...)``:
+    elementwise, of one dtype, each operand 0-d or of the one shape of the rest (a 0-d operand
+    broadcasts, as in ``mul``).  Linear in one factor of every pair, as ``mul`` is in each
+    operand: it is the product rule's tangent ``tx*y + x*ty`` as one equation (fxad's own
+    primitive; JAX stages ``mul``, ``mul``, ``add_any``).  The value is that of the products
+    and sums in this order, bit for bit.
+    """
+    return bind(sum_of_products_p, *operands)
+
+
+def _sum_of_products_impl(*xs):
+    f64 = np.float64
+    if len(xs) == 4:
+        a, b, c, d = xs
+        if type(a) is f64 and type(b) is f64 and type(c) is f64 and type(d) is f64:
+            return a * b + c * d  # NumPy's scalar math: np.multiply's and np.add's results
+    out = np.multiply(xs[0], xs[1])
+    for i in range(2, len(xs), 2):
+        term = np.multiply(xs[i], xs[i + 1])
+        if type(out) is np.ndarray and out.shape == np.shape(term):
+            np.add(out, term, out=out)  # a fresh product: summed in place
+        else:
+            out = np.add(out, term)
+    return out
+
+
+_sum_of_products_avals: dict = {}  # avals are interned: memoised on the operands' avals
+
+
+def _sum_of_products_abstract_eval(*avals):
+    out = _sum_of_products_avals.get(avals)
+    if out is None:
+        out = _sum_of_products_avals[avals] = _sum_of_products_aval(avals)
+    return out
+
+
+def _sum_of_products_aval(avals):
+    n = len(avals)
+    if n < 2 or n % 2:
+        raise TypeError(
+            f"lax.sum_of_products takes its operands in pairs (x1, y1, x2, y2, ...), got {n} "
+            "operand(s)")
+    _check_same_dtype("sum_of_products", *avals)
+    shape = ()
+    for a in avals:
+        if a.shape:
+            if not shape:
+                shape = a.shape
+            elif a.shape != shape:
+                raise TypeError(
+                    "lax.sum_of_products requires operands of one shape or 0-d, got "
+                    f"{', '.join(a.str_short() for a in avals)}; broadcast explicitly "
+                    "with broadcast_in_dim.")
+    weak = True
+    for a in avals:
+        if not a.weak_type:
+            weak = False
+            break
+    return shaped(shape, avals[0].dtype, weak)
+
+
+def _sum_of_products_jvp(primals, tangents):
+    # d(sum x_i y_i) = sum (dx_i y_i + x_i dy_i), the terms with a zero tangent left out.
+    ans = sum_of_products(*primals)
+    terms = []
+    for i in range(0, len(primals), 2):
+        x, y = primals[i], primals[i + 1]
+        tx, ty = tangents[i], tangents[i + 1]
+        if type(tx) is not Zero:
+            terms += (tx, y)
+        if type(ty) is not Zero:
+            terms += (x, ty)
+    if not terms:
+        return ans, Zero.from_value(ans)
+    t = mul(*terms) if len(terms) == 2 else sum_of_products(*terms)
+    return ans, _bcast(t, _shape(ans))
+
+
+def _sum_of_products_transpose(ct, *xs):
+    # Each product has one linear factor; its cotangent is ct times the other
+    # (summed back to a 0-d factor's shape).  As in mul's rule, a concrete
+    # seed 1 multiplies nothing.
+    one = type(ct) is np.float64 and ct == 1.0
+    cts = [None] * len(xs)
+    for i in range(0, len(xs), 2):
+        x, y = xs[i], xs[i + 1]
+        if type(x) is UndefinedPrimal:
+            if type(y) is UndefinedPrimal:
+                raise TypeError("sum_of_products is not linear in both factors of a product "
+                                "at once (a product of two tangents)")
+            cts[i] = _unbcast(y if one and _immutable_factor(y) else mul(ct, y), x.aval)
+        elif type(y) is UndefinedPrimal:
+            cts[i + 1] = _unbcast(x if one and _immutable_factor(x) else mul(x, ct), y.aval)
+        else:
+            raise TypeError("sum_of_products is linear only when every product has a linear "
+                            "factor; a product of two constants makes it affine")
+    return cts
+
+
+def _sum_of_products_onehot(args, dims):
+    # The products with a OneHot factor (all at the same basis positions) by
+    # a shared operand stay one-hot, scaled; the sum of their scales is one
+    # OneHot, added into the sum of the dense products (batched as mul is)
+    # when there are any, as add_any's rule adds one into a dense batch.
+    oh0 = None
+    scale = None
+    dense = None
+    mul_batch = batch_rules[mul_p]
+    for i in range(0, len(args), 2):
+        pair = args[i:i + 2]
+        pdims = dims[i:i + 2]
+        if type(pair[0]) is not OneHot and type(pair[1]) is not OneHot:
+            if pdims[0] is not_mapped and pdims[1] is not_mapped:
+                return None  # a product shared by the batch
+            term, d = mul_batch(pair, pdims)
+            if d != 0 or type(term) is not np.ndarray:
+                return None
+            dense = term if dense is None else dense + term
+            continue
+        found = _onehot_and_shared(pair, pdims)
+        if found is None:
+            return None
+        oh, y, _ = found
+        if oh0 is None:
+            oh0 = oh
+        elif oh.offset != oh0.offset or oh.size != oh0.size or \
+                oh.example_aval is not oh0.example_aval:
+            return None
+        shape = _shape(y)
+        if shape and shape != oh.scale.shape:
+            return None
+        term = oh.scale * y
+        scale = term if scale is None else scale + term
+    if oh0 is None:  # pragma: no cover - the rule runs only with a OneHot among the operands
+        return None
+    out = oh0.like(scale)
+    if dense is None:
+        return out, 0
+    if dense.dtype != scale.dtype or dense.shape != (oh0.size,) + scale.shape:
+        return None
+    return out.add_to(dense), 0
+
+
+def _emit_sum_of_products(ctx):
+    ins = ctx.ins
+    if ctx.operators_exact():
+        return "(" + " + ".join(f"({ins[i]} * {ins[i + 1]})" for i in range(0, len(ins), 2)) + ")"
+    out = f"xp.multiply({ins[0]}, {ins[1]})"
+    for i in range(2, len(ins), 2):
+        out = f"xp.add({out}, xp.multiply({ins[i]}, {ins[i + 1]}))"
+    return out
+
+
+def _emit_py_sum_of_products(ctx):
+    ins = ctx.ins
+    return "(" + " + ".join(f"({ins[i]} * {ins[i + 1]})" for i in range(0, len(ins), 2)) + ")"
+
+
+sum_of_products_p = new_primitive("sum_of_products")
+sum_of_products_p.def_impl(_sum_of_products_impl)
+sum_of_products_p.def_abstract_eval(_sum_of_products_abstract_eval)
+def_strict(sum_of_products_p)
+defbroadcasting(sum_of_products_p)
+codegen.def_emitter(sum_of_products_p, _emit_sum_of_products, scalar=_emit_py_sum_of_products,
+                    impl=_sum_of_products_impl, elementwise_op=True)
+jvp_rules[sum_of_products_p] = _sum_of_products_jvp
+deftranspose(sum_of_products_p, _sum_of_products_transpose)
+onehot_rules[sum_of_products_p] = _sum_of_products_onehot
 
 
 def div(x, y):
