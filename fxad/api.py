@@ -426,7 +426,9 @@ _LEAF_TREEDEF = tree_util.tree_structure(0.0)
 def _check_scalar_output(out_leaves, out_tree, where):
     if len(out_leaves) == 1 and out_tree is _LEAF_TREEDEF:
         x = out_leaves[0]
-        if type(x) is ad.JVPTracer and x.aval is _F64_SCALAR_AVAL:  # the common case
+        if type(x) is np.float64:  # the common case (a primal output)
+            return _F64_SCALAR_AVAL
+        if type(x) is ad.JVPTracer and x.aval is _F64_SCALAR_AVAL:
             return x.aval
     if len(out_leaves) != 1 or out_tree != _LEAF_TREEDEF:
         raise TypeError(
@@ -569,19 +571,13 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
                         return out
         flat = _FlatFun(fun, args, kwargs, nums, has_aux, "grad")
         _check_differentiable(flat, nums, "grad", holomorphic)
-
-        def scalar_fun(*leaves):
-            outs = flat(*leaves)
-            _check_scalar_output(outs, flat.out_tree, "grad")
-            return outs
-
         # The collector stays off from linearize to the end of the backward
         # pass, and the linear program is freed before it is turned back on.
         # (linearize_flat and transpose pause it too: their unpaused bodies
-        # are called here.)
+        # are called here.)  The output is checked once the traces are done.
         with core.gc_paused():
-            po, linear, _ = _linearize_unpaused(scalar_fun, flat.in_leaves)
-            aval = get_aval(po[0])
+            po, linear, _ = _linearize_unpaused(flat, flat.in_leaves)
+            aval = _check_scalar_output(po, flat.out_tree, "grad")
             if holomorphic or aval.dtype.kind == "c":
                 _check_holomorphic_outputs([aval], "grad", holomorphic)
             ct = np.ones(aval.shape, aval.dtype) if aval.shape else aval.dtype.type(1)

@@ -370,20 +370,22 @@ class new_trace:
     every transformation call.)
     """
 
-    __slots__ = ("trace",)
+    __slots__ = ("trace", "stack")
 
     def __init__(self, trace_type, *args, **kwargs):
-        stack = trace_state.stack
-        self.trace = trace_type(len(stack), *args, **kwargs)
+        stack = self.stack = trace_state.stack  # this thread's (looked up once)
+        self.trace = trace_type(len(stack), *args, **kwargs) if args or kwargs else \
+            trace_type(len(stack))
 
     def __enter__(self):
-        trace_state.stack.append(self.trace)
-        return self.trace
+        trace = self.trace
+        self.stack.append(trace)
+        return trace
 
     def __exit__(self, exc_type, exc, tb):
         trace = self.trace
         trace.active = False
-        del trace_state.stack[trace.level:]
+        del self.stack[trace.level:]
         if exc_type is ValueError:
             # `out[i] = tracer` on a NumPy array: NumPy replaces fxad's error
             # (its cause) by its own; the transformation raises fxad's again.

@@ -96,6 +96,39 @@ def branchy(x):
     return -x
 
 
+def test_transpose_rule_with_a_wrong_cotangent_count(monkeypatch):
+    # A transpose rule returns one cotangent per operand: a rule that breaks
+    # that is named, and a ValueError of a rule's own passes through as it is.
+    from fxad import lax
+    from fxad.interpreters import ad
+
+    monkeypatch.setitem(ad.transpose_rules, lax.neg_p, lambda ct, x: [lax.neg(ct), None])
+    with pytest.raises(ValueError, match=r"transpose rule of 'neg' returned 2 cotangent\(s\) "
+                                         r"for 1 operand\(s\)") as info:
+        fxad.grad(lambda x: -fnp.sin(x))(0.5)
+    assert info.value.__context__ is None or info.value.__suppress_context__
+
+    def boom(ct, x):
+        raise ValueError("a rule's own error")
+
+    monkeypatch.setitem(ad.transpose_rules, lax.neg_p, boom)
+    with pytest.raises(ValueError, match="a rule's own error"):
+        fxad.grad(lambda x: -fnp.sin(x))(0.5)
+    monkeypatch.undo()
+    assert_clean()
+
+
+def test_linear_program_transpose_wants_one_cotangent_per_output():
+    from fxad.interpreters import ad
+
+    _, linear, _ = ad.linearize_flat(lambda x: [fnp.sin(x)], [0.5])
+    with pytest.raises(ValueError, match=r"2 output cotangent\(s\) for 1 output\(s\)"):
+        linear.transpose([1.0, 2.0])
+    (ct,) = linear.transpose([np.float64(2.0)])
+    assert ct == pytest.approx(2.0 * math.cos(0.5), rel=1e-15)
+    assert_clean()
+
+
 @pytest.mark.parametrize("fn", [
     branchy,
     lambda x: float(x),

@@ -317,7 +317,7 @@ class JVPTrace(Trace):
         tracer._trace = self
         tracer.primal = out
         tracer.tangent = out_dot
-        tracer.aval = get_aval(out)
+        tracer.aval = _F64_SCALAR_AVAL if type(out) is np.float64 else get_aval(out)
         return tracer
 
 
@@ -419,22 +419,33 @@ def _linearize_flat(fun, primals):
         t_in = []
         with new_trace(JVPTrace) as trace:
             in_tracers = []
+            tape_avals = tape.avals
+            f64 = np.float64
             for p in primals:
-                aval = get_aval(p)
-                t = tape.new_arg(tangent_aval(aval))
+                tp = type(p)
+                aval = _F64_SCALAR_AVAL if tp is f64 else get_aval(p)
+                t_aval = aval.strip_weak_type() if aval.weak_type else aval  # tangent_aval's
+                # The tape's new_arg, inline (every reverse-mode call).
+                t = _new(JaxprTracer)
+                t._trace = tape
+                t.aval = t_aval
+                t.ir_var = len(tape_avals)
+                tape_avals.append(t_aval)
                 t_in.append(t)
                 # Integer and boolean inputs have no tangent (their slot stays unused).
                 if aval.dtype.kind not in "fc":
                     in_tracers.append(p)
-                elif type(p) is float:
-                    # A Python float's primal as the float64 scalar it is, so
-                    # the rules take their NumPy fast paths; the tracer keeps
-                    # the weak aval, which is what promotion reads.
-                    x = JVPTracer(trace, np.float64(p), t)
-                    x.aval = aval
-                    in_tracers.append(x)
-                else:
-                    in_tracers.append(JVPTracer(trace, p, t))
+                    continue
+                # JVPTracer(trace, p, t) without its __init__ frame; a Python
+                # float's primal as the float64 scalar it is, so the rules
+                # take their NumPy fast paths (the tracer keeps the weak aval,
+                # which is what promotion reads).
+                x = _new(JVPTracer)
+                x._trace = trace
+                x.primal = f64(p) if tp is float else p
+                x.tangent = t
+                x.aval = aval
+                in_tracers.append(x)
             outs = fun(*in_tracers)
             primals_out, tangents_out, out_zero = [], [], []
             for o in outs:
@@ -490,7 +501,8 @@ class LinearTape(Trace):
     eqns = ()
 
     def __init__(self, level):
-        super().__init__(level)
+        self.level = level  # Trace.__init__, inline (one tape per reverse-mode call)
+        self.active = True
         self.records: list = []
         self.avals: list = []  # slot -> aval
 
@@ -648,15 +660,19 @@ class LinearProgram:
             return self._transpose(cts_out)
 
     def _transpose(self, cts_out):
-        cts = [None] * len(self.avals)
+        avals = self.avals
+        cts = [None] * len(avals)
         add = add_any_p
         bind = core.bind
-        for s, ct in safe_zip(self.out_slots, cts_out):
+        out_slots = self.out_slots
+        if len(out_slots) != len(cts_out):
+            raise ValueError(f"LinearProgram.transpose: {len(cts_out)} output cotangent(s) "
+                             f"for {len(out_slots)} output(s)")
+        for s, ct in zip(out_slots, cts_out):
             if s < 0 or ct is None or type(ct) is Zero:
                 continue
             prev = cts[s]
             cts[s] = ct if prev is None else bind(add, prev, ct)
-        avals = self.avals
         nd, f64 = np.ndarray, np.float64
         for prim, params, ins, slots, out, rule in reversed(self.records):
             if type(out) is int:
@@ -672,21 +688,24 @@ class LinearProgram:
             if rule is None:
                 _no_transpose_rule(prim)
             cts_in = rule(ct, *ins, **params) if params else rule(ct, *ins)
-            if len(cts_in) != len(slots):
-                _wrong_cotangent_count(prim, cts_in, slots)
             # Accumulate: ``add_any`` (its impl, np.add, on two NumPy arrays).
-            for s, c in zip(slots, cts_in):
-                if s < 0 or c is None or type(c) is Zero:
-                    continue
-                prev = cts[s]
-                if prev is None:
-                    cts[s] = c
-                elif type(prev) is nd and type(c) is nd:
-                    cts[s] = add.impl(prev, c)
-                elif type(prev) is f64 and type(c) is f64:
-                    cts[s] = prev + c  # NumPy's scalar math: np.add's result, faster
-                else:
-                    cts[s] = bind(add, prev, c)
+            try:
+                for s, c in zip(slots, cts_in, strict=True):
+                    if s < 0 or c is None or type(c) is Zero:
+                        continue
+                    prev = cts[s]
+                    if prev is None:
+                        cts[s] = c
+                    elif type(prev) is nd and type(c) is nd:
+                        cts[s] = add.impl(prev, c)
+                    elif type(prev) is f64 and type(c) is f64:
+                        cts[s] = prev + c  # NumPy's scalar math: np.add's result, faster
+                    else:
+                        cts[s] = bind(add, prev, c)
+            except ValueError:
+                if len(cts_in) != len(slots):  # zip's, from a rule with a wrong count
+                    raise _wrong_cotangent_count(prim, cts_in, slots) from None
+                raise
         return [zero_of(avals[s]) if cts[s] is None else cts[s] for s in self.in_slots]
 
     @property
@@ -737,7 +756,7 @@ class LinearProgram:
 
 
 def _wrong_cotangent_count(prim, cts_in, slots):
-    raise ValueError(
+    return ValueError(
         f"fxad: the transpose rule of '{prim.name}' returned {len(cts_in)} cotangent(s) "
         f"for {len(slots)} operand(s); a transpose rule returns one per operand "
         "(None for a non-linear one).")
