@@ -557,21 +557,20 @@ class LinearTape(Trace):
                 for x in args:
                     if type(x) is not JaxprTracer or x._trace is not self:
                         return partial_eval_rules[prim](self, args, params)
-            ins = []
-            slots = []
-            avals = []
+            ins = list(args)
+            slots = [-1] * n
+            avals = ins[:]
             f64 = np.float64
-            for x in args:
+            shared = _shared_undefined
+            for i in range(n):
+                x = ins[i]
                 if type(x) is JaxprTracer and x._trace is self:
-                    a = x.aval
-                    u = _shared_undefined.get(a)
-                    ins.append(undefined_of(a) if u is None else u)
-                    slots.append(x.ir_var)
-                    avals.append(a)
+                    avals[i] = a = x.aval
+                    u = shared.get(a)
+                    ins[i] = undefined_of(a) if u is None else u
+                    slots[i] = x.ir_var
                 else:
-                    ins.append(x)
-                    slots.append(-1)
-                    avals.append(_F64_SCALAR_AVAL if type(x) is f64 else _residual_aval(x))
+                    avals[i] = _F64_SCALAR_AVAL if type(x) is f64 else _residual_aval(x)
         out = prim.abstract_eval(*avals, **params) if params else prim.abstract_eval(*avals)
         tape_avals = self.avals
         s = len(tape_avals)

@@ -144,6 +144,7 @@ def matchaxis(x, src, dst, size):
 
 
 _NUMPY_TYPES = frozenset((np.ndarray, np.float64))
+_f64 = np.float64  # the scalar type the rules' inline fast paths test for
 
 
 def _onehot_and_shared(args, dims):
@@ -698,7 +699,8 @@ def add(x, y):
 def _add_jvp(primals, tangents):
     x, y = primals
     tx, ty = tangents
-    ans = add(x, y)
+    # The primal: add's eager result, inline for two float64 scalars.
+    ans = x + y if type(x) is _f64 and type(y) is _f64 else add(x, y)
     shape = _shape(ans)
     if type(tx) is Zero:
         return ans, _bcast(ty, shape)
@@ -732,7 +734,8 @@ def sub(x, y):
 def _sub_jvp(primals, tangents):
     x, y = primals
     tx, ty = tangents
-    ans = sub(x, y)
+    # The primal: sub's eager result, inline for two float64 scalars.
+    ans = x - y if type(x) is _f64 and type(y) is _f64 else sub(x, y)
     shape = _shape(ans)
     if type(tx) is Zero:
         return ans, _bcast(neg(ty), shape)
@@ -764,7 +767,8 @@ def mul(x, y):
 def _mul_jvp(primals, tangents):
     x, y = primals
     tx, ty = tangents
-    ans = mul(x, y)
+    # The primal: mul's eager result, inline for two float64 scalars.
+    ans = x * y if type(x) is _f64 and type(y) is _f64 else mul(x, y)
     if type(tx) is Zero:
         return ans, (Zero.from_value(ans) if type(ty) is Zero else mul(x, ty))
     if type(ty) is Zero:
@@ -912,18 +916,28 @@ def _sum_of_products_jvp(primals, tangents):
 def _sum_of_products_transpose(ct, *xs):
     # Each product has one linear factor; its cotangent is ct times the other
     # (summed back to a 0-d factor's shape).  As in mul's rule, a concrete
-    # seed 1 multiplies nothing.
-    one = type(ct) is np.float64 and ct == 1.0
+    # seed 1 multiplies nothing; float64 scalars multiply inline (mul's
+    # eager result).
+    f64 = np.float64
+    ct_f64 = type(ct) is f64
+    one = ct_f64 and ct == 1.0
     cts = [None] * len(xs)
     for i in range(0, len(xs), 2):
-        x, y = xs[i], xs[i + 1]
+        x = xs[i]
+        y = xs[i + 1]
         if type(x) is UndefinedPrimal:
             if type(y) is UndefinedPrimal:
                 raise TypeError("sum_of_products is not linear in both factors of a product "
                                 "at once (a product of two tangents)")
-            cts[i] = _unbcast(y if one and _immutable_factor(y) else mul(ct, y), x.aval)
+            if type(y) is f64:
+                cts[i] = y if one else ct * y if ct_f64 else _unbcast(mul(ct, y), x.aval)
+            else:
+                cts[i] = _unbcast(y if one and isinstance(y, Tracer) else mul(ct, y), x.aval)
         elif type(y) is UndefinedPrimal:
-            cts[i + 1] = _unbcast(x if one and _immutable_factor(x) else mul(x, ct), y.aval)
+            if type(x) is f64:
+                cts[i + 1] = x if one else x * ct if ct_f64 else _unbcast(mul(x, ct), y.aval)
+            else:
+                cts[i + 1] = _unbcast(x if one and isinstance(x, Tracer) else mul(x, ct), y.aval)
         else:
             raise TypeError("sum_of_products is linear only when every product has a linear "
                             "factor; a product of two constants makes it affine")

@@ -92,9 +92,18 @@ def _binary(np_fn, lax_fn, float_only=False, name=None, to_float=to_inexact):
         """Python's operator: at least one tracer; weak operands give a weak result."""
         tx = isinstance(x, Tracer)
         ty = isinstance(y, Tracer)
-        # Fast paths (the common cases under a transformation): a float
-        # tracer with a Python number, or two tracers of one dtype and shape.
-        if tx and (type(y) is float or type(y) is int):
+        # Fast paths (the common cases under a transformation): two float
+        # tracers of one aval (avals are interned) or of one dtype and shape,
+        # or a float tracer with a Python number.
+        if tx and ty:
+            ax, ay = x.aval, y.aval
+            if ax is ay:
+                if ax.dtype.kind in "fc":
+                    return lax_fn(x, y)
+            elif ax.dtype == ay.dtype and ax.dtype.kind in "fc" and (
+                    ax.shape == ay.shape or not ax.shape or not ay.shape):
+                return lax_fn(x, y)
+        elif tx and (type(y) is float or type(y) is int):
             a = x.aval
             k = a.dtype.kind
             if k in "fc" or (k == "i" and type(y) is int and not float_only):
@@ -104,11 +113,6 @@ def _binary(np_fn, lax_fn, float_only=False, name=None, to_float=to_inexact):
             k = a.dtype.kind
             if k in "fc" or (k == "i" and type(x) is int and not float_only):
                 return lax_fn(_py_operand(x, a) if a.weak_type else a.dtype.type(x), y)
-        elif tx and ty:
-            ax, ay = x.aval, y.aval
-            if ax.dtype == ay.dtype and ax.dtype.kind in "fc" and (
-                    ax.shape == ay.shape or not ax.shape or not ay.shape):
-                return lax_fn(x, y)
         x, y = array_like(x), array_like(y)
         dtype = result_type(x, y)
         if float_only:
