@@ -988,6 +988,37 @@ def _sum_of_products_onehot(args, dims):
     return out.add_to(dense), 0
 
 
+def _sum_of_products_batch(args, dims):
+    # Batched as the products and sums it stands for (mul's and add's rules:
+    # NumPy broadcasting of shared operands, no copies), in its order, so
+    # the value is the same bit for bit.  The examples' operands are checked
+    # first, as staging checks them.
+    example_avals = []
+    for x, d in zip(args, dims):
+        a = _aval(x)
+        if d is not not_mapped:
+            a = shaped(a.shape[:d] + a.shape[d + 1:], a.dtype, a.weak_type)
+        example_avals.append(a)
+    _sum_of_products_abstract_eval(*example_avals)
+    mul_rule = batch_rules[mul_p]
+    add_rule = batch_rules[add_p]
+    out = out_dim = None
+    for i in range(0, len(args), 2):
+        pair = args[i:i + 2]
+        pdims = dims[i:i + 2]
+        if pdims[0] is not_mapped and pdims[1] is not_mapped:
+            term, d = mul(*pair), not_mapped  # a product shared by the batch
+        else:
+            term, d = mul_rule(pair, pdims)
+        if out is None:
+            out, out_dim = term, d
+        elif out_dim is not_mapped and d is not_mapped:
+            out = add(out, term)
+        else:
+            out, out_dim = add_rule([out, term], [out_dim, d])
+    return out, out_dim
+
+
 def _emit_sum_of_products(ctx):
     ins = ctx.ins
     if ctx.operators_exact():
@@ -1007,7 +1038,7 @@ sum_of_products_p = new_primitive("sum_of_products")
 sum_of_products_p.def_impl(_sum_of_products_impl)
 sum_of_products_p.def_abstract_eval(_sum_of_products_abstract_eval)
 def_strict(sum_of_products_p)
-defbroadcasting(sum_of_products_p)
+batch_rules[sum_of_products_p] = _sum_of_products_batch
 codegen.def_emitter(sum_of_products_p, _emit_sum_of_products, scalar=_emit_py_sum_of_products,
                     impl=_sum_of_products_impl, elementwise_op=True)
 jvp_rules[sum_of_products_p] = _sum_of_products_jvp
