@@ -260,6 +260,13 @@ class JVPTracer(Tracer):
 
     def _strip_weak_type(self):
         p = self.primal  # weak: a Python scalar, or a weak tracer of an outer trace
+        if type(p) is np.float64:  # a Python float input's primal (see _linearize_flat)
+            x = _new(JVPTracer)
+            x._trace = self._trace
+            x.primal = p
+            x.tangent = self.tangent
+            x.aval = _F64_SCALAR_AVAL
+            return x
         p = p._strip_weak_type() if isinstance(p, Tracer) else get_aval(p).dtype.type(p)
         return None if p is None else JVPTracer(self._trace, p, self.tangent)
 

@@ -701,15 +701,17 @@ def _add_jvp(primals, tangents):
     tx, ty = tangents
     # The primal: add's eager result, inline for two float64 scalars.
     ans = x + y if type(x) is _f64 and type(y) is _f64 else add(x, y)
-    shape = _shape(ans)
     if type(tx) is Zero:
-        return ans, _bcast(ty, shape)
+        return ans, _bcast(ty, _shape(ans))
     if type(ty) is Zero:
-        return ans, _bcast(tx, shape)
+        return ans, _bcast(tx, _shape(ans))
     return ans, add(tx, ty)
 
 
 def _add_transpose(ct, x, y):
+    if type(ct) is _f64:  # 0-d: nothing was broadcast (_unbcast's first case)
+        return [ct if type(x) is UndefinedPrimal else None,
+                ct if type(y) is UndefinedPrimal else None]
     return [_unbcast(ct, x.aval) if type(x) is UndefinedPrimal else None,
             _unbcast(ct, y.aval) if type(y) is UndefinedPrimal else None]
 
@@ -736,15 +738,17 @@ def _sub_jvp(primals, tangents):
     tx, ty = tangents
     # The primal: sub's eager result, inline for two float64 scalars.
     ans = x - y if type(x) is _f64 and type(y) is _f64 else sub(x, y)
-    shape = _shape(ans)
     if type(tx) is Zero:
-        return ans, _bcast(neg(ty), shape)
+        return ans, _bcast(neg(ty), _shape(ans))
     if type(ty) is Zero:
-        return ans, _bcast(tx, shape)
+        return ans, _bcast(tx, _shape(ans))
     return ans, sub(tx, ty)
 
 
 def _sub_transpose(ct, x, y):
+    if type(ct) is _f64:  # 0-d: nothing was broadcast (_unbcast's first case)
+        return [ct if type(x) is UndefinedPrimal else None,
+                -ct if type(y) is UndefinedPrimal else None]  # neg's eager result
     return [_unbcast(ct, x.aval) if type(x) is UndefinedPrimal else None,
             _unbcast(neg(ct), y.aval) if type(y) is UndefinedPrimal else None]
 
@@ -794,15 +798,19 @@ def _mul_transpose(ct, x, y):
     # would otherwise be traced, differentiated and transposed at every
     # outer level.  (Only for a traced or NumPy-scalar factor: an array
     # factor is the user's, and a cotangent must not alias it.)
-    one = type(ct) is np.float64 and ct == 1.0
+    ct_f64 = type(ct) is _f64
     if type(x) is UndefinedPrimal:
         if type(y) is UndefinedPrimal:
             raise TypeError("mul is not linear in both operands at once "
                             "(a product of two tangents)")
-        if one and _immutable_factor(y):
+        if ct_f64 and type(y) is _f64:  # 0-d, NumPy scalars: mul's eager result, inline
+            return [y if ct == 1.0 else ct * y, None]
+        if ct_f64 and ct == 1.0 and _immutable_factor(y):
             return [_unbcast(y, x.aval), None]
         return [_unbcast(mul(ct, y), x.aval), None]
-    if one and _immutable_factor(x):
+    if ct_f64 and type(x) is _f64:
+        return [None, x if ct == 1.0 else x * ct]
+    if ct_f64 and ct == 1.0 and _immutable_factor(x):
         return [None, _unbcast(x, y.aval)]
     return [None, _unbcast(mul(x, ct), y.aval)]
 
