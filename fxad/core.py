@@ -387,12 +387,45 @@ class new_trace:
         trace.active = False
         del self.stack[trace.level:]
         if exc_type is ValueError:
-            # `out[i] = tracer` on a NumPy array: NumPy replaces fxad's error
-            # (its cause) by its own; the transformation raises fxad's again.
-            err = setitem_error(exc)
-            if err is not None:
-                raise err
+            _reraise_setitem_error(exc)
         return False
+
+
+class new_traces:
+    """``new_trace`` for several traces at once: ``with new_traces(A, B) as
+    (a, b):`` pushes an ``A`` and a ``B`` one level above it, and pops both
+    on the way out (one context instead of two nested ones: linearize
+    enters its tape and its JVP trace on every reverse-mode call)."""
+
+    __slots__ = ("traces", "stack")
+
+    def __init__(self, *trace_types):
+        stack = self.stack = trace_state.stack
+        traces = self.traces = []
+        for trace_type in trace_types:
+            traces.append(trace_type(len(stack) + len(traces)))
+
+    def __enter__(self):
+        traces = self.traces
+        self.stack.extend(traces)
+        return traces
+
+    def __exit__(self, exc_type, exc, tb):
+        traces = self.traces
+        for trace in traces:
+            trace.active = False
+        del self.stack[traces[0].level:]
+        if exc_type is ValueError:
+            _reraise_setitem_error(exc)
+        return False
+
+
+def _reraise_setitem_error(exc):
+    # `out[i] = tracer` on a NumPy array: NumPy replaces fxad's error (its
+    # cause) by its own; the transformation raises fxad's again.
+    err = setitem_error(exc)
+    if err is not None:
+        raise err
 
 
 class Trace:

@@ -342,3 +342,62 @@ def test_python_float_inputs_stay_weak_under_grad():
     assert type(g) is np.float64 and float(g) == 3.0  # the gradient a Python float's
     v, g = fxad.value_and_grad(lambda x: x)(2.0)
     assert type(v) is np.float64 and float(v) == 2.0 and float(g) == 1.0
+
+
+def _scalar_program(a, b):
+    # add, sub, mul (the product rule: sum_of_products), exp, sin: the rules
+    # and transposes that take float64 scalars inline
+    u = a * b
+    return u + fnp.exp(u * 1e-3) - fnp.sin(b) * a - (b - a) * (b + a)
+
+
+@given(st.floats(-100, 100), st.floats(-100, 100))
+def test_scalar_inline_rules_are_bit_for_bit_the_array_paths(a, b):
+    # float64 scalars take the rules' inline scalar math; 0-d arrays take the
+    # lax functions' array paths: the same values, bit for bit, and dtypes.
+    g = fxad.grad(_scalar_program, argnums=(0, 1))
+    gs = g(np.float64(a), np.float64(b))
+    ga = g(np.array(a), np.array(b))
+    gf = g(a, b)  # Python floats: float64 primals, weakly typed tracers
+    for x, y, z in zip(gs, ga, gf):
+        assert type(x) is np.float64 and type(z) is np.float64
+        np.testing.assert_array_equal(x, np.asarray(y))
+        np.testing.assert_array_equal(x, z)
+    gx = g(np.array(a, np.float32), np.array(b, np.float32))  # other dtypes: the general paths
+    assert all(np.asarray(x).dtype == np.float32 for x in gx)
+
+
+def test_new_traces_push_and_pop_together():
+    from fxad.interpreters import ad
+
+    assert core.trace_state.stack == []
+    with core.new_traces(ad.LinearTape, ad.JVPTrace) as (tape, trace):
+        assert core.trace_state.stack == [tape, trace]
+        assert (tape.level, trace.level) == (0, 1) and tape.active and trace.active
+    assert core.trace_state.stack == [] and not tape.active and not trace.active
+    with pytest.raises(RuntimeError, match="inside"):
+        with core.new_trace(ad.JVPTrace) as outer:
+            with core.new_traces(ad.LinearTape, ad.JVPTrace) as (tape, trace):
+                assert trace.level == 2
+                raise RuntimeError("inside")
+    assert core.trace_state.stack == [] and not (outer.active or tape.active or trace.active)
+
+
+def test_staged_avals_are_memoised_and_bounded(monkeypatch):
+    from fxad.interpreters import ad
+
+    monkeypatch.setattr(ad, "_staged_avals", {})
+    f64 = core.get_aval(np.float64(1.0))
+    fxad.grad(lambda x: fnp.sin(x) * x)(0.5)
+    assert ad._staged_avals[(lax.mul_p, f64, f64)] is f64
+    monkeypatch.setattr(ad, "_STAGED_AVALS_MAX", 3)
+    for n in range(1, 8):  # new avals, new entries: cleared when full
+        g = fxad.grad(lambda x: (fnp.sin(x) * x).sum())(np.ones(n))
+        np.testing.assert_allclose(g, np.sin(1.0) + np.cos(1.0))
+        assert len(ad._staged_avals) <= 3
+    # an operand pair that abstract eval rejects raises every time (never memoised)
+    tape = ad.LinearTape(0)
+    t = tape.new_arg(core.get_aval(np.ones(3)))
+    for _ in range(2):
+        with pytest.raises(TypeError, match="lax.mul requires equal shapes"):
+            tape.process_primitive(lax.mul_p, (t, np.ones(2)), {})

@@ -35,6 +35,7 @@ from fxad.core import (
     get_aval,
     new_primitive,
     new_trace,
+    new_traces,
     safe_zip,
     shaped,
 )
@@ -99,7 +100,8 @@ def zero_of(aval):
 
 
 _new = object.__new__
-_F64_SCALAR_ZERO = zero_of(_F64_SCALAR_AVAL)  # an np.float64 operand's tangent
+_F64_SCALAR_ZERO = zero_of(_F64_SCALAR_AVAL)
+_WEAK_F64_SCALAR_AVAL = get_aval(0.0)  # a Python float's  # an np.float64 operand's tangent
 
 
 def zeros_like_aval(aval):
@@ -422,50 +424,51 @@ def linearize_flat(fun, primals):
 
 
 def _linearize_flat(fun, primals):
-    with new_trace(LinearTape) as tape:
+    with new_traces(LinearTape, JVPTrace) as (tape, trace):
         t_in = []
-        with new_trace(JVPTrace) as trace:
-            in_tracers = []
-            tape_avals = tape.avals
-            f64 = np.float64
-            for p in primals:
-                tp = type(p)
+        in_tracers = []
+        tape_avals = tape.avals
+        f64 = np.float64
+        for p in primals:
+            tp = type(p)
+            if tp is float:  # get_aval's and tangent_aval's answers, inline
+                aval, t_aval = _WEAK_F64_SCALAR_AVAL, _F64_SCALAR_AVAL
+            else:
                 aval = _F64_SCALAR_AVAL if tp is f64 else get_aval(p)
-                t_aval = aval.strip_weak_type() if aval.weak_type else aval  # tangent_aval's
-                # The tape's new_arg, inline (every reverse-mode call).
-                t = _new(JaxprTracer)
-                t._trace = tape
-                t.aval = t_aval
-                t.ir_var = len(tape_avals)
-                tape_avals.append(t_aval)
-                t_in.append(t)
-                # Integer and boolean inputs have no tangent (their slot stays unused).
-                if aval.dtype.kind not in "fc":
-                    in_tracers.append(p)
-                    continue
-                # JVPTracer(trace, p, t) without its __init__ frame; a Python
-                # float's primal as the float64 scalar it is, so the rules
-                # take their NumPy fast paths (the tracer keeps the weak aval,
-                # which is what promotion reads).
-                x = _new(JVPTracer)
-                x._trace = trace
-                x.primal = f64(p) if tp is float else p
-                x.tangent = t
-                x.aval = aval
-                in_tracers.append(x)
-            outs = fun(*in_tracers)
-            primals_out, tangents_out, out_zero = [], [], []
-            for o in outs:
-                if type(o) is JVPTracer and o._trace is trace:
-                    primals_out.append(o.primal)
-                    tangents_out.append(o.tangent)
-                    out_zero.append(type(o.tangent) is Zero)
-                else:
-                    primals_out.append(o)
-                    tangents_out.append(Zero.from_value(o))
-                    out_zero.append(True)
-        linear = tape.to_program(t_in, tangents_out)
-    return primals_out, linear, out_zero
+                t_aval = aval.strip_weak_type() if aval.weak_type else aval
+            # The tape's new_arg, inline (every reverse-mode call).
+            t = _new(JaxprTracer)
+            t._trace = tape
+            t.aval = t_aval
+            t.ir_var = len(tape_avals)
+            tape_avals.append(t_aval)
+            t_in.append(t)
+            # Integer and boolean inputs have no tangent (their slot stays unused).
+            if aval.dtype.kind not in "fc":
+                in_tracers.append(p)
+                continue
+            # JVPTracer(trace, p, t) without its __init__ frame; a Python
+            # float's primal as the float64 scalar it is, so the rules take
+            # their NumPy fast paths (the tracer keeps the weak aval, which
+            # is what promotion reads).
+            x = _new(JVPTracer)
+            x._trace = trace
+            x.primal = f64(p) if tp is float else p
+            x.tangent = t
+            x.aval = aval
+            in_tracers.append(x)
+        outs = fun(*in_tracers)
+        primals_out, tangents_out, out_zero = [], [], []
+        for o in outs:
+            if type(o) is JVPTracer and o._trace is trace:
+                primals_out.append(o.primal)
+                tangents_out.append(o.tangent)
+                out_zero.append(type(o.tangent) is Zero)
+            else:
+                primals_out.append(o)
+                tangents_out.append(Zero.from_value(o))
+                out_zero.append(True)
+    return primals_out, tape.to_program(t_in, tangents_out), out_zero
 
 
 def _residual_aval(x):
@@ -474,6 +477,12 @@ def _residual_aval(x):
         a = x.aval
         return a.strip_weak_type() if a.weak_type else a
     return get_aval(x)
+
+
+#: ``(prim, *operand avals) -> output aval`` of the parameterless
+#: single-result records staged on a ``LinearTape`` (bounded: cleared when full).
+_staged_avals: dict = {}
+_STAGED_AVALS_MAX = 4096
 
 
 class LinearTape(Trace):
@@ -578,7 +587,18 @@ class LinearTape(Trace):
                     slots[i] = x.ir_var
                 else:
                     avals[i] = _F64_SCALAR_AVAL if type(x) is f64 else _residual_aval(x)
-        out = prim.abstract_eval(*avals, **params) if params else prim.abstract_eval(*avals)
+        if params or prim.multiple_results:
+            out = prim.abstract_eval(*avals, **params)
+        else:
+            # Abstract eval is a function of the (interned) operand avals:
+            # memoised on them, a dict lookup instead of a call per record.
+            key = (prim, *avals)
+            out = _staged_avals.get(key)
+            if out is None:
+                out = prim.abstract_eval(*avals)
+                if len(_staged_avals) >= _STAGED_AVALS_MAX:
+                    _staged_avals.clear()
+                _staged_avals[key] = out
         tape_avals = self.avals
         s = len(tape_avals)
         if prim.multiple_results:
