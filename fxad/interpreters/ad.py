@@ -24,6 +24,7 @@ import numpy as np
 
 from fxad import core
 from fxad.core import (
+    _F64,
     _F64_SCALAR_AVAL,
     ClosedJaxpr,
     Jaxpr,
@@ -32,6 +33,7 @@ from fxad.core import (
     Trace,
     Tracer,
     Var,
+    f64_avals,
     get_aval,
     new_primitive,
     new_trace,
@@ -326,7 +328,15 @@ class JVPTrace(Trace):
         tracer._trace = self
         tracer.primal = out
         tracer.tangent = out_dot
-        tracer.aval = _F64_SCALAR_AVAL if type(out) is np.float64 else get_aval(out)
+        # get_aval(out), its float64 cases inline
+        t = type(out)
+        if t is np.float64:
+            tracer.aval = _F64_SCALAR_AVAL
+        elif t is np.ndarray and out.dtype is _F64:
+            a = f64_avals.get(out.shape)
+            tracer.aval = get_aval(out) if a is None else a
+        else:
+            tracer.aval = get_aval(out)
         return tracer
 
 
@@ -556,13 +566,26 @@ class LinearTape(Trace):
                 else:
                     if split and prim in partial_eval_rules:
                         return partial_eval_rules[prim](self, args, params)
-                    ay = _F64_SCALAR_AVAL if type(y) is np.float64 else _residual_aval(y)
+                    # _residual_aval(y), its float64 cases inline
+                    t = type(y)
+                    if t is np.float64:
+                        ay = _F64_SCALAR_AVAL
+                    elif t is np.ndarray and y.dtype is _F64 and y.shape in f64_avals:
+                        ay = f64_avals[y.shape]
+                    else:
+                        ay = _residual_aval(y)
                     ins = (ux, y)
                     slots = (x.ir_var, -1)
             else:  # then y is this tape's tracer
                 if split and prim in partial_eval_rules:
                     return partial_eval_rules[prim](self, args, params)
-                ax = _F64_SCALAR_AVAL if type(x) is np.float64 else _residual_aval(x)
+                t = type(x)  # as for y above
+                if t is np.float64:
+                    ax = _F64_SCALAR_AVAL
+                elif t is np.ndarray and x.dtype is _F64 and x.shape in f64_avals:
+                    ax = f64_avals[x.shape]
+                else:
+                    ax = _residual_aval(x)
                 ay = y.aval
                 uy = _shared_undefined.get(ay)
                 ins = (x, undefined_of(ay) if uy is None else uy)

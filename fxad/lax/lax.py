@@ -712,8 +712,12 @@ def _add_transpose(ct, x, y):
     if type(ct) is _f64:  # 0-d: nothing was broadcast (_unbcast's first case)
         return [ct if type(x) is UndefinedPrimal else None,
                 ct if type(y) is UndefinedPrimal else None]
-    return [_unbcast(ct, x.aval) if type(x) is UndefinedPrimal else None,
-            _unbcast(ct, y.aval) if type(y) is UndefinedPrimal else None]
+    # _unbcast's no-op case (an array of the operand's shape) inline
+    shape = ct.shape if type(ct) is np.ndarray else None
+    return [(ct if shape == x.aval.shape else _unbcast(ct, x.aval))
+            if type(x) is UndefinedPrimal else None,
+            (ct if shape == y.aval.shape else _unbcast(ct, y.aval))
+            if type(y) is UndefinedPrimal else None]
 
 
 add_p = standard_binop("add", np.add)
@@ -749,8 +753,11 @@ def _sub_transpose(ct, x, y):
     if type(ct) is _f64:  # 0-d: nothing was broadcast (_unbcast's first case)
         return [ct if type(x) is UndefinedPrimal else None,
                 -ct if type(y) is UndefinedPrimal else None]  # neg's eager result
-    return [_unbcast(ct, x.aval) if type(x) is UndefinedPrimal else None,
-            _unbcast(neg(ct), y.aval) if type(y) is UndefinedPrimal else None]
+    shape = ct.shape if type(ct) is np.ndarray else None  # as in add's
+    return [(ct if shape == x.aval.shape else _unbcast(ct, x.aval))
+            if type(x) is UndefinedPrimal else None,
+            (neg(ct) if shape == y.aval.shape else _unbcast(neg(ct), y.aval))
+            if type(y) is UndefinedPrimal else None]
 
 
 sub_p = standard_binop("sub", np.subtract)
@@ -807,12 +814,17 @@ def _mul_transpose(ct, x, y):
             return [y if ct == 1.0 else ct * y, None]
         if ct_f64 and ct == 1.0 and _immutable_factor(y):
             return [_unbcast(y, x.aval), None]
-        return [_unbcast(mul(ct, y), x.aval), None]
+        c = mul(ct, y)
+        # _unbcast(c, x.aval), its no-op case (an array of x's shape) inline
+        return [c if type(c) is np.ndarray and c.shape == x.aval.shape else
+                _unbcast(c, x.aval), None]
     if ct_f64 and type(x) is _f64:
         return [None, x if ct == 1.0 else x * ct]
     if ct_f64 and ct == 1.0 and _immutable_factor(x):
         return [None, _unbcast(x, y.aval)]
-    return [None, _unbcast(mul(x, ct), y.aval)]
+    c = mul(x, ct)
+    return [None, c if type(c) is np.ndarray and c.shape == y.aval.shape else
+            _unbcast(c, y.aval)]
 
 
 def _immutable_factor(v):
