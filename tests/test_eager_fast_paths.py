@@ -401,3 +401,45 @@ def test_staged_avals_are_memoised_and_bounded(monkeypatch):
     for _ in range(2):
         with pytest.raises(TypeError, match="lax.mul requires equal shapes"):
             tape.process_primitive(lax.mul_p, (t, np.ones(2)), {})
+
+
+@pytest.mark.parametrize("lc,rc", [(0, 0), (0, 1), (1, 0), (1, 1)])
+def test_matrix_dot_general_is_tensordot_bit_for_bit(lc, rc):
+    # Two matrices contract by np.dot of transposed views (what np.tensordot
+    # computes), eagerly and in jit's generated code.
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((7, 5) if lc == 0 else (5, 7))
+    y = rng.standard_normal((7, 4) if rc == 0 else (4, 7))
+    dn = (((lc,), (rc,)), ((), ()))
+    want = np.tensordot(x, y, axes=((lc,), (rc,)))
+    got = lax.dot_general(x, y, dn)
+    np.testing.assert_array_equal(got, want)
+    jitted = fxad.jit(lambda a, b: lax.dot_general(a * 1.0, b, dn))
+    np.testing.assert_array_equal(jitted(x, y), want)
+
+
+def test_numpy_layer_broadcast_fast_paths_match_the_general_path():
+    # A tracer beside a NumPy array of its dtype, and a bias of a trailing
+    # shape, broadcast as promote_broadcast does: same jaxpr, values, grads.
+    rng = np.random.default_rng(4)
+    W, b, Y = rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal((3, 4))
+
+    def fast(W, b):
+        return fnp.sum(Y * fnp.tanh(W + b) - W * Y)
+
+    def general(W, b):
+        return fnp.sum(fnp.asarray(Y) * fnp.tanh(W + fnp.broadcast_to(b, W.shape)) - W * Y)
+
+    np.testing.assert_array_equal(fast(W, b), general(W, b))
+    for gf, gg in zip(fxad.grad(fast, argnums=(0, 1))(W, b),
+                      fxad.grad(general, argnums=(0, 1))(W, b)):
+        np.testing.assert_array_equal(gf, gg)
+    printed = str(fxad.make_jaxpr(fast)(W, b))
+    assert "broadcast_in_dim" in printed and "convert_element_type" not in printed
+    # a size-1 axis that grows, or another dtype: the general path, same answers
+    b1 = b.reshape(1, 4)
+    np.testing.assert_allclose(fxad.grad(lambda W: fnp.sum(W * b1))(W),
+                               np.broadcast_to(b1, W.shape))
+    g32 = fxad.grad(lambda W: fnp.sum(W * b.astype(np.float32)))(W)
+    assert g32.dtype == np.float64
+    np.testing.assert_allclose(g32, np.broadcast_to(b.astype(np.float32), W.shape))

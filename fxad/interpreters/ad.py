@@ -102,8 +102,8 @@ def zero_of(aval):
 
 
 _new = object.__new__
-_F64_SCALAR_ZERO = zero_of(_F64_SCALAR_AVAL)
-_WEAK_F64_SCALAR_AVAL = get_aval(0.0)  # a Python float's  # an np.float64 operand's tangent
+_F64_SCALAR_ZERO = zero_of(_F64_SCALAR_AVAL)  # an np.float64 operand's tangent
+_WEAK_F64_SCALAR_AVAL = get_aval(0.0)  # a Python float's aval
 
 
 def zeros_like_aval(aval):

@@ -555,6 +555,11 @@ def emit_dot_general(ctx):
     # The same choice as the impl makes, taken now since the ranks are known.
     if 1 <= xn <= 2 and 1 <= yn <= 2 and tuple(lc) == (xn - 1,) and tuple(rc) == (0,):
         return f"xp.dot({a}, {b})"
+    if xn == 2 and yn == 2 and len(lc) == 1:  # two matrices: np.dot of transposed views
+        # (an operand may be an inlined expression: parenthesised before .T)
+        a = f"({a}).T" if lc[0] == 0 else a
+        b = f"({b}).T" if rc[0] == 1 else b
+        return f"xp.dot({a}, {b})"
     return f"xp.tensordot({a}, {b}, axes=({_plain_repr(tuple(lc))}, {_plain_repr(tuple(rc))}))"
 
 

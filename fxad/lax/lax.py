@@ -3692,6 +3692,10 @@ def _dot_general_impl(x, y, *, dimension_numbers):
     if not lb:
         if xn <= 2 and yn <= 2 and xn and yn and lc == (xn - 1,) and rc == (0,):
             return np.dot(x, y)
+        if xn == 2 and yn == 2 and len(lc) == 1:
+            # What np.tensordot computes for two matrices (np.dot of the
+            # transposed views), without its Python-level axis bookkeeping.
+            return np.dot(x.T if lc[0] == 0 else x, y.T if rc[0] == 1 else y)
         return np.tensordot(x, y, axes=(lc, rc))
     x = np.asarray(x)
     y = np.asarray(y)
@@ -3707,7 +3711,21 @@ def _dot_general_impl(x, y, *, dimension_numbers):
     return np.matmul(xt, yt).reshape(bshape + lfs + rfs)
 
 
+_dot_general_avals: dict = {}  # avals are interned: memoised on them and the dimension numbers
+
+
 def _dot_general_abstract_eval(x, y, *, dimension_numbers):
+    key = (x, y, dimension_numbers)
+    out = _dot_general_avals.get(key)
+    if out is None:
+        out = _dot_general_aval(x, y, dimension_numbers)
+        if len(_dot_general_avals) >= 4096:
+            _dot_general_avals.clear()
+        _dot_general_avals[key] = out
+    return out
+
+
+def _dot_general_aval(x, y, dimension_numbers):
     (lc, rc), (lb, rb) = dimension_numbers
     _check_same_dtype("dot_general", x, y)
     if len(lc) != len(rc) or len(lb) != len(rb):
@@ -3739,7 +3757,8 @@ def _dot_general_transpose_lhs(ct, x_aval, y, dimension_numbers, swap=False):
     # res layout: batch, x-free (ct order), remaining y dims (= rc, sorted).
     rc_sorted = sorted(rc)
     out_to_x = list(lb) + list(lf) + [lc[rc.index(d)] for d in rc_sorted]
-    return transpose(res, tuple(int(i) for i in np.argsort(out_to_x)))
+    # np.argsort(out_to_x) (a permutation: distinct entries), in Python
+    return transpose(res, tuple(sorted(range(len(out_to_x)), key=out_to_x.__getitem__)))
 
 
 def _dot_general_transpose(ct, x, y, *, dimension_numbers):

@@ -87,6 +87,21 @@ def _py_operand(y, a):
     return a.dtype.type(y)
 
 
+def _same_dtype_broadcast(x, y, xs, ys):
+    """``(x, y)`` of one dtype broadcast as ``promote_broadcast`` does it
+    when one shape equals the other, is 0-d, or is a trailing part of it
+    with no size-1 axis that grows (a bias added to a batch); else None (the
+    general path)."""
+    if xs == ys or not xs or not ys:
+        return x, y
+    nx, ny = len(xs), len(ys)
+    if ny < nx and xs[nx - ny:] == ys:
+        return x, broadcast_to_shape(y, xs)
+    if nx < ny and ys[ny - nx:] == xs:
+        return broadcast_to_shape(x, ys), y
+    return None
+
+
 def _binary(np_fn, lax_fn, float_only=False, name=None, to_float=to_inexact):
     def op(x, y, /):
         """Python's operator: at least one tracer; weak operands give a weak result."""
@@ -100,9 +115,20 @@ def _binary(np_fn, lax_fn, float_only=False, name=None, to_float=to_inexact):
             if ax is ay:
                 if ax.dtype.kind in "fc":
                     return lax_fn(x, y)
-            elif ax.dtype == ay.dtype and ax.dtype.kind in "fc" and (
-                    ax.shape == ay.shape or not ax.shape or not ay.shape):
-                return lax_fn(x, y)
+            elif ax.dtype == ay.dtype and ax.dtype.kind in "fc":
+                xy = _same_dtype_broadcast(x, y, ax.shape, ay.shape)
+                if xy is not None:
+                    return lax_fn(*xy)
+        elif (tx and type(y) is np.ndarray) or (ty and type(x) is np.ndarray):
+            # A float tracer and a NumPy array of its dtype (no promotion):
+            # promote_broadcast's answer without its general walk.
+            ax = x.aval if tx else x
+            ay = y if tx else y.aval
+            weak = ax.weak_type if tx else ay.weak_type  # (promotion strips it: general path)
+            if ax.dtype is ay.dtype and ax.dtype.kind in "fc" and not weak:
+                xy = _same_dtype_broadcast(x, y, ax.shape, ay.shape)
+                if xy is not None:
+                    return lax_fn(*xy)
         elif tx and (type(y) is float or type(y) is int):
             a = x.aval
             k = a.dtype.kind
