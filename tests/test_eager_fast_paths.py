@@ -389,7 +389,7 @@ def test_staged_avals_are_memoised_and_bounded(monkeypatch):
     monkeypatch.setattr(ad, "_staged_avals", {})
     f64 = core.get_aval(np.float64(1.0))
     fxad.grad(lambda x: fnp.sin(x) * x)(0.5)
-    assert ad._staged_avals[(lax.mul_p, f64, f64)] is f64
+    assert ad._staged_avals[(lax.mul_p.abstract_eval, f64, f64)] is f64
     monkeypatch.setattr(ad, "_STAGED_AVALS_MAX", 3)
     for n in range(1, 8):  # new avals, new entries: cleared when full
         g = fxad.grad(lambda x: (fnp.sin(x) * x).sum())(np.ones(n))
@@ -443,3 +443,21 @@ def test_numpy_layer_broadcast_fast_paths_match_the_general_path():
     g32 = fxad.grad(lambda W: fnp.sum(W * b.astype(np.float32)))(W)
     assert g32.dtype == np.float64
     np.testing.assert_allclose(g32, np.broadcast_to(b.astype(np.float32), W.shape))
+
+
+def test_staged_avals_follow_a_redefined_abstract_eval():
+    # The memo is keyed by the rule, not the primitive: a primitive whose
+    # abstract eval is defined again is staged with the new one.
+    from fxad.interpreters import ad
+
+    tape = ad.LinearTape(0)
+    t = tape.new_arg(core.get_aval(np.ones(3)))
+    saved = lax.neg_p.abstract_eval
+    out = tape.process_primitive(lax.neg_p, (t,), {})
+    assert out.aval is core.get_aval(np.ones(3))
+    try:
+        lax.neg_p.def_abstract_eval(lambda x: core.shaped(x.shape, np.dtype(np.float32)))
+        assert tape.process_primitive(lax.neg_p, (t,), {}).aval.dtype == np.float32
+    finally:
+        lax.neg_p.def_abstract_eval(saved)
+    assert tape.process_primitive(lax.neg_p, (t,), {}).aval is core.get_aval(np.ones(3))

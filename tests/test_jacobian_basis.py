@@ -200,6 +200,36 @@ def test_sum_of_products():
     y32 = np.ones(3, np.float32)
     sym, ref, _ = _both(lambda p: sop(p, y32, y32, y32), [oh32])
     _same(sym, ref)
+    # a product of two 0-d factors batches to (size,) only: the dense path
+    # broadcasts it (the rule declines rather than adding misaligned terms),
+    # for a batch as long as the example (3) and for another length (5)
+    for size in (3, 5):
+        oh = _onehot((3,), offset=0, size=size, seed=7)
+        w, e0 = rng.normal(size=3), rng.normal(size=3)
+
+        def g(p, w=w, e0=e0):
+            s = lax.dot_general(w, p, (((0,), (0,)), ((), ())))  # 0-d, mapped
+            return sop(p, z, s, np.float64(0.5), p, e0)
+
+        sym, ref, _ = _both(g, [oh])
+        _same(sym, ref)
+    # end to end: jacfwd against jacrev and the analytic Jacobian
+    n = 3
+    y0, d0 = np.float64(0.7), np.float64(-1.3)
+    e0, w, M = rng.normal(size=n), rng.normal(size=n), rng.normal(size=(n, n))
+
+    def f(x):
+        s = lax.dot_general(w, x, (((0,), (0,)), ((), ())))
+        c = lax.dot_general(M, x, (((1,), (0,)), ((), ())))
+        return sop(x, y0, s, d0, c, e0)
+
+    x = rng.normal(size=n)
+    exact = y0 * np.eye(n) + d0 * np.outer(np.ones(n), w) + e0[:, None] * M
+    _same(fxad.jacfwd(f)(x), exact, rtol=1e-13, atol=1e-13)
+    _same(fxad.jacrev(f)(x), exact, rtol=1e-13, atol=1e-13)
+    J = fxad.jacfwd(lambda x, q: f(x) + q[0], argnums=(0, 1))(x, np.ones(5))
+    _same(J[0], exact, rtol=1e-13, atol=1e-13)
+    _same(J[1], np.outer(np.ones(n), np.eye(5)[0]))
 
 
 @pytest.mark.parametrize("axes", [(0, 1), (1, 0), (1,), (0,)])

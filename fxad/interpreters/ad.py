@@ -489,7 +489,7 @@ def _residual_aval(x):
     return get_aval(x)
 
 
-#: ``(prim, *operand avals) -> output aval`` of the parameterless
+#: ``(abstract eval rule, *operand avals) -> output aval`` of the parameterless
 #: single-result records staged on a ``LinearTape`` (bounded: cleared when full).
 _staged_avals: dict = {}
 _STAGED_AVALS_MAX = 4096
@@ -614,11 +614,13 @@ class LinearTape(Trace):
             out = prim.abstract_eval(*avals, **params)
         else:
             # Abstract eval is a function of the (interned) operand avals:
-            # memoised on them, a dict lookup instead of a call per record.
-            key = (prim, *avals)
+            # memoised on them (and on the rule itself, should it be
+            # redefined), a dict lookup instead of a call per record.
+            abstract_eval = prim.abstract_eval
+            key = (abstract_eval, *avals)
             out = _staged_avals.get(key)
             if out is None:
-                out = prim.abstract_eval(*avals)
+                out = abstract_eval(*avals)
                 if len(_staged_avals) >= _STAGED_AVALS_MAX:
                     _staged_avals.clear()
                 _staged_avals[key] = out

@@ -887,7 +887,10 @@ _sum_of_products_avals: dict = {}  # avals are interned: memoised on the operand
 def _sum_of_products_abstract_eval(*avals):
     out = _sum_of_products_avals.get(avals)
     if out is None:
-        out = _sum_of_products_avals[avals] = _sum_of_products_aval(avals)
+        out = _sum_of_products_aval(avals)
+        if len(_sum_of_products_avals) >= 4096:
+            _sum_of_products_avals.clear()
+        _sum_of_products_avals[avals] = out
     return out
 
 
@@ -971,7 +974,7 @@ def _sum_of_products_onehot(args, dims):
     # when there are any, as add_any's rule adds one into a dense batch.
     oh0 = None
     scale = None
-    dense = None
+    dense = []
     mul_batch = batch_rules[mul_p]
     for i in range(0, len(args), 2):
         pair = args[i:i + 2]
@@ -982,7 +985,7 @@ def _sum_of_products_onehot(args, dims):
             term, d = mul_batch(pair, pdims)
             if d != 0 or type(term) is not np.ndarray:
                 return None
-            dense = term if dense is None else dense + term
+            dense.append(term)
             continue
         found = _onehot_and_shared(pair, pdims)
         if found is None:
@@ -1001,11 +1004,17 @@ def _sum_of_products_onehot(args, dims):
     if oh0 is None:  # pragma: no cover - the rule runs only with a OneHot among the operands
         return None
     out = oh0.like(scale)
-    if dense is None:
+    if not dense:
         return out, 0
-    if dense.dtype != scale.dtype or dense.shape != (oh0.size,) + scale.shape:
-        return None
-    return out.add_to(dense), 0
+    # Every dense product a whole batch of the output's shape (a product of
+    # two 0-d factors batches to (size,) only: the dense path broadcasts it).
+    want = (oh0.size,) + scale.shape
+    total = None
+    for term in dense:
+        if term.dtype != scale.dtype or term.shape != want:
+            return None
+        total = term if total is None else total + term
+    return out.add_to(total), 0
 
 
 def _sum_of_products_batch(args, dims):
