@@ -162,7 +162,7 @@ class _FlatFun:
         self.argnums = argnums
         self.has_aux = has_aux
         self.where = where
-        dyn = (args[argnums[0]],) if len(argnums) == 1 else tuple([args[i] for i in argnums])
+        dyn = (args[argnums[0]],) if len(argnums) == 1 else tuple(map(args.__getitem__, argnums))
         # The common call, plain float/array/tracer arguments, skips the
         # pytree walks (grad's fixed cost, paid at every nesting level).
         plain = True

@@ -944,6 +944,12 @@ def _sum_of_products_transpose(ct, *xs):
     f64 = np.float64
     ct_f64 = type(ct) is f64
     one = ct_f64 and ct == 1.0
+    if ct_f64 and len(xs) == 4:
+        # The product rule's (tx, y, x, ty) on float64 scalars, unrolled.
+        a, b, c, d = xs
+        if type(a) is UndefinedPrimal and type(d) is UndefinedPrimal and type(b) is f64 \
+                and type(c) is f64:
+            return [b if one else ct * b, None, None, c if one else c * ct]
     cts = [None] * len(xs)
     for i in range(0, len(xs), 2):
         x = xs[i]
