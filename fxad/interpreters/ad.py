@@ -24,7 +24,6 @@ import numpy as np
 
 from fxad import core
 from fxad.core import (
-    _F64,
     _F64_SCALAR_AVAL,
     ClosedJaxpr,
     Jaxpr,
@@ -33,7 +32,6 @@ from fxad.core import (
     Trace,
     Tracer,
     Var,
-    f64_avals,
     get_aval,
     new_primitive,
     new_trace,
@@ -264,13 +262,6 @@ class JVPTracer(Tracer):
 
     def _strip_weak_type(self):
         p = self.primal  # weak: a Python scalar, or a weak tracer of an outer trace
-        if type(p) is np.float64:  # a Python float input's primal (see _linearize_flat)
-            x = _new(JVPTracer)
-            x._trace = self._trace
-            x.primal = p
-            x.tangent = self.tangent
-            x.aval = _F64_SCALAR_AVAL
-            return x
         p = p._strip_weak_type() if isinstance(p, Tracer) else get_aval(p).dtype.type(p)
         return None if p is None else JVPTracer(self._trace, p, self.tangent)
 
@@ -328,15 +319,7 @@ class JVPTrace(Trace):
         tracer._trace = self
         tracer.primal = out
         tracer.tangent = out_dot
-        # get_aval(out), its float64 cases inline
-        t = type(out)
-        if t is np.float64:
-            tracer.aval = _F64_SCALAR_AVAL
-        elif t is np.ndarray and out.dtype is _F64:
-            a = f64_avals.get(out.shape)
-            tracer.aval = get_aval(out) if a is None else a
-        else:
-            tracer.aval = get_aval(out)
+        tracer.aval = _F64_SCALAR_AVAL if type(out) is np.float64 else get_aval(out)
         return tracer
 
 
@@ -440,12 +423,11 @@ def _linearize_flat(fun, primals):
         tape_avals = tape.avals
         f64 = np.float64
         for p in primals:
-            tp = type(p)
-            if tp is float:  # get_aval's and tangent_aval's answers, inline
+            if type(p) is float:  # get_aval's and tangent_aval's answers, inline
                 aval, t_aval = _WEAK_F64_SCALAR_AVAL, _F64_SCALAR_AVAL
             else:
-                aval = _F64_SCALAR_AVAL if tp is f64 else get_aval(p)
-                t_aval = aval.strip_weak_type() if aval.weak_type else aval
+                aval = get_aval(p)
+                t_aval = tangent_aval(aval)
             # The tape's new_arg, inline (every reverse-mode call).
             t = _new(JaxprTracer)
             t._trace = tape
@@ -463,7 +445,7 @@ def _linearize_flat(fun, primals):
             # is what promotion reads).
             x = _new(JVPTracer)
             x._trace = trace
-            x.primal = f64(p) if tp is float else p
+            x.primal = f64(p) if type(p) is float else p
             x.tangent = t
             x.aval = aval
             in_tracers.append(x)
@@ -566,26 +548,13 @@ class LinearTape(Trace):
                 else:
                     if split and prim in partial_eval_rules:
                         return partial_eval_rules[prim](self, args, params)
-                    # _residual_aval(y), its float64 cases inline
-                    t = type(y)
-                    if t is np.float64:
-                        ay = _F64_SCALAR_AVAL
-                    elif t is np.ndarray and y.dtype is _F64 and y.shape in f64_avals:
-                        ay = f64_avals[y.shape]
-                    else:
-                        ay = _residual_aval(y)
+                    ay = _F64_SCALAR_AVAL if type(y) is np.float64 else _residual_aval(y)
                     ins = (ux, y)
                     slots = (x.ir_var, -1)
             else:  # then y is this tape's tracer
                 if split and prim in partial_eval_rules:
                     return partial_eval_rules[prim](self, args, params)
-                t = type(x)  # as for y above
-                if t is np.float64:
-                    ax = _F64_SCALAR_AVAL
-                elif t is np.ndarray and x.dtype is _F64 and x.shape in f64_avals:
-                    ax = f64_avals[x.shape]
-                else:
-                    ax = _residual_aval(x)
+                ax = _F64_SCALAR_AVAL if type(x) is np.float64 else _residual_aval(x)
                 ay = y.aval
                 uy = _shared_undefined.get(ay)
                 ins = (x, undefined_of(ay) if uy is None else uy)

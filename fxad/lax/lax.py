@@ -712,12 +712,8 @@ def _add_transpose(ct, x, y):
     if type(ct) is _f64:  # 0-d: nothing was broadcast (_unbcast's first case)
         return [ct if type(x) is UndefinedPrimal else None,
                 ct if type(y) is UndefinedPrimal else None]
-    # _unbcast's no-op case (an array of the operand's shape) inline
-    shape = ct.shape if type(ct) is np.ndarray else None
-    return [(ct if shape == x.aval.shape else _unbcast(ct, x.aval))
-            if type(x) is UndefinedPrimal else None,
-            (ct if shape == y.aval.shape else _unbcast(ct, y.aval))
-            if type(y) is UndefinedPrimal else None]
+    return [_unbcast(ct, x.aval) if type(x) is UndefinedPrimal else None,
+            _unbcast(ct, y.aval) if type(y) is UndefinedPrimal else None]
 
 
 add_p = standard_binop("add", np.add)
@@ -753,11 +749,8 @@ def _sub_transpose(ct, x, y):
     if type(ct) is _f64:  # 0-d: nothing was broadcast (_unbcast's first case)
         return [ct if type(x) is UndefinedPrimal else None,
                 -ct if type(y) is UndefinedPrimal else None]  # neg's eager result
-    shape = ct.shape if type(ct) is np.ndarray else None  # as in add's
-    return [(ct if shape == x.aval.shape else _unbcast(ct, x.aval))
-            if type(x) is UndefinedPrimal else None,
-            (neg(ct) if shape == y.aval.shape else _unbcast(neg(ct), y.aval))
-            if type(y) is UndefinedPrimal else None]
+    return [_unbcast(ct, x.aval) if type(x) is UndefinedPrimal else None,
+            _unbcast(neg(ct), y.aval) if type(y) is UndefinedPrimal else None]
 
 
 sub_p = standard_binop("sub", np.subtract)
@@ -814,17 +807,12 @@ def _mul_transpose(ct, x, y):
             return [y if ct == 1.0 else ct * y, None]
         if ct_f64 and ct == 1.0 and _immutable_factor(y):
             return [_unbcast(y, x.aval), None]
-        c = mul(ct, y)
-        # _unbcast(c, x.aval), its no-op case (an array of x's shape) inline
-        return [c if type(c) is np.ndarray and c.shape == x.aval.shape else
-                _unbcast(c, x.aval), None]
+        return [_unbcast(mul(ct, y), x.aval), None]
     if ct_f64 and type(x) is _f64:
         return [None, x if ct == 1.0 else x * ct]
     if ct_f64 and ct == 1.0 and _immutable_factor(x):
         return [None, _unbcast(x, y.aval)]
-    c = mul(x, ct)
-    return [None, c if type(c) is np.ndarray and c.shape == y.aval.shape else
-            _unbcast(c, y.aval)]
+    return [None, _unbcast(mul(x, ct), y.aval)]
 
 
 def _immutable_factor(v):
@@ -881,20 +869,7 @@ def _sum_of_products_impl(*xs):
     return out
 
 
-_sum_of_products_avals: dict = {}  # avals are interned: memoised on the operands' avals
-
-
 def _sum_of_products_abstract_eval(*avals):
-    out = _sum_of_products_avals.get(avals)
-    if out is None:
-        out = _sum_of_products_aval(avals)
-        if len(_sum_of_products_avals) >= 4096:
-            _sum_of_products_avals.clear()
-        _sum_of_products_avals[avals] = out
-    return out
-
-
-def _sum_of_products_aval(avals):
     n = len(avals)
     if n < 2 or n % 2:
         raise TypeError(
@@ -939,34 +914,26 @@ def _sum_of_products_jvp(primals, tangents):
 def _sum_of_products_transpose(ct, *xs):
     # Each product has one linear factor; its cotangent is ct times the other
     # (summed back to a 0-d factor's shape).  As in mul's rule, a concrete
-    # seed 1 multiplies nothing; float64 scalars multiply inline (mul's
-    # eager result).
-    f64 = np.float64
-    ct_f64 = type(ct) is f64
+    # seed 1 multiplies nothing.
+    ct_f64 = type(ct) is _f64
     one = ct_f64 and ct == 1.0
     if ct_f64 and len(xs) == 4:
-        # The product rule's (tx, y, x, ty) on float64 scalars, unrolled.
+        # The product rule's (tx, y, x, ty) on float64 scalars, unrolled, with
+        # NumPy's scalar math (mul's eager result).
         a, b, c, d = xs
-        if type(a) is UndefinedPrimal and type(d) is UndefinedPrimal and type(b) is f64 \
-                and type(c) is f64:
+        if type(a) is UndefinedPrimal and type(d) is UndefinedPrimal and type(b) is _f64 \
+                and type(c) is _f64:
             return [b if one else ct * b, None, None, c if one else c * ct]
     cts = [None] * len(xs)
     for i in range(0, len(xs), 2):
-        x = xs[i]
-        y = xs[i + 1]
+        x, y = xs[i], xs[i + 1]
         if type(x) is UndefinedPrimal:
             if type(y) is UndefinedPrimal:
                 raise TypeError("sum_of_products is not linear in both factors of a product "
                                 "at once (a product of two tangents)")
-            if type(y) is f64:
-                cts[i] = y if one else ct * y if ct_f64 else _unbcast(mul(ct, y), x.aval)
-            else:
-                cts[i] = _unbcast(y if one and isinstance(y, Tracer) else mul(ct, y), x.aval)
+            cts[i] = _unbcast(y if one and _immutable_factor(y) else mul(ct, y), x.aval)
         elif type(y) is UndefinedPrimal:
-            if type(x) is f64:
-                cts[i + 1] = x if one else x * ct if ct_f64 else _unbcast(mul(x, ct), y.aval)
-            else:
-                cts[i + 1] = _unbcast(x if one and isinstance(x, Tracer) else mul(x, ct), y.aval)
+            cts[i + 1] = _unbcast(x if one and _immutable_factor(x) else mul(x, ct), y.aval)
         else:
             raise TypeError("sum_of_products is linear only when every product has a linear "
                             "factor; a product of two constants makes it affine")
